@@ -1,0 +1,1 @@
+"""The `ipvg` command line: one module per command, each exposing `register(app)`."""

@@ -1,0 +1,55 @@
+"""Tiny random-weight versions of every supported architecture, built offline.
+
+`ensure_tiny_model(name)` builds one (once) into ipvg's cache in the standard diffusers or
+transformers layout; the backends then load it through the same `from_pretrained` code path as real
+weights (`ipvg-tiny:NAME` anywhere a model id is accepted). Outputs of tiny models are noise.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from ipvg.errors import UnknownBackendError
+
+# Bump when a builder changes so stale caches are rebuilt.
+TINY_VERSION = "1"
+
+BUILDERS: dict[str, str] = {
+    "wan22-ti2v-5b": "ipvg.testing.wan:build_wan22_ti2v",
+    "wan22-i2v-a14b": "ipvg.testing.wan:build_wan22_i2v_a14b",
+    "wan21-i2v-14b": "ipvg.testing.wan:build_wan21_i2v",
+}
+
+
+def tiny_model_dir(name: str) -> Path:
+    from ipvg.weights import cache_dir
+
+    return cache_dir() / "tiny" / f"{name}-v{TINY_VERSION}"
+
+
+def ensure_tiny_model(name: str) -> Path:
+    """Build the tiny model `name` if it is not cached yet; return its folder."""
+    if name not in BUILDERS:
+        raise UnknownBackendError(f"No tiny model named `{name}`.", f"choose one of: {', '.join(sorted(BUILDERS))}.")
+    target = tiny_model_dir(name)
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    module_name, attr = BUILDERS[name].split(":")
+    build = getattr(importlib.import_module(module_name), attr)
+    # Build beside the target and rename, so a crash or a concurrent builder never leaves half a model.
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=target.parent))
+    try:
+        build(staging)
+        try:
+            os.rename(staging, target)
+        except OSError:
+            if not target.exists():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
