@@ -17,6 +17,15 @@ class Progress(Protocol):
     def steps(self, description: str, total: int) -> contextlib.AbstractContextManager[Callable[[int], None]]: ...
 
 
+def quiet_library_progress() -> None:
+    """Turn off diffusers'/transformers' own tqdm bars so only ipvg's bars show."""
+    import diffusers.utils.logging as diffusers_logging
+    import transformers.utils.logging as transformers_logging
+
+    diffusers_logging.disable_progress_bar()
+    transformers_logging.disable_progress_bar()
+
+
 class SilentProgress:
     """The library default: reports nothing."""
 
@@ -60,6 +69,7 @@ class RichProgress:
         )
 
     def __enter__(self) -> RichProgress:
+        quiet_library_progress()
         self._bars.start()
         return self
 

@@ -22,6 +22,7 @@ BUILDERS: dict[str, str] = {
     "wan22-ti2v-5b": "ipvg.testing.wan:build_wan22_ti2v",
     "wan22-i2v-a14b": "ipvg.testing.wan:build_wan22_i2v_a14b",
     "wan21-i2v-14b": "ipvg.testing.wan:build_wan21_i2v",
+    "wan21-i2v-14b-720p": "ipvg.testing.wan:build_wan21_i2v",
 }
 
 

@@ -1,0 +1,65 @@
+"""Stage 2 interface: animate a first frame with a temporal prompt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from PIL import Image
+
+from ipvg.progress import Progress
+from ipvg.types import StageRecord, Video
+
+
+@dataclass(frozen=True)
+class TemporalRecipe:
+    """A model's official defaults; every field can be overridden by `TemporalConfig`."""
+
+    model: str
+    height: int
+    width: int
+    num_frames: int
+    fps: float
+    num_inference_steps: int
+    guidance_scale: float
+    flow_shift: float
+    size_multiple: int
+    guidance_scale_2: float | None = None
+    boundary_ratio: float | None = None
+    negative_prompt: str = ""
+
+
+@dataclass(frozen=True)
+class TemporalSettings:
+    """The resolved values one call runs with (recipe + overrides, rounded to what the model accepts)."""
+
+    height: int
+    width: int
+    num_frames: int
+    fps: float
+    num_inference_steps: int
+    guidance_scale: float
+    guidance_scale_2: float | None
+    flow_shift: float
+    boundary_ratio: float | None
+    negative_prompt: str
+
+
+@dataclass
+class AnimateOutput:
+    video: Video
+    settings: TemporalSettings
+    stages: list[StageRecord] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    models: dict[str, Any] = field(default_factory=dict)
+
+
+class TemporalBackend(Protocol):
+    name: str
+    recipe: TemporalRecipe
+
+    def resolve_settings(self, warnings: list[str] | None = None) -> TemporalSettings: ...
+
+    def load(self, progress: Progress | None = None) -> None: ...
+
+    def animate(self, image: Image.Image, prompt: str, *, seed: int, progress: Progress | None = None) -> AnimateOutput: ...

@@ -1,0 +1,226 @@
+"""Wan image-to-video backends (Wan2.2 TI2V-5B, Wan2.2 I2V-A14B, Wan2.1 I2V-14B) on diffusers'
+`WanImageToVideoPipeline`, loaded from a hub id or a local folder.
+
+Wan2.2 TI2V-5B's model_index names `WanPipeline` (text-to-video), which has no `image` argument;
+loading the same folder as `WanImageToVideoPipeline` keeps `expand_timesteps` from its config and
+conditions on the first frame's latents, which is how the model does image-to-video.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from ipvg.config import RuntimeConfig, TemporalConfig
+from ipvg.errors import IpvgError
+from ipvg.io.images import resize_center_crop
+from ipvg.progress import Progress, SilentProgress
+from ipvg.runtime import MemoryMeter, prepare_pipeline, resolve_device, resolve_dtype
+from ipvg.temporal.base import AnimateOutput, TemporalRecipe, TemporalSettings
+from ipvg.types import StageRecord, Video
+from ipvg.weights import resolve_model
+
+logger = logging.getLogger(__name__)
+
+# Wan's official negative prompt (from its generation defaults), used unless overridden.
+WAN_NEGATIVE_PROMPT = (
+    "色调艳丽，过曝，静态，细节模糊不清，字幕，风格，作品，画作，画面，静止，整体发灰，最差质量，低质量，JPEG压缩残留，丑陋的，残缺的，"
+    "多余的手指，画得不好的手部，画得不好的脸部，畸形的，毁容的，形态畸形的肢体，手指融合，静止不动的画面，杂乱的背景，三条腿，背景人很多，倒着走"
+)
+
+RECIPES: dict[str, TemporalRecipe] = {
+    "wan22-ti2v-5b": TemporalRecipe(
+        model="Wan-AI/Wan2.2-TI2V-5B-Diffusers", height=704, width=1280, num_frames=121, fps=24, num_inference_steps=50,
+        guidance_scale=5.0, flow_shift=5.0, size_multiple=32, negative_prompt=WAN_NEGATIVE_PROMPT,
+    ),
+    "wan22-i2v-a14b": TemporalRecipe(
+        model="Wan-AI/Wan2.2-I2V-A14B-Diffusers", height=720, width=1280, num_frames=81, fps=16, num_inference_steps=40,
+        guidance_scale=3.5, guidance_scale_2=3.5, flow_shift=5.0, boundary_ratio=0.9, size_multiple=16,
+        negative_prompt=WAN_NEGATIVE_PROMPT,
+    ),
+    "wan21-i2v-14b": TemporalRecipe(
+        model="Wan-AI/Wan2.1-I2V-14B-480P-Diffusers", height=480, width=832, num_frames=81, fps=16, num_inference_steps=40,
+        guidance_scale=5.0, flow_shift=3.0, size_multiple=16, negative_prompt=WAN_NEGATIVE_PROMPT,
+    ),
+    "wan21-i2v-14b-720p": TemporalRecipe(
+        model="Wan-AI/Wan2.1-I2V-14B-720P-Diffusers", height=720, width=1280, num_frames=81, fps=16, num_inference_steps=40,
+        guidance_scale=5.0, flow_shift=5.0, size_multiple=16, negative_prompt=WAN_NEGATIVE_PROMPT,
+    ),
+}
+
+ASPECT_WARNING_FRACTION = 0.15  # warn when centre-cropping removes more than this share of the image
+
+
+def round_to_multiple(value: int, multiple: int) -> int:
+    return max(multiple, int(round(value / multiple)) * multiple)
+
+
+def round_frames(num_frames: int) -> int:
+    """Wan's VAE compresses time 4x after the first frame, so counts must be 4k+1."""
+    return max(1, 4 * round((num_frames - 1) / 4) + 1)
+
+
+def resolve_settings(recipe: TemporalRecipe, config: TemporalConfig, warnings: list[str]) -> TemporalSettings:
+    """Recipe values overridden by the config, rounded to what the model accepts (with a warning)."""
+
+    def pick(name: str) -> Any:
+        value = getattr(config, name)
+        return getattr(recipe, name) if value is None else value
+
+    height, width, num_frames = pick("height"), pick("width"), pick("num_frames")
+    for label, value, rounded in (
+        ("height", height, round_to_multiple(height, recipe.size_multiple)),
+        ("width", width, round_to_multiple(width, recipe.size_multiple)),
+    ):
+        if rounded != value:
+            warnings.append(f"`{label}` {value} rounded to {rounded} (this model needs multiples of {recipe.size_multiple}).")
+    if round_frames(num_frames) != num_frames:
+        warnings.append(f"`num_frames` {num_frames} rounded to {round_frames(num_frames)} (Wan needs 4k+1 frames).")
+    guidance_2 = pick("guidance_scale_2") if recipe.boundary_ratio is not None else None
+    if recipe.boundary_ratio is None and config.guidance_scale_2 is not None:
+        warnings.append("`guidance_scale_2` ignored: this model has a single expert.")
+    if recipe.boundary_ratio is None and config.boundary_ratio is not None:
+        warnings.append("`boundary_ratio` ignored: this model has a single expert.")
+    return TemporalSettings(
+        height=round_to_multiple(height, recipe.size_multiple),
+        width=round_to_multiple(width, recipe.size_multiple),
+        num_frames=round_frames(num_frames),
+        fps=float(pick("fps")),
+        num_inference_steps=pick("num_inference_steps"),
+        guidance_scale=float(pick("guidance_scale")),
+        guidance_scale_2=None if guidance_2 is None else float(guidance_2),
+        flow_shift=float(pick("flow_shift")),
+        boundary_ratio=pick("boundary_ratio") if recipe.boundary_ratio is not None else None,
+        negative_prompt=recipe.negative_prompt if config.negative_prompt is None else config.negative_prompt,
+    )
+
+
+class WanImageToVideo:
+    """One Wan image-to-video model, loaded once and reused for every call."""
+
+    def __init__(self, name: str, config: TemporalConfig, runtime: RuntimeConfig) -> None:
+        self.name = name
+        self.recipe = RECIPES[name]
+        self.config = config
+        self.runtime = runtime
+        self.model = config.model or self.recipe.model
+        self.pipe: Any = None
+        self.applied: Any = None
+        self.load_seconds = 0.0
+
+    def resolve_settings(self, warnings: list[str] | None = None) -> TemporalSettings:
+        return resolve_settings(self.recipe, self.config, warnings if warnings is not None else [])
+
+    def load(self, progress: Progress | None = None) -> None:
+        """Load the pipeline (once) and apply the runtime options."""
+        if self.pipe is not None:
+            return
+        from diffusers import UniPCMultistepScheduler, WanImageToVideoPipeline
+
+        progress = progress or SilentProgress()
+        settings = self.resolve_settings()
+        path = resolve_model(self.model, allow_download=self.runtime.allow_download)
+        device = resolve_device(self.runtime)
+        dtype = resolve_dtype(self.runtime, device)
+        start = time.perf_counter()
+        with progress.stage(f"Loading {self.name} from {self.model}"):
+            try:
+                # The Wan VAE and CLIP image encoder are run in float32, as the official code does.
+                pipe = WanImageToVideoPipeline.from_pretrained(
+                    path, dtype={"default": dtype, "vae": torch.float32, "image_encoder": torch.float32}
+                )
+            except (OSError, ValueError, KeyError) as error:
+                raise IpvgError(f"Cannot load `{self.model}` as a Wan image-to-video model: {error}", "check the folder is a complete diffusers copy of this model.") from None
+            if self.recipe.boundary_ratio is not None and getattr(pipe, "transformer_2", None) is None:
+                raise IpvgError(f"`{self.model}` has no `transformer_2`, but {self.name} is a two-expert model.", "pass a Wan2.2 I2V-A14B folder.")
+            if settings.boundary_ratio is not None:
+                pipe.register_to_config(boundary_ratio=settings.boundary_ratio)
+            pipe.scheduler = UniPCMultistepScheduler.from_config(pipe.scheduler.config, flow_shift=settings.flow_shift)
+            self.applied = prepare_pipeline(pipe, self.runtime, num_inference_steps=settings.num_inference_steps)
+        self.pipe = pipe
+        self.load_seconds = time.perf_counter() - start
+
+    def describe_models(self) -> dict[str, Any]:
+        info: dict[str, Any] = {"backend": self.name, "model": self.model}
+        if self.pipe is not None:
+            info["pipeline"] = type(self.pipe).__name__
+            info["components"] = {k: type(v).__name__ for k, v in self.pipe.components.items() if v is not None}
+            info["runtime"] = {"device": self.applied.device, "dtype": self.applied.dtype, "applied": self.applied.applied}
+        return info
+
+    def animate(self, image: Image.Image, prompt: str, *, seed: int, progress: Progress | None = None) -> AnimateOutput:
+        """Animate `image` (any size: resized and centre-cropped) following `prompt`."""
+        progress = progress or SilentProgress()
+        warnings: list[str] = []
+        settings = self.resolve_settings(warnings)
+        # 1. Load (no-op after the first call)
+        self.load(progress)
+        pipe = self.pipe
+        device = resolve_device(self.runtime)
+        # 2. Fit the first frame to the model's size
+        frame, cropped = resize_center_crop(image, settings.width, settings.height)
+        if cropped > ASPECT_WARNING_FRACTION:
+            warnings.append(
+                f"The input image ({image.width}x{image.height}) was centre-cropped to {settings.width}x{settings.height}, "
+                f"removing {cropped:.0%} of it; use an image of that aspect ratio to keep everything."
+            )
+        # 3. Check the prompt fits the text encoder's window
+        window = min(512, getattr(pipe.tokenizer, "model_max_length", 512))
+        num_tokens = len(pipe.tokenizer(prompt, add_special_tokens=True).input_ids)
+        if num_tokens > window:
+            warnings.append(f"The prompt has {num_tokens} tokens; the text encoder reads the first {window}, the rest is cut.")
+        for message in warnings:
+            logger.warning(message)
+        # 4. Denoise and decode
+        kwargs: dict[str, Any] = {}
+        if settings.guidance_scale_2 is not None:
+            kwargs["guidance_scale_2"] = settings.guidance_scale_2
+        generator = torch.Generator(device="cpu").manual_seed(seed)
+        with progress.steps(f"Denoising ({self.name})", settings.num_inference_steps) as advance, MemoryMeter(device) as meter:
+
+            def on_step_end(_pipe: Any, step: int, _timestep: Any, callback_kwargs: dict[str, Any]) -> dict[str, Any]:
+                advance(step + 1)
+                return callback_kwargs
+
+            output = pipe(
+                image=frame, prompt=prompt, negative_prompt=settings.negative_prompt or None,
+                height=settings.height, width=settings.width, num_frames=settings.num_frames,
+                num_inference_steps=settings.num_inference_steps, guidance_scale=settings.guidance_scale,
+                generator=generator, output_type="np", callback_on_step_end=on_step_end, max_sequence_length=window, **kwargs,
+            )
+        frames_FHWC = _to_uint8(output.frames[0])
+        stages = [
+            StageRecord("temporal.load", self.load_seconds, None, str(device), {"model": self.model}),
+            StageRecord("temporal.denoise_decode", meter.seconds, meter.peak_memory_mb, str(device), {"steps": settings.num_inference_steps}),
+        ]
+        return AnimateOutput(
+            video=Video(frames_FHWC=frames_FHWC, fps=settings.fps), settings=replace(settings), stages=stages, warnings=warnings,
+            models=self.describe_models(),
+        )
+
+
+def _to_uint8(frames: Any) -> np.ndarray:
+    array = np.asarray(frames, dtype=np.float32)
+    return (np.clip(array, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def wan22_ti2v_5b(config: TemporalConfig, runtime: RuntimeConfig) -> WanImageToVideo:
+    return WanImageToVideo("wan22-ti2v-5b", config, runtime)
+
+
+def wan22_i2v_a14b(config: TemporalConfig, runtime: RuntimeConfig) -> WanImageToVideo:
+    return WanImageToVideo("wan22-i2v-a14b", config, runtime)
+
+
+def wan21_i2v_14b(config: TemporalConfig, runtime: RuntimeConfig) -> WanImageToVideo:
+    return WanImageToVideo("wan21-i2v-14b", config, runtime)
+
+
+def wan21_i2v_14b_720p(config: TemporalConfig, runtime: RuntimeConfig) -> WanImageToVideo:
+    return WanImageToVideo("wan21-i2v-14b-720p", config, runtime)
