@@ -82,5 +82,5 @@ def describe_missing_weights(models: tuple[str, ...]) -> list[str]:
         try:
             resolve_model(model, marker="")
         except WeightsNotFoundError:
-            missing.append(f"weights `{model}` (not in {hub_cache_dir()}; `ipvg models download {model}`)")
+            missing.append(f"weights `{model}` not downloaded")
     return missing

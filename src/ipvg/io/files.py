@@ -36,6 +36,9 @@ def atomic_path(final: str | Path) -> Iterator[Path]:
     handle, temp_name = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=f".tmp{final.suffix}", dir=final.parent)
     os.close(handle)
     temp = Path(temp_name)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temp, 0o666 & ~umask)  # mkstemp creates 0600; outputs get the usual permissions
     try:
         yield temp
         os.replace(temp, final)
