@@ -1,16 +1,76 @@
-"""Face detection, alignment, identity embeddings and similarity."""
+"""Face detection, alignment, identity embeddings and similarity.
+
+Backends (kind `faces`): `dlib` (offline default), `insightface` (ArcFace, the challenge's FaceSim-Arc),
+`curricularface` (IR-101, the challenge's FaceSim-Cur). Create one with `create_face_backend(name)`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ipvg.faces.base import Face, FaceBackend, cosine_similarity, largest_face
+from ipvg.faces.geometry import norm_crop, pad_with_grey
+from ipvg.faces.policies import detect_with_padded_retry, largest_face_with_retry
 
-__all__ = ["Face", "FaceBackend", "cosine_similarity", "create_face_backend", "largest_face", "register"]
+__all__ = [
+    "Face",
+    "FaceBackend",
+    "cosine_similarity",
+    "create_face_backend",
+    "detect_with_padded_retry",
+    "largest_face",
+    "largest_face_with_retry",
+    "norm_crop",
+    "pad_with_grey",
+    "register",
+]
+
+DLIB_HINT = (
+    "pip install 'ipvg[faces]' (or: pip install dlib-bin==20.0.1.post1 face-recognition-models==0.3.0)"
+)
+INSIGHTFACE_HINT = "pip install 'ipvg[faces]' (or: pip install insightface==2.1 onnxruntime==1.32.0 opencv-python==4.14.0.94)"
 
 
 def register(registry: Any) -> None:
-    """Register the built-in face backends (filled in by the faces module's backends)."""
+    """Register the built-in face backends."""
+    from ipvg.registry import BackendSpec
+
+    registry.register(
+        BackendSpec(
+            kind="faces",
+            name="dlib",
+            target="ipvg.faces.dlib_backend:create",
+            summary="dlib HOG -> CNN detector, 5 keypoints, 128-d ResNet descriptor (offline; no gender)",
+            requires=("dlib", "face_recognition_models"),
+            pip_hint=DLIB_HINT,
+            defaults=(("hog_upsample", 1), ("cnn_fallback", True), ("pad_scale", 1.25)),
+        )
+    )
+    registry.register(
+        BackendSpec(
+            kind="faces",
+            name="insightface",
+            target="ipvg.faces.insightface_backend:create",
+            summary="insightface SCRFD + ArcFace 512-d, gender/age (needs a local buffalo_l/antelopev2 pack)",
+            requires=("insightface", "onnxruntime", "cv2"),
+            pip_hint=INSIGHTFACE_HINT,
+            defaults=(("model_pack", "~/.insightface/models/buffalo_l"), ("det_size", 640)),
+        )
+    )
+    registry.register(
+        BackendSpec(
+            kind="faces",
+            name="curricularface",
+            target="ipvg.faces.curricularface_backend:create",
+            summary="CurricularFace IR-101 512-d on insightface/dlib keypoints (ConsisID-preview weights)",
+            requires=("torch",),
+            pip_hint="pip install 'ipvg[faces]'",
+            defaults=(
+                ("weights", "glint360k_curricular_face_r101_backbone.bin"),
+                ("detector", "insightface"),
+            ),
+        )
+    )
 
 
 def create_face_backend(name: str = "dlib", **kwargs: Any) -> FaceBackend:
