@@ -47,8 +47,13 @@ class Animator:
         return cls(get_preset(preset).with_overrides(overrides or {}))
 
     def __call__(
-        self, image: str | Path | Image.Image, prompt: str, *, seed: int | None = None,
-        out_dir: str | Path | None = None, progress: Progress | None = None,
+        self,
+        image: str | Path | Image.Image,
+        prompt: str,
+        *,
+        seed: int | None = None,
+        out_dir: str | Path | None = None,
+        progress: Progress | None = None,
     ) -> AnimateResult:
         progress = progress or SilentProgress()
         seed = self.config.seed if seed is None else seed
@@ -66,8 +71,11 @@ class Animator:
             models={"temporal": output.models},
             stages=output.stages,
             outputs={
-                "num_frames": output.video.num_frames, "fps": output.video.fps, "width": output.video.width,
-                "height": output.video.height, "settings": vars(output.settings),
+                "num_frames": output.video.num_frames,
+                "fps": output.video.fps,
+                "width": output.video.width,
+                "height": output.video.height,
+                "settings": vars(output.settings),
             },
             warnings=output.warnings,
             environment=environment_info(),
@@ -76,7 +84,9 @@ class Animator:
         # 3. Write outputs atomically: the video first, then the record that describes it
         if folder is not None:
             with progress.stage("Writing video"):
-                result.video_path = write_video(output.video.frames_FHWC, output.video.fps, folder / VIDEO_NAME)
+                result.video_path = write_video(
+                    output.video.frames_FHWC, output.video.fps, folder / VIDEO_NAME
+                )
             output.video.path = result.video_path
             record.outputs["video"] = VIDEO_NAME
             result.record_path = write_record(folder / RECORD_NAME, record)

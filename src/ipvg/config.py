@@ -73,7 +73,10 @@ class RuntimeConfig:
             f"`runtime.device` is {self.device!r}; allowed: auto, cpu, cuda, cuda:N, mps.",
         )
         _check_positive("runtime.cache_threshold", self.cache_threshold)
-        _check(self.ulysses_degree >= 1 and self.ring_degree >= 1, "`runtime.ulysses_degree` and `runtime.ring_degree` must be >= 1.")
+        _check(
+            self.ulysses_degree >= 1 and self.ring_degree >= 1,
+            "`runtime.ulysses_degree` and `runtime.ring_degree` must be >= 1.",
+        )
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,10 @@ class TemporalConfig:
     def __post_init__(self) -> None:
         for name in ("height", "width", "num_frames", "num_inference_steps"):
             value = getattr(self, name)
-            _check(value is None or (isinstance(value, int) and value > 0), f"`temporal.{name}` must be a positive integer, got {value!r}.")
+            _check(
+                value is None or (isinstance(value, int) and value > 0),
+                f"`temporal.{name}` must be a positive integer, got {value!r}.",
+            )
         _check_positive("temporal.fps", self.fps)
         _check_positive("temporal.guidance_scale", self.guidance_scale, allow_zero=True)
         _check_positive("temporal.guidance_scale_2", self.guidance_scale_2, allow_zero=True)
@@ -140,7 +146,9 @@ class SpatialConfig:
     options: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
-        _check(self.num_candidates >= 1, f"`spatial.num_candidates` must be >= 1, got {self.num_candidates!r}.")
+        _check(
+            self.num_candidates >= 1, f"`spatial.num_candidates` must be >= 1, got {self.num_candidates!r}."
+        )
 
 
 @dataclass(frozen=True)
@@ -174,19 +182,34 @@ class PipelineConfig:
             if key not in sections:
                 raise ConfigError(f"Unknown config key `{key}`; allowed: {', '.join(sections)}.")
             if isinstance(value, dict):
-                section_cls = type(getattr(cls(), key))
-                if key == "runtime" and "loras" in value:
-                    value = value | {"loras": tuple(LoraConfig(**lora) for lora in value["loras"])}
-                value = section_cls(**{k: tuple(map(tuple, v)) if k == "options" else v for k, v in value.items()})
+                value = _section_from_dict(type(getattr(cls(), key)), value)
             kwargs[key] = value
         return cls(**kwargs)
+
+
+def _section_from_dict(section_cls: type, data: dict[str, Any]) -> Any:
+    """JSON lists back to the tuples the frozen dataclasses hold (loras, options, calibrations)."""
+    defaults = section_cls()
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, list) and isinstance(getattr(defaults, key, None), tuple):
+            if key == "loras":
+                value = tuple(LoraConfig(**lora) for lora in value)
+            elif key == "options":
+                value = tuple(tuple(pair) for pair in value)
+            else:
+                value = tuple(value)
+        values[key] = value
+    return section_cls(**values)
 
 
 def _replace_dotted(obj: Any, keys: list[str], value: Any) -> Any:
     head, rest = keys[0], keys[1:]
     names = [f.name for f in dataclasses.fields(obj)]
     if head not in names:
-        raise ConfigError(f"Unknown config key `{head}` in {type(obj).__name__}; allowed: {', '.join(names)}.")
+        raise ConfigError(
+            f"Unknown config key `{head}` in {type(obj).__name__}; allowed: {', '.join(names)}."
+        )
     if rest:
         return dataclasses.replace(obj, **{head: _replace_dotted(getattr(obj, head), rest, value)})
     return dataclasses.replace(obj, **{head: _coerce(obj, head, value)})
@@ -234,10 +257,20 @@ def _presets() -> dict[str, PipelineConfig]:
         prompts=PromptsConfig(backend="rules"),
         faces=FacesConfig(backend="dlib"),
         spatial=SpatialConfig(
-            backend="hyperlora-sdxl", model="ipvg-tiny:sdxl", num_candidates=2, height=64, width=96, num_inference_steps=2
+            backend="hyperlora-sdxl",
+            model="ipvg-tiny:sdxl",
+            num_candidates=2,
+            height=64,
+            width=96,
+            num_inference_steps=2,
         ),
         temporal=TemporalConfig(
-            backend="wan22-ti2v-5b", model="ipvg-tiny:wan22-ti2v-5b", height=64, width=96, num_frames=9, num_inference_steps=2
+            backend="wan22-ti2v-5b",
+            model="ipvg-tiny:wan22-ti2v-5b",
+            height=64,
+            width=96,
+            num_frames=9,
+            num_inference_steps=2,
         ),
         runtime=RuntimeConfig(device="cpu", dtype="float32"),
     )

@@ -15,7 +15,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def clean_prompt(text: str | None, *, what: str = "prompt", max_chars: int = MAX_PROMPT_CHARS) -> str:
     """Normalise a prompt (NFC, no control characters, single spaces) or raise `PromptError`."""
     if text is None or not str(text).strip():
-        raise PromptError(f"The {what} is empty.", "describe the video you want, e.g. --prompt 'A woman smiles and waves at the camera'.")
+        raise PromptError(
+            f"The {what} is empty.",
+            "describe the video you want, e.g. --prompt 'A woman smiles and waves at the camera'.",
+        )
     cleaned = " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFC", str(text))).split())
     if not cleaned:
         raise PromptError(f"The {what} has no printable text.", "pass a prompt made of words.")

@@ -14,7 +14,9 @@ from typing import Protocol
 class Progress(Protocol):
     def stage(self, description: str) -> contextlib.AbstractContextManager[None]: ...
 
-    def steps(self, description: str, total: int) -> contextlib.AbstractContextManager[Callable[[int], None]]: ...
+    def steps(
+        self, description: str, total: int
+    ) -> contextlib.AbstractContextManager[Callable[[int], None]]: ...
 
 
 def quiet_library_progress() -> None:
@@ -60,12 +62,25 @@ class RichProgress:
 
     def __init__(self) -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
         from rich.progress import Progress as RichBars
 
         self._bars = RichBars(
-            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=False,
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=False,
         )
 
     def __enter__(self) -> RichProgress:

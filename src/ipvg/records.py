@@ -22,8 +22,12 @@ def environment_info() -> dict[str, Any]:
     import ipvg
 
     info: dict[str, Any] = {
-        "ipvg": ipvg.__version__, "python": platform.python_version(), "torch": torch.__version__,
-        "diffusers": diffusers.__version__, "transformers": transformers.__version__, "platform": platform.platform(),
+        "ipvg": ipvg.__version__,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "diffusers": diffusers.__version__,
+        "transformers": transformers.__version__,
+        "platform": platform.platform(),
     }
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
@@ -32,7 +36,12 @@ def environment_info() -> dict[str, Any]:
 
 def image_fingerprint(image: Image.Image, source: str | Path | None = None) -> dict[str, Any]:
     digest = hashlib.sha256(image.tobytes()).hexdigest()[:16]
-    return {"source": str(source) if source is not None else None, "width": image.width, "height": image.height, "sha256_rgb": digest}
+    return {
+        "source": str(source) if source is not None else None,
+        "width": image.width,
+        "height": image.height,
+        "sha256_rgb": digest,
+    }
 
 
 def write_record(path: str | Path, record: RunRecord) -> Path:

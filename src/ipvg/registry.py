@@ -114,7 +114,10 @@ class Registry:
 
         result = []
         for spec in self.specs(kind):
-            missing = [f"package `{m}` ({spec.pip_hint or 'pip install ' + m})" for m in missing_packages(spec.requires)]
+            missing = [
+                f"package `{m}` ({spec.pip_hint or 'pip install ' + m})"
+                for m in missing_packages(spec.requires)
+            ]
             missing += describe_missing_weights(spec.weights)
             result.append(Availability(spec.kind, spec.name, not missing, tuple(missing), spec.summary))
         return result

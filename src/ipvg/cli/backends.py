@@ -8,7 +8,9 @@ import typer
 
 
 def backends_command(
-    kind: Annotated[str | None, typer.Option("--kind", help="temporal, spatial, faces, prompts or metrics.")] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="temporal, spatial, faces, prompts or metrics.")
+    ] = None,
 ) -> None:
     """List backends with their availability (packages installed, weights present locally)."""
     from rich.console import Console
@@ -21,7 +23,9 @@ def backends_command(
         raise ConfigError(f"`--kind` is {kind!r}; allowed: {', '.join(KINDS)}.")
     table = Table("kind", "name", "usable", "what it is", "missing")
     for item in registry.available(kind):
-        table.add_row(item.kind, item.name, "yes" if item.usable else "no", item.summary, "; ".join(item.missing) or "-")
+        table.add_row(
+            item.kind, item.name, "yes" if item.usable else "no", item.summary, "; ".join(item.missing) or "-"
+        )
     Console().print(table)
 
 

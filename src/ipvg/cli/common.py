@@ -9,7 +9,10 @@ import typer
 from ipvg.config import PipelineConfig, get_preset
 from ipvg.errors import ConfigError
 
-PresetOption = Annotated[str, typer.Option("--preset", "-p", help="Named configuration: tiny, paper-5b, paper-14b, low-vram, fast.")]
+PresetOption = Annotated[
+    str,
+    typer.Option("--preset", "-p", help="Named configuration: tiny, paper-5b, paper-14b, low-vram, fast."),
+]
 SetOption = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override any config field, e.g. --set temporal.num_frames=33 (repeatable)."),
@@ -23,7 +26,9 @@ def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"`--set {pair}` is not KEY=VALUE.", "write it like --set temporal.num_frames=33.")
+            raise ConfigError(
+                f"`--set {pair}` is not KEY=VALUE.", "write it like --set temporal.num_frames=33."
+            )
         overrides[key.strip()] = value
     return overrides
 

@@ -16,14 +16,21 @@ from ipvg.errors import OutputError
 def ensure_writable_dir(folder: str | Path) -> Path:
     """Create `folder` if needed and check it can be written, raising `OutputError` otherwise."""
     path = Path(folder).expanduser()
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"The output path {path} exists and is not a folder.", "choose another --out.")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise OutputError(f"Cannot create the output folder {path}: {error.strerror or error}.", "choose a folder you can write to with --out.") from None
+        raise OutputError(
+            f"Cannot create the output folder {path}: {error.strerror or error}.",
+            "choose a folder you can write to with --out.",
+        ) from None
     if not path.is_dir():
         raise OutputError(f"The output path {path} exists and is not a folder.", "choose another --out.")
     if not os.access(path, os.W_OK | os.X_OK):
-        raise OutputError(f"The output folder {path} is not writable.", "choose a folder you can write to with --out.")
+        raise OutputError(
+            f"The output folder {path} is not writable.", "choose a folder you can write to with --out."
+        )
     return path
 
 
@@ -33,7 +40,9 @@ def atomic_path(final: str | Path) -> Iterator[Path]:
     delete it on failure."""
     final = Path(final)
     ensure_writable_dir(final.parent)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=f".tmp{final.suffix}", dir=final.parent)
+    handle, temp_name = tempfile.mkstemp(
+        prefix=f".{final.stem}.", suffix=f".tmp{final.suffix}", dir=final.parent
+    )
     os.close(handle)
     temp = Path(temp_name)
     umask = os.umask(0)

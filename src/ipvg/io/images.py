@@ -18,7 +18,9 @@ MAX_PIXELS = 50_000_000  # 50 MP: far above any face photo, far below a decompre
 MIN_SIDE = 16
 
 
-def load_image(source: str | Path | bytes | Image.Image, *, max_pixels: int = MAX_PIXELS, name: str | None = None) -> Image.Image:
+def load_image(
+    source: str | Path | bytes | Image.Image, *, max_pixels: int = MAX_PIXELS, name: str | None = None
+) -> Image.Image:
     """Return an 8-bit RGB PIL image, or raise `ImageReadError` with the fix."""
     label = name or (str(source) if isinstance(source, str | Path) else "the uploaded image")
     if isinstance(source, Image.Image):
@@ -29,7 +31,9 @@ def load_image(source: str | Path | bytes | Image.Image, *, max_pixels: int = MA
             if not path.exists():
                 raise ImageReadError(f"Image not found: {path}.", "check the path.")
             if path.is_dir():
-                raise ImageReadError(f"{path} is a folder, not an image.", "pass an image file (PNG, JPEG or WebP).")
+                raise ImageReadError(
+                    f"{path} is a folder, not an image.", "pass an image file (PNG, JPEG or WebP)."
+                )
             if path.stat().st_size == 0:
                 raise ImageReadError(f"Image file {path} is empty (0 bytes).", "pass a real image file.")
             data = path.read_bytes()
@@ -39,7 +43,9 @@ def load_image(source: str | Path | bytes | Image.Image, *, max_pixels: int = MA
                 raise ImageReadError(f"{label} is empty (0 bytes).", "upload a real image file.")
         try:
             with warnings.catch_warnings():
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                warnings.simplefilter(
+                    "ignore", Image.DecompressionBombWarning
+                )  # we apply our own limit below
                 image = Image.open(io.BytesIO(data))
                 width, height = image.size
                 if width * height > max_pixels:
@@ -50,16 +56,25 @@ def load_image(source: str | Path | bytes | Image.Image, *, max_pixels: int = MA
                 image.load()
         except ImageReadError:
             raise
-        except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        except Image.DecompressionBombError:
+            raise ImageReadError(
+                f"{label} is far too large (more megapixels than Pillow will open).",
+                "downscale it first (a face photo needs well under 10 MP).",
+            ) from None
+        except UnidentifiedImageError as error:
             raise ImageReadError(
                 f"Cannot read {label} as an image ({type(error).__name__}).",
                 "pass a PNG, JPEG or WebP image file.",
             ) from None
         except (OSError, SyntaxError, ValueError) as error:
-            raise ImageReadError(f"Cannot decode {label}: {error}.", "the file may be truncated or corrupt; re-export it.") from None
+            raise ImageReadError(
+                f"Cannot decode {label}: {error}.", "the file may be truncated or corrupt; re-export it."
+            ) from None
     width, height = image.size
     if min(width, height) < MIN_SIDE:
-        raise ImageReadError(f"{label} is only {width}x{height} pixels.", f"pass an image at least {MIN_SIDE}x{MIN_SIDE}.")
+        raise ImageReadError(
+            f"{label} is only {width}x{height} pixels.", f"pass an image at least {MIN_SIDE}x{MIN_SIDE}."
+        )
     return to_rgb(ImageOps.exif_transpose(image) or image)
 
 
@@ -80,7 +95,10 @@ def resize_center_crop(image: Image.Image, width: int, height: int) -> tuple[Ima
     """Scale to cover `width`x`height`, then crop the centre. Returns the image and the fraction
     of the source area cropped away (0 when the aspect ratios match)."""
     scale = max(width / image.width, height / image.height)
-    resized = image.resize((max(width, round(image.width * scale)), max(height, round(image.height * scale))), Image.Resampling.LANCZOS)
+    resized = image.resize(
+        (max(width, round(image.width * scale)), max(height, round(image.height * scale))),
+        Image.Resampling.LANCZOS,
+    )
     left = (resized.width - width) // 2
     top = (resized.height - height) // 2
     cropped_fraction = 1.0 - (width * height) / (resized.width * resized.height)

@@ -23,7 +23,7 @@ def write_video(frames_FHWC: np.ndarray, fps: float, path: str | Path, *, crf: i
         raise BadInputError(f"Expected frames shaped (F, H, W, 3) with F >= 1, got {frames_FHWC.shape}.")
     if frames_FHWC.dtype != np.uint8:
         raise BadInputError(f"Expected uint8 frames, got {frames_FHWC.dtype}.")
-    num_frames, height, width, _ = frames_FHWC.shape
+    _, height, width, _ = frames_FHWC.shape
     if height % 2 or width % 2:
         # yuv420p subsamples chroma 2x2, so H.264 needs even sizes: drop the odd last row/column.
         frames_FHWC = frames_FHWC[:, : height - height % 2, : width - width % 2]
@@ -35,7 +35,9 @@ def write_video(frames_FHWC: np.ndarray, fps: float, path: str | Path, *, crf: i
             stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
             stream.options = {"crf": str(crf), "preset": "medium"}
             for frame_HWC in frames_FHWC:
-                for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame_HWC), format="rgb24")):
+                for packet in stream.encode(
+                    av.VideoFrame.from_ndarray(np.ascontiguousarray(frame_HWC), format="rgb24")
+                ):
                     container.mux(packet)
             for packet in stream.encode():
                 container.mux(packet)
@@ -63,7 +65,9 @@ def read_video(path: str | Path, *, max_frames: int | None = None) -> Video:
     except BadInputError:
         raise
     except (av.error.FFmpegError, OSError, ValueError) as error:
-        raise BadInputError(f"Cannot decode video {path}: {error}.", "the file may be truncated or not a video.") from None
+        raise BadInputError(
+            f"Cannot decode video {path}: {error}.", "the file may be truncated or not a video."
+        ) from None
     if not frames:
         raise BadInputError(f"Video {path} has no frames.", "re-encode or regenerate it.")
     return Video(frames_FHWC=np.stack(frames), fps=fps, path=path)

@@ -21,13 +21,19 @@ def resolve_device(runtime: RuntimeConfig) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(runtime.device)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeOptionError(f"`runtime.device` is {runtime.device!r} but no CUDA GPU is visible.", "use --device cpu (or auto).")
+        raise RuntimeOptionError(
+            f"`runtime.device` is {runtime.device!r} but no CUDA GPU is visible.",
+            "use --device cpu (or auto).",
+        )
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
         raise RuntimeOptionError(
-            f"`runtime.device` is {runtime.device!r} but only {torch.cuda.device_count()} CUDA device(s) exist.", "pick an existing index."
+            f"`runtime.device` is {runtime.device!r} but only {torch.cuda.device_count()} CUDA device(s) exist.",
+            "pick an existing index.",
         )
     if device.type == "mps" and not torch.backends.mps.is_available():
-        raise RuntimeOptionError("`runtime.device` is 'mps' but MPS is not available here.", "use --device cpu (or auto).")
+        raise RuntimeOptionError(
+            "`runtime.device` is 'mps' but MPS is not available here.", "use --device cpu (or auto)."
+        )
     return device
 
 

@@ -42,7 +42,9 @@ def apply_loras(pipe: Any, runtime: RuntimeConfig, applied: AppliedOptions) -> N
     if not runtime.loras:
         return
     if not hasattr(pipe, "load_lora_weights"):
-        raise RuntimeOptionError(f"{type(pipe).__name__} cannot load LoRAs.", "remove runtime.loras for this backend.")
+        raise RuntimeOptionError(
+            f"{type(pipe).__name__} cannot load LoRAs.", "remove runtime.loras for this backend."
+        )
     names, scales = [], []
     for index, lora in enumerate(runtime.loras):
         adapter = lora.adapter_name or f"lora_{index}"
@@ -50,16 +52,23 @@ def apply_loras(pipe: Any, runtime: RuntimeConfig, applied: AppliedOptions) -> N
         try:
             pipe.load_lora_weights(lora.path, adapter_name=adapter, **kwargs)
             if getattr(pipe, "transformer_2", None) is not None:
-                pipe.load_lora_weights(lora.path, adapter_name=adapter, load_into_transformer_2=True, **kwargs)
+                pipe.load_lora_weights(
+                    lora.path, adapter_name=adapter, load_into_transformer_2=True, **kwargs
+                )
         except (OSError, ValueError, KeyError) as error:
-            raise RuntimeOptionError(f"Cannot load the LoRA {lora.path}: {error}", "check the path/hub id and that it matches this model.") from None
+            raise RuntimeOptionError(
+                f"Cannot load the LoRA {lora.path}: {error}",
+                "check the path/hub id and that it matches this model.",
+            ) from None
         names.append(adapter)
         scales.append(lora.scale)
     pipe.set_adapters(names, adapter_weights=scales)
     applied.applied.append("lora:" + ",".join(f"{n}@{s}" for n, s in zip(names, scales, strict=True)))
 
 
-def apply_fp8_storage(pipe: Any, runtime: RuntimeConfig, applied: AppliedOptions, denoisers: tuple[str, ...], dtype: torch.dtype) -> None:
+def apply_fp8_storage(
+    pipe: Any, runtime: RuntimeConfig, applied: AppliedOptions, denoisers: tuple[str, ...], dtype: torch.dtype
+) -> None:
     """Store denoiser weights in float8_e4m3fn and upcast per layer for compute (halves weight memory)."""
     if not runtime.fp8_storage:
         return
@@ -68,7 +77,9 @@ def apply_fp8_storage(pipe: Any, runtime: RuntimeConfig, applied: AppliedOptions
     applied.applied.append("fp8-storage")
 
 
-def apply_attention_backend(pipe: Any, runtime: RuntimeConfig, applied: AppliedOptions, denoisers: tuple[str, ...]) -> None:
+def apply_attention_backend(
+    pipe: Any, runtime: RuntimeConfig, applied: AppliedOptions, denoisers: tuple[str, ...]
+) -> None:
     if not runtime.attention_backend:
         return
     for name, module in _denoisers(pipe, denoisers):
@@ -83,7 +94,12 @@ def apply_attention_backend(pipe: Any, runtime: RuntimeConfig, applied: AppliedO
 
 
 def _cache_config(pipe: Any, runtime: RuntimeConfig, num_inference_steps: int) -> Any:
-    from diffusers import FirstBlockCacheConfig, MagCacheConfig, PyramidAttentionBroadcastConfig, TaylorSeerCacheConfig
+    from diffusers import (
+        FirstBlockCacheConfig,
+        MagCacheConfig,
+        PyramidAttentionBroadcastConfig,
+        TaylorSeerCacheConfig,
+    )
 
     current_timestep: Callable[[], Any] = lambda: pipe.current_timestep  # noqa: E731
     if runtime.cache == "first-block":
@@ -92,15 +108,21 @@ def _cache_config(pipe: Any, runtime: RuntimeConfig, num_inference_steps: int) -
         return TaylorSeerCacheConfig()
     if runtime.cache == "pab":
         return PyramidAttentionBroadcastConfig(
-            spatial_attention_block_skip_range=2, spatial_attention_timestep_skip_range=(100, 800), current_timestep_callback=current_timestep
+            spatial_attention_block_skip_range=2,
+            spatial_attention_timestep_skip_range=(100, 800),
+            current_timestep_callback=current_timestep,
         )
     if runtime.cache == "faster":
         from diffusers import FasterCacheConfig
 
         return FasterCacheConfig(
-            spatial_attention_block_skip_range=2, spatial_attention_timestep_skip_range=(-1, 681),
-            current_timestep_callback=current_timestep, attention_weight_callback=lambda _: 0.3,
-            unconditional_batch_skip_range=5, unconditional_batch_timestep_skip_range=(-1, 781), tensor_format="BFCHW",
+            spatial_attention_block_skip_range=2,
+            spatial_attention_timestep_skip_range=(-1, 681),
+            current_timestep_callback=current_timestep,
+            attention_weight_callback=lambda _: 0.3,
+            unconditional_batch_skip_range=5,
+            unconditional_batch_timestep_skip_range=(-1, 781),
+            tensor_format="BFCHW",
         )
     if runtime.cache == "mag":
         if not runtime.mag_calibration:
@@ -110,27 +132,42 @@ def _cache_config(pipe: Any, runtime: RuntimeConfig, num_inference_steps: int) -
                 "then pass them as runtime.mag_calibration.",
             )
         return MagCacheConfig(
-            threshold=runtime.cache_threshold, num_inference_steps=num_inference_steps, mag_ratios=list(runtime.mag_calibration)
+            threshold=runtime.cache_threshold,
+            num_inference_steps=num_inference_steps,
+            mag_ratios=list(runtime.mag_calibration),
         )
     raise AssertionError(runtime.cache)
 
 
-def apply_cache(pipe: Any, runtime: RuntimeConfig, applied: AppliedOptions, denoisers: tuple[str, ...], num_inference_steps: int) -> None:
+def apply_cache(
+    pipe: Any,
+    runtime: RuntimeConfig,
+    applied: AppliedOptions,
+    denoisers: tuple[str, ...],
+    num_inference_steps: int,
+) -> None:
     """Output-changing step caching (opt-in): skips transformer work on steps that change little."""
     if runtime.cache == "none":
         return
     for name, module in _denoisers(pipe, denoisers):
         if not hasattr(module, "enable_cache"):
-            raise RuntimeOptionError(f"{name} ({type(module).__name__}) does not support diffusers caching.", "set runtime.cache=none.")
+            raise RuntimeOptionError(
+                f"{name} ({type(module).__name__}) does not support diffusers caching.",
+                "set runtime.cache=none.",
+            )
         try:
             module.enable_cache(_cache_config(pipe, runtime, num_inference_steps))
         except (ValueError, NotImplementedError) as error:
-            raise RuntimeOptionError(f"Cache `{runtime.cache}` cannot apply to {name}: {error}", "choose another runtime.cache.") from None
+            raise RuntimeOptionError(
+                f"Cache `{runtime.cache}` cannot apply to {name}: {error}", "choose another runtime.cache."
+            ) from None
     applied.applied.append(f"cache:{runtime.cache}@{runtime.cache_threshold}")
     applied.notes.append(f"cache `{runtime.cache}` changes outputs slightly compared with no caching")
 
 
-def apply_context_parallel(pipe: Any, runtime: RuntimeConfig, applied: AppliedOptions, denoisers: tuple[str, ...]) -> None:
+def apply_context_parallel(
+    pipe: Any, runtime: RuntimeConfig, applied: AppliedOptions, denoisers: tuple[str, ...]
+) -> None:
     """Ulysses/ring sequence parallelism across GPUs (launch with torchrun; rank 0 writes outputs)."""
     degree = runtime.ulysses_degree * runtime.ring_degree
     if degree == 1:
@@ -138,7 +175,9 @@ def apply_context_parallel(pipe: Any, runtime: RuntimeConfig, applied: AppliedOp
     import torch.distributed as dist
 
     if not torch.cuda.is_available():
-        raise RuntimeOptionError("Context parallelism needs CUDA GPUs, and none is visible.", "set ulysses_degree=ring_degree=1.")
+        raise RuntimeOptionError(
+            "Context parallelism needs CUDA GPUs, and none is visible.", "set ulysses_degree=ring_degree=1."
+        )
     if not dist.is_available() or not dist.is_initialized():
         raise RuntimeOptionError(
             f"Context parallelism over {degree} GPUs needs a process group.",
@@ -146,7 +185,8 @@ def apply_context_parallel(pipe: Any, runtime: RuntimeConfig, applied: AppliedOp
         )
     if dist.get_world_size() != degree:
         raise RuntimeOptionError(
-            f"ulysses_degree*ring_degree = {degree} but torchrun started {dist.get_world_size()} processes.", "make them equal."
+            f"ulysses_degree*ring_degree = {degree} but torchrun started {dist.get_world_size()} processes.",
+            "make them equal.",
         )
     from diffusers import ContextParallelConfig
 
@@ -157,22 +197,37 @@ def apply_context_parallel(pipe: Any, runtime: RuntimeConfig, applied: AppliedOp
                 f"{name} has {heads} attention heads, not divisible by ulysses_degree={runtime.ulysses_degree}.",
                 f"choose a ulysses degree that divides {heads}.",
             )
-        module.enable_parallelism(config=ContextParallelConfig(ulysses_degree=runtime.ulysses_degree, ring_degree=runtime.ring_degree))
+        module.enable_parallelism(
+            config=ContextParallelConfig(
+                ulysses_degree=runtime.ulysses_degree, ring_degree=runtime.ring_degree
+            )
+        )
     applied.applied.append(f"context-parallel:ulysses={runtime.ulysses_degree},ring={runtime.ring_degree}")
 
 
-def apply_compile(pipe: Any, runtime: RuntimeConfig, applied: AppliedOptions, denoisers: tuple[str, ...]) -> None:
+def apply_compile(
+    pipe: Any, runtime: RuntimeConfig, applied: AppliedOptions, denoisers: tuple[str, ...]
+) -> None:
     """Regional compilation: compile one transformer block and reuse it for all (fast warm-up)."""
     if not runtime.compile:
         return
     for name, module in _denoisers(pipe, denoisers):
         if not getattr(module, "_repeated_blocks", None):
-            raise RuntimeOptionError(f"{name} ({type(module).__name__}) declares no repeated blocks to compile.", "set runtime.compile=false.")
+            raise RuntimeOptionError(
+                f"{name} ({type(module).__name__}) declares no repeated blocks to compile.",
+                "set runtime.compile=false.",
+            )
         module.compile_repeated_blocks(fullgraph=True)
     applied.applied.append("compile:regional")
 
 
-def apply_placement(pipe: Any, runtime: RuntimeConfig, applied: AppliedOptions, device: torch.device, denoisers: tuple[str, ...]) -> None:
+def apply_placement(
+    pipe: Any,
+    runtime: RuntimeConfig,
+    applied: AppliedOptions,
+    device: torch.device,
+    denoisers: tuple[str, ...],
+) -> None:
     """Move to the device, or offload: whole models (`model`), block groups with prefetch (`group`),
     or every submodule (`sequential`, slowest, least memory)."""
     if runtime.offload == "none":
@@ -188,9 +243,13 @@ def apply_placement(pipe: Any, runtime: RuntimeConfig, applied: AppliedOptions, 
     elif runtime.offload == "sequential":
         pipe.enable_sequential_cpu_offload(device=device)
     else:
-        for name, module in _denoisers(pipe, denoisers):
+        for _name, module in _denoisers(pipe, denoisers):
             module.enable_group_offload(
-                onload_device=device, offload_device=torch.device("cpu"), offload_type="block_level", num_blocks_per_group=1, use_stream=True
+                onload_device=device,
+                offload_device=torch.device("cpu"),
+                offload_type="block_level",
+                num_blocks_per_group=1,
+                use_stream=True,
             )
         for name, module in pipe.components.items():
             if isinstance(module, torch.nn.Module) and name not in denoisers:
@@ -202,19 +261,27 @@ def apply_vae_tiling(pipe: Any, runtime: RuntimeConfig, applied: AppliedOptions)
     if not runtime.vae_tiling:
         return
     if not hasattr(pipe.vae, "enable_tiling"):
-        raise RuntimeOptionError(f"The VAE {type(pipe.vae).__name__} does not support tiling.", "set runtime.vae_tiling=false.")
+        raise RuntimeOptionError(
+            f"The VAE {type(pipe.vae).__name__} does not support tiling.", "set runtime.vae_tiling=false."
+        )
     pipe.vae.enable_tiling()
     applied.applied.append("vae-tiling")
 
 
 def prepare_pipeline(
-    pipe: Any, runtime: RuntimeConfig, *, denoisers: tuple[str, ...] = ("transformer", "transformer_2"), num_inference_steps: int = 50
+    pipe: Any,
+    runtime: RuntimeConfig,
+    *,
+    denoisers: tuple[str, ...] = ("transformer", "transformer_2"),
+    num_inference_steps: int = 50,
 ) -> AppliedOptions:
     """Apply every runtime option to a freshly loaded pipeline, in the one safe order."""
     device = resolve_device(runtime)
     dtype = resolve_dtype(runtime, device)
     if dtype == torch.float16 and device.type == "cpu":
-        raise RuntimeOptionError("float16 is not supported for CPU inference here.", "use --dtype float32 or bfloat16 on CPU.")
+        raise RuntimeOptionError(
+            "float16 is not supported for CPU inference here.", "use --dtype float32 or bfloat16 on CPU."
+        )
     applied = AppliedOptions(device=str(device), dtype=str(dtype).removeprefix("torch."))
     apply_loras(pipe, runtime, applied)
     apply_fp8_storage(pipe, runtime, applied, denoisers, dtype)

@@ -7,10 +7,22 @@ from typing import Any
 from ipvg.registry import BackendSpec
 
 _SUMMARIES = {
-    "wan22-ti2v-5b": ("wan22_ti2v_5b", "Wan2.2 TI2V-5B: 1280x704, 121 frames at 24 fps, 50 steps, CFG 5 (paper recipe)"),
-    "wan22-i2v-a14b": ("wan22_i2v_a14b", "Wan2.2 I2V-A14B: two experts, 1280x720, 81 frames at 16 fps, 40 steps, CFG 3.5/3.5"),
-    "wan21-i2v-14b": ("wan21_i2v_14b", "Wan2.1 I2V-14B 480P with CLIP image encoder: 832x480, 81 frames at 16 fps"),
-    "wan21-i2v-14b-720p": ("wan21_i2v_14b_720p", "Wan2.1 I2V-14B 720P with CLIP image encoder: 1280x720, 81 frames at 16 fps"),
+    "wan22-ti2v-5b": (
+        "wan22_ti2v_5b",
+        "Wan2.2 TI2V-5B: 1280x704, 121 frames at 24 fps, 50 steps, CFG 5 (paper recipe)",
+    ),
+    "wan22-i2v-a14b": (
+        "wan22_i2v_a14b",
+        "Wan2.2 I2V-A14B: two experts, 1280x720, 81 frames at 16 fps, 40 steps, CFG 3.5/3.5",
+    ),
+    "wan21-i2v-14b": (
+        "wan21_i2v_14b",
+        "Wan2.1 I2V-14B 480P with CLIP image encoder: 832x480, 81 frames at 16 fps",
+    ),
+    "wan21-i2v-14b-720p": (
+        "wan21_i2v_14b_720p",
+        "Wan2.1 I2V-14B 720P with CLIP image encoder: 1280x720, 81 frames at 16 fps",
+    ),
 }
 
 
@@ -20,8 +32,13 @@ def register(registry: Any) -> None:
     for name, (factory, summary) in _SUMMARIES.items():
         registry.register(
             BackendSpec(
-                kind="temporal", name=name, target=f"ipvg.temporal.wan:{factory}", summary=summary,
-                requires=("diffusers", "transformers", "ftfy"), pip_hint="pip install ipvg", weights=(RECIPES[name].model,),
+                kind="temporal",
+                name=name,
+                target=f"ipvg.temporal.wan:{factory}",
+                summary=summary,
+                requires=("diffusers", "transformers", "ftfy"),
+                pip_hint="pip install ipvg",
+                weights=(RECIPES[name].model,),
             )
         )
 

@@ -36,21 +36,54 @@ WAN_NEGATIVE_PROMPT = (
 
 RECIPES: dict[str, TemporalRecipe] = {
     "wan22-ti2v-5b": TemporalRecipe(
-        model="Wan-AI/Wan2.2-TI2V-5B-Diffusers", height=704, width=1280, num_frames=121, fps=24, num_inference_steps=50,
-        guidance_scale=5.0, flow_shift=5.0, size_multiple=32, negative_prompt=WAN_NEGATIVE_PROMPT,
+        model="Wan-AI/Wan2.2-TI2V-5B-Diffusers",
+        height=704,
+        width=1280,
+        num_frames=121,
+        fps=24,
+        num_inference_steps=50,
+        guidance_scale=5.0,
+        flow_shift=5.0,
+        size_multiple=32,
+        negative_prompt=WAN_NEGATIVE_PROMPT,
     ),
     "wan22-i2v-a14b": TemporalRecipe(
-        model="Wan-AI/Wan2.2-I2V-A14B-Diffusers", height=720, width=1280, num_frames=81, fps=16, num_inference_steps=40,
-        guidance_scale=3.5, guidance_scale_2=3.5, flow_shift=5.0, boundary_ratio=0.9, size_multiple=16,
+        model="Wan-AI/Wan2.2-I2V-A14B-Diffusers",
+        height=720,
+        width=1280,
+        num_frames=81,
+        fps=16,
+        num_inference_steps=40,
+        guidance_scale=3.5,
+        guidance_scale_2=3.5,
+        flow_shift=5.0,
+        boundary_ratio=0.9,
+        size_multiple=16,
         negative_prompt=WAN_NEGATIVE_PROMPT,
     ),
     "wan21-i2v-14b": TemporalRecipe(
-        model="Wan-AI/Wan2.1-I2V-14B-480P-Diffusers", height=480, width=832, num_frames=81, fps=16, num_inference_steps=40,
-        guidance_scale=5.0, flow_shift=3.0, size_multiple=16, negative_prompt=WAN_NEGATIVE_PROMPT,
+        model="Wan-AI/Wan2.1-I2V-14B-480P-Diffusers",
+        height=480,
+        width=832,
+        num_frames=81,
+        fps=16,
+        num_inference_steps=40,
+        guidance_scale=5.0,
+        flow_shift=3.0,
+        size_multiple=16,
+        negative_prompt=WAN_NEGATIVE_PROMPT,
     ),
     "wan21-i2v-14b-720p": TemporalRecipe(
-        model="Wan-AI/Wan2.1-I2V-14B-720P-Diffusers", height=720, width=1280, num_frames=81, fps=16, num_inference_steps=40,
-        guidance_scale=5.0, flow_shift=5.0, size_multiple=16, negative_prompt=WAN_NEGATIVE_PROMPT,
+        model="Wan-AI/Wan2.1-I2V-14B-720P-Diffusers",
+        height=720,
+        width=1280,
+        num_frames=81,
+        fps=16,
+        num_inference_steps=40,
+        guidance_scale=5.0,
+        flow_shift=5.0,
+        size_multiple=16,
+        negative_prompt=WAN_NEGATIVE_PROMPT,
     ),
 }
 
@@ -58,7 +91,7 @@ ASPECT_WARNING_FRACTION = 0.15  # warn when centre-cropping removes more than th
 
 
 def round_to_multiple(value: int, multiple: int) -> int:
-    return max(multiple, int(round(value / multiple)) * multiple)
+    return max(multiple, round(value / multiple) * multiple)
 
 
 def round_frames(num_frames: int) -> int:
@@ -79,9 +112,13 @@ def resolve_settings(recipe: TemporalRecipe, config: TemporalConfig, warnings: l
         ("width", width, round_to_multiple(width, recipe.size_multiple)),
     ):
         if rounded != value:
-            warnings.append(f"`{label}` {value} rounded to {rounded} (this model needs multiples of {recipe.size_multiple}).")
+            warnings.append(
+                f"`{label}` {value} rounded to {rounded} (this model needs multiples of {recipe.size_multiple})."
+            )
     if round_frames(num_frames) != num_frames:
-        warnings.append(f"`num_frames` {num_frames} rounded to {round_frames(num_frames)} (Wan needs 4k+1 frames).")
+        warnings.append(
+            f"`num_frames` {num_frames} rounded to {round_frames(num_frames)} (Wan needs 4k+1 frames)."
+        )
     guidance_2 = pick("guidance_scale_2") if recipe.boundary_ratio is not None else None
     if recipe.boundary_ratio is None and config.guidance_scale_2 is not None:
         warnings.append("`guidance_scale_2` ignored: this model has a single expert.")
@@ -136,13 +173,23 @@ class WanImageToVideo:
                     path, dtype={"default": dtype, "vae": torch.float32, "image_encoder": torch.float32}
                 )
             except (OSError, ValueError, KeyError) as error:
-                raise IpvgError(f"Cannot load `{self.model}` as a Wan image-to-video model: {error}", "check the folder is a complete diffusers copy of this model.") from None
+                raise IpvgError(
+                    f"Cannot load `{self.model}` as a Wan image-to-video model: {error}",
+                    "check the folder is a complete diffusers copy of this model.",
+                ) from None
             if self.recipe.boundary_ratio is not None and getattr(pipe, "transformer_2", None) is None:
-                raise IpvgError(f"`{self.model}` has no `transformer_2`, but {self.name} is a two-expert model.", "pass a Wan2.2 I2V-A14B folder.")
+                raise IpvgError(
+                    f"`{self.model}` has no `transformer_2`, but {self.name} is a two-expert model.",
+                    "pass a Wan2.2 I2V-A14B folder.",
+                )
             if settings.boundary_ratio is not None:
                 pipe.register_to_config(boundary_ratio=settings.boundary_ratio)
-            pipe.scheduler = UniPCMultistepScheduler.from_config(pipe.scheduler.config, flow_shift=settings.flow_shift)
-            self.applied = prepare_pipeline(pipe, self.runtime, num_inference_steps=settings.num_inference_steps)
+            pipe.scheduler = UniPCMultistepScheduler.from_config(
+                pipe.scheduler.config, flow_shift=settings.flow_shift
+            )
+            self.applied = prepare_pipeline(
+                pipe, self.runtime, num_inference_steps=settings.num_inference_steps
+            )
         self.pipe = pipe
         self.load_seconds = time.perf_counter() - start
 
@@ -150,11 +197,19 @@ class WanImageToVideo:
         info: dict[str, Any] = {"backend": self.name, "model": self.model}
         if self.pipe is not None:
             info["pipeline"] = type(self.pipe).__name__
-            info["components"] = {k: type(v).__name__ for k, v in self.pipe.components.items() if v is not None}
-            info["runtime"] = {"device": self.applied.device, "dtype": self.applied.dtype, "applied": self.applied.applied}
+            info["components"] = {
+                k: type(v).__name__ for k, v in self.pipe.components.items() if v is not None
+            }
+            info["runtime"] = {
+                "device": self.applied.device,
+                "dtype": self.applied.dtype,
+                "applied": self.applied.applied,
+            }
         return info
 
-    def animate(self, image: Image.Image, prompt: str, *, seed: int, progress: Progress | None = None) -> AnimateOutput:
+    def animate(
+        self, image: Image.Image, prompt: str, *, seed: int, progress: Progress | None = None
+    ) -> AnimateOutput:
         """Animate `image` (any size: resized and centre-cropped) following `prompt`."""
         progress = progress or SilentProgress()
         warnings: list[str] = []
@@ -174,7 +229,9 @@ class WanImageToVideo:
         window = min(512, getattr(pipe.tokenizer, "model_max_length", 512))
         num_tokens = len(pipe.tokenizer(prompt, add_special_tokens=True).input_ids)
         if num_tokens > window:
-            warnings.append(f"The prompt has {num_tokens} tokens; the text encoder reads the first {window}, the rest is cut.")
+            warnings.append(
+                f"The prompt has {num_tokens} tokens; the text encoder reads the first {window}, the rest is cut."
+            )
         for message in warnings:
             logger.warning(message)
         # 4. Denoise and decode
@@ -182,25 +239,48 @@ class WanImageToVideo:
         if settings.guidance_scale_2 is not None:
             kwargs["guidance_scale_2"] = settings.guidance_scale_2
         generator = torch.Generator(device="cpu").manual_seed(seed)
-        with progress.steps(f"Denoising ({self.name})", settings.num_inference_steps) as advance, MemoryMeter(device) as meter:
+        with (
+            progress.steps(f"Denoising ({self.name})", settings.num_inference_steps) as advance,
+            MemoryMeter(device) as meter,
+        ):
 
-            def on_step_end(_pipe: Any, step: int, _timestep: Any, callback_kwargs: dict[str, Any]) -> dict[str, Any]:
+            def on_step_end(
+                _pipe: Any, step: int, _timestep: Any, callback_kwargs: dict[str, Any]
+            ) -> dict[str, Any]:
                 advance(step + 1)
                 return callback_kwargs
 
             output = pipe(
-                image=frame, prompt=prompt, negative_prompt=settings.negative_prompt or None,
-                height=settings.height, width=settings.width, num_frames=settings.num_frames,
-                num_inference_steps=settings.num_inference_steps, guidance_scale=settings.guidance_scale,
-                generator=generator, output_type="np", callback_on_step_end=on_step_end, max_sequence_length=window, **kwargs,
+                image=frame,
+                prompt=prompt,
+                negative_prompt=settings.negative_prompt or None,
+                height=settings.height,
+                width=settings.width,
+                num_frames=settings.num_frames,
+                num_inference_steps=settings.num_inference_steps,
+                guidance_scale=settings.guidance_scale,
+                generator=generator,
+                output_type="np",
+                callback_on_step_end=on_step_end,
+                max_sequence_length=window,
+                **kwargs,
             )
         frames_FHWC = _to_uint8(output.frames[0])
         stages = [
             StageRecord("temporal.load", self.load_seconds, None, str(device), {"model": self.model}),
-            StageRecord("temporal.denoise_decode", meter.seconds, meter.peak_memory_mb, str(device), {"steps": settings.num_inference_steps}),
+            StageRecord(
+                "temporal.denoise_decode",
+                meter.seconds,
+                meter.peak_memory_mb,
+                str(device),
+                {"steps": settings.num_inference_steps},
+            ),
         ]
         return AnimateOutput(
-            video=Video(frames_FHWC=frames_FHWC, fps=settings.fps), settings=replace(settings), stages=stages, warnings=warnings,
+            video=Video(frames_FHWC=frames_FHWC, fps=settings.fps),
+            settings=replace(settings),
+            stages=stages,
+            warnings=warnings,
             models=self.describe_models(),
         )
 

@@ -1,0 +1,128 @@
+"""`ipvg animate` end to end on the tiny preset, and its clear one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import av
+import pytest
+
+from ipvg.cli.main import main
+
+PROMPT = "An astronaut smiles, then turns her head towards the window"
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
+    code = main(args)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_animate_writes_playable_mp4_matching_the_request(tmp_path, example_face, capsys):
+    out = tmp_path / "out"
+    code, stdout, _ = run_cli(
+        [
+            "animate",
+            "--image",
+            str(example_face),
+            "--prompt",
+            PROMPT,
+            "--out",
+            str(out),
+            "--num-frames",
+            "13",
+            "--seed",
+            "5",
+        ],
+        capsys,
+    )
+    assert code == 0, stdout
+    with av.open(str(out / "video.mp4")) as container:
+        stream = container.streams.video[0]
+        frames = list(container.decode(stream))
+        assert len(frames) == 13 and (frames[0].width, frames[0].height) == (96, 64)
+        assert float(stream.average_rate) == 24 and stream.codec_context.name == "h264"
+    record = json.loads((out / "record.json").read_text())
+    assert record["inputs"]["prompt"] == PROMPT and record["inputs"]["seed"] == 5
+    assert record["outputs"]["num_frames"] == 13 and record["outputs"]["fps"] == 24
+    assert record["config"]["temporal"]["backend"] == "wan22-ti2v-5b"
+    assert {stage["name"] for stage in record["stages"]} == {"temporal.load", "temporal.denoise_decode"}
+    assert record["environment"]["diffusers"] == "0.42.1"
+    assert sorted(p.name for p in out.iterdir()) == ["record.json", "video.mp4"]
+
+
+def test_animate_other_backend_on_tiny_preset(tmp_path, example_face, capsys):
+    code, _, _ = run_cli(
+        [
+            "animate",
+            "--image",
+            str(example_face),
+            "--prompt",
+            PROMPT,
+            "--backend",
+            "wan22-i2v-a14b",
+            "--out",
+            str(tmp_path),
+        ],
+        capsys,
+    )
+    assert code == 0
+    assert json.loads((tmp_path / "record.json").read_text())["outputs"]["fps"] == 16
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("not-an-image", "Cannot read"),
+        ("empty-prompt", "prompt is empty"),
+        ("unknown-backend", "Unknown temporal backend `sora`"),
+        ("missing-weights", "not available locally"),
+        ("unwritable-out", "not a folder"),
+        ("bad-set", "Unknown config key"),
+    ],
+)
+def test_bad_input_one_line_error_and_no_partial_output(case, expected, tmp_path, example_face, capsys):
+    out = tmp_path / "out"
+    image, prompt, extra = str(example_face), PROMPT, []
+    if case == "not-an-image":
+        (tmp_path / "notes.png").write_text("hello")
+        image = str(tmp_path / "notes.png")
+    elif case == "empty-prompt":
+        prompt = "   "
+    elif case == "unknown-backend":
+        extra = ["--backend", "sora", "--model", "x/y"]
+    elif case == "missing-weights":
+        extra = ["--model", "nobody/missing-model"]
+    elif case == "unwritable-out":
+        out.write_text("I am a file")
+    elif case == "bad-set":
+        extra = ["--set", "temporal.frames=3"]
+    code, _, stderr = run_cli(
+        ["animate", "--image", image, "--prompt", prompt, "--out", str(out), *extra], capsys
+    )
+    assert code != 0
+    assert expected in stderr and "Traceback" not in stderr
+    assert len(stderr.strip().splitlines()) == 1
+    assert not list(tmp_path.rglob("*.mp4"))
+
+
+def test_console_script_help_everywhere():
+    result = subprocess.run(
+        [sys.executable, "-m", "ipvg.cli.main", "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0 and "animate" in result.stdout
+    from typer.main import get_command
+
+    from ipvg.cli.main import app
+
+    command = get_command(app)
+    for name in command.commands:
+        sub = main([name, "--help"])
+        assert sub == 0, name
+
+
+def test_backends_command_lists_temporal_backends(capsys):
+    code, stdout, _ = run_cli(["backends", "--kind", "temporal"], capsys)
+    assert code == 0 and "wan22-ti2v-5b" in stdout and "wan22-i2v-a14b" in stdout
