@@ -11,11 +11,14 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from ipvg.errors import MissingDependencyError, UnknownBackendError
+
+logger = logging.getLogger(__name__)
 
 KINDS = ("temporal", "spatial", "faces", "prompts", "metrics")
 
@@ -61,6 +64,7 @@ class Registry:
     def __init__(self) -> None:
         self._specs: dict[tuple[str, str], BackendSpec] = {}
         self._loaded = False
+        self.plugin_errors: list[str] = []
 
     def register(self, spec: BackendSpec) -> BackendSpec:
         self._specs[(spec.kind, spec.name)] = spec
@@ -74,8 +78,13 @@ class Registry:
             if importlib.util.find_spec(module_name) is not None:
                 importlib.import_module(module_name).register(self)
         for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-            hook: Callable[[Registry], None] = entry_point.load()
-            hook(self)
+            # A broken third-party plugin must not take the built-in backends down with it.
+            try:
+                hook: Callable[[Registry], None] = entry_point.load()
+                hook(self)
+            except Exception as error:
+                self.plugin_errors.append(f"plugin `{entry_point.name}` ({entry_point.value}) failed to load: {error}")
+                logger.warning(self.plugin_errors[-1])
 
     def names(self, kind: str) -> list[str]:
         self._ensure_loaded()
