@@ -75,15 +75,20 @@ class Registry:
             return
         self._loaded = True
         for module_name in BUILTIN_PLUGINS:
-            if importlib.util.find_spec(module_name) is not None:
-                importlib.import_module(module_name).register(self)
+            if importlib.util.find_spec(module_name) is None:
+                continue
+            hook = getattr(importlib.import_module(module_name), "register", None)
+            if hook is not None:  # a package without a hook (e.g. an empty namespace) registers nothing
+                hook(self)
         for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
             # A broken third-party plugin must not take the built-in backends down with it.
             try:
                 hook: Callable[[Registry], None] = entry_point.load()
                 hook(self)
             except Exception as error:
-                self.plugin_errors.append(f"plugin `{entry_point.name}` ({entry_point.value}) failed to load: {error}")
+                self.plugin_errors.append(
+                    f"plugin `{entry_point.name}` ({entry_point.value}) failed to load: {error}"
+                )
                 logger.warning(self.plugin_errors[-1])
 
     def names(self, kind: str) -> list[str]:
