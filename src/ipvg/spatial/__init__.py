@@ -1,0 +1,52 @@
+"""Stage 1 backends: the identity-preserving first frame (text + face -> image).
+
+`hyperlora-sdxl` is the paper's recipe (RealVisXL v4 + HyperLoRA, best-of-N by face similarity,
+face refinement). Create one with `create_spatial_backend(spatial_config, faces_config, runtime)`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SPATIAL_PIP_HINT = "pip install ipvg (diffusers, transformers, peft) and 'ipvg[faces]' for the face backend"
+
+
+def register(registry: Any) -> None:
+    """Register the built-in spatial backends."""
+    from ipvg.registry import BackendSpec
+
+    registry.register(
+        BackendSpec(
+            kind="spatial",
+            name="hyperlora-sdxl",
+            target="ipvg.spatial.hyperlora_sdxl:create",
+            summary="RealVisXL v4 + HyperLoRA identity LoRA (0.85), 832x480, 20 steps, CFG 5, DPM++ 2M Karras; "
+            "best-of-3 by face similarity, face refinement (paper recipe)",
+            requires=("diffusers", "transformers", "peft"),
+            pip_hint=SPATIAL_PIP_HINT,
+            weights=(
+                "SG161222/RealVisXL_V4.0",
+                "bytedance-research/HyperLoRA",
+                "openai/clip-vit-large-patch14",
+            ),
+            defaults=(
+                ("lora_scale", 0.85),
+                ("trigger_words", "fcsks fxhks fhyks"),
+                ("size", "832x480"),
+                ("steps", 20),
+                ("cfg", 5.0),
+                ("scheduler", "DPM++ 2M Karras"),
+                ("clip_skip", 2),
+                ("refine_face", True),
+            ),
+        )
+    )
+
+
+def create_spatial_backend(spatial_config: Any, faces_config: Any, runtime: Any) -> Any:
+    """The spatial backend named by `spatial_config.backend`, configured but not loaded yet."""
+    from ipvg.registry import registry
+
+    return registry.create(
+        "spatial", spatial_config.backend, config=spatial_config, faces=faces_config, runtime=runtime
+    )
