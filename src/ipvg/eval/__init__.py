@@ -1,0 +1,70 @@
+"""Evaluation: the IPVG challenge's metrics over a submission, or over one video.
+
+Feature extractors (models: `inception`, `clip`, face backends) are kept apart from the metric
+maths (`maths`); each metric is a registered backend of kind "metrics" (`metrics`), run by the
+`suite`, written out by `report`. Public entry points: `evaluate_submission`, `evaluate_video`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ipvg.eval.api import evaluate_items, evaluate_submission, evaluate_video
+
+__all__ = ["evaluate_items", "evaluate_submission", "evaluate_video", "register"]
+
+_FACES_HINT = "pip install 'ipvg[faces]'"
+
+
+def register(registry: Any) -> None:
+    """Register the built-in metrics (kind "metrics")."""
+    from ipvg.registry import BackendSpec
+
+    specs = [
+        BackendSpec(
+            "metrics",
+            "facesim-dlib",
+            "ipvg.eval.metrics:create_facesim_dlib",
+            "Identity similarity with dlib's offline face models (challenge protocol, no downloads).",
+            requires=("dlib", "face_recognition_models"),
+            pip_hint=_FACES_HINT,
+        ),
+        BackendSpec(
+            "metrics",
+            "facesim-arc",
+            "ipvg.eval.metrics:create_facesim_arc",
+            "FaceSim-Arc: insightface ArcFace cosine, clamped at 0, mean over 16 frames with a face.",
+            requires=("insightface", "onnxruntime"),
+            pip_hint=_FACES_HINT,
+        ),
+        BackendSpec(
+            "metrics",
+            "facesim-cur",
+            "ipvg.eval.metrics:create_facesim_cur",
+            "FaceSim-Cur: CurricularFace IR-101 cosine on insightface-aligned crops.",
+            requires=("insightface", "onnxruntime"),
+            pip_hint=_FACES_HINT,
+        ),
+        BackendSpec(
+            "metrics",
+            "fid",
+            "ipvg.eval.metrics:create_fid",
+            "FID of aligned face crops vs the reference (Inception v3 pool features, torch only).",
+            defaults=(("variant", "pytorch-fid"), ("face_backend", "insightface")),
+        ),
+        BackendSpec(
+            "metrics",
+            "clipscore",
+            "ipvg.eval.metrics:create_clipscore",
+            "CLIPScore: 100 x cosine of CLIP ViT-B/16 frame and prompt embeddings.",
+            weights=("openai/clip-vit-base-patch16",),
+        ),
+        BackendSpec(
+            "metrics",
+            "overall-first-place",
+            "ipvg.eval.metrics:create_first_place_overall",
+            "The first-place team's overall score: 0.3 GME + 0.2 (Cur + Arc) + 0.15 (motion + imaging).",
+        ),
+    ]
+    for spec in specs:
+        registry.register(spec)

@@ -1,0 +1,119 @@
+"""What every metric sees for one item, and the face detections metrics share.
+
+Face metrics (FaceSim with a backend, FID on that backend's aligned crops) ask a `FaceStore` for
+the reference's largest face and each sampled frame's largest face; it detects once per
+(backend, image) and caches, so FaceSim-Arc and FID do not detect twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from PIL import Image
+
+from ipvg.eval.frames import SampledFrames
+from ipvg.eval.types import EvalItem, EvalProblem, MetricValue, Reason
+from ipvg.faces.base import Face, FaceBackend
+
+
+@dataclass
+class EvalContext:
+    """One item: the sampled frames, the reference photo (or why it is unusable), earlier metrics."""
+
+    item: EvalItem
+    frames: SampledFrames
+    reference: Image.Image | None
+    reference_problem: EvalProblem | None
+    faces: FaceStore
+    scores: dict[str, MetricValue] = field(default_factory=dict)
+
+    def frame_images(self) -> list[Image.Image]:
+        return [Image.fromarray(frame_HWC) for frame_HWC in self.frames.frames_KHWC]
+
+    def require_reference(self) -> Image.Image:
+        if self.reference_problem is not None:
+            raise self.reference_problem
+        assert self.reference is not None
+        return self.reference
+
+
+class Metric(Protocol):
+    """A registered metric backend: scores one item."""
+
+    name: str
+    higher_is_better: bool
+
+    def score(self, context: EvalContext) -> MetricValue: ...
+
+
+BackendFactory = Callable[[str], FaceBackend]
+
+
+def _default_backend_factory(name: str) -> FaceBackend:
+    from ipvg.faces import create_face_backend
+
+    return create_face_backend(name)
+
+
+class FaceStore:
+    """Face backends by name (created on first use, or injected) and their cached detections."""
+
+    def __init__(
+        self, backends: dict[str, FaceBackend] | None = None, factory: BackendFactory | None = None
+    ) -> None:
+        self._backends: dict[str, FaceBackend] = dict(backends or {})
+        self._factory = factory or _default_backend_factory
+        self._references: dict[tuple[str, Path | None], Face | EvalProblem] = {}
+        self._frames: dict[tuple[str, str], list[Face | None]] = {}
+
+    def backend(self, name: str) -> FaceBackend:
+        if name not in self._backends:
+            self._backends[name] = self._factory(name)
+        return self._backends[name]
+
+    def reference_face(self, name: str, context: EvalContext) -> Face:
+        """The reference photo's largest face; raises `EvalProblem(no_face_in_reference)`."""
+        key = (name, context.item.reference_path)
+        if key not in self._references:
+            faces = self.backend(name).detect(context.require_reference())
+            self._references[key] = (
+                max(faces, key=lambda face: face.area)
+                if faces
+                else EvalProblem(
+                    Reason.NO_FACE_IN_REFERENCE,
+                    f"no face found in the reference {context.item.reference_path} by face backend `{name}`",
+                    "use a photo with one clearly visible face",
+                )
+            )
+        found = self._references[key]
+        if isinstance(found, EvalProblem):
+            raise found
+        return found
+
+    def frame_faces(self, name: str, context: EvalContext) -> list[Face | None]:
+        """Each sampled frame's largest face, None where there is none (the backend applies the
+        challenge's grey-padded retry: see `ipvg.faces.policies`)."""
+        key = (name, context.item.item_id)
+        if key not in self._frames:
+            backend = self.backend(name)
+            found = []
+            for image in context.frame_images():
+                faces = backend.detect(image)
+                found.append(max(faces, key=lambda face: face.area) if faces else None)
+            self._frames[key] = found
+        return self._frames[key]
+
+    def forget_frames(self) -> None:
+        """Drop per-video detections (references stay cached: one identity has several prompts)."""
+        self._frames.clear()
+
+
+def metric_value_for_problem(problem: EvalProblem) -> MetricValue:
+    return MetricValue(value=None, reason=str(problem.reason), message=problem.one_line())
+
+
+def describe(metric: Metric) -> dict[str, Any]:
+    return {"name": metric.name, "higher_is_better": metric.higher_is_better}

@@ -1,0 +1,247 @@
+"""The registered metrics: each one glues an extractor (a model) to pure maths (`ipvg.eval.maths`).
+
+Definitions follow the IPVG challenge's scorer (ConsisID `eval/get_facesim_fid.py`): 16 frames,
+the largest face (grey-padded retry when none), identity cosine clamped at 0 and averaged over
+frames with a face (0 when no frame has one), per-frame FID of aligned face crops against the
+reference's, CLIPScore over the sampled frames.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from ipvg.errors import WeightsNotFoundError
+from ipvg.eval import maths
+from ipvg.eval.context import EvalContext
+from ipvg.eval.types import EvalProblem, MetricValue, Reason
+
+FID_CROP_SIZE = 224  # the scorer aligns faces with norm_crop(kps, 224) before Inception
+
+
+class FaceSimMetric:
+    """FaceSim with one face backend: clamped cosine of identity embeddings, mean over frames with a face."""
+
+    higher_is_better = True
+
+    def __init__(self, name: str, face_backend: str) -> None:
+        self.name, self.face_backend = name, face_backend
+
+    def score(self, context: EvalContext) -> MetricValue:
+        reference = context.faces.reference_face(self.face_backend, context)
+        frame_faces = context.faces.frame_faces(self.face_backend, context)
+        per_frame = [
+            None if face is None else maths.clamped_cosine(_embedding(reference), _embedding(face))
+            for face in frame_faces
+        ]
+        value = maths.mean_over_present(per_frame)
+        details: dict[str, Any] = {
+            "face_backend": self.face_backend,
+            "no_face_share": maths.missing_share(per_frame),
+        }
+        if value is None:
+            # The challenge scorer gives 0 to a video with no face in any sampled frame; so do we.
+            details["note"] = "no face in any sampled frame: scored 0, as the challenge scorer does"
+            value = 0.0
+        return MetricValue(value=value, per_frame=per_frame, details=details)
+
+
+def _embedding(face: Any) -> np.ndarray:
+    vector = face.raw_embedding if face.raw_embedding is not None else face.embedding
+    if vector is None:
+        raise EvalProblem(
+            Reason.METRIC_ERROR, f"face backend `{face.backend}` returned a face without an embedding"
+        )
+    return vector
+
+
+class FidMetric:
+    """FID of aligned face crops: per sampled frame, the Frechet distance between the frame crop's and
+    the reference crop's Inception features (one sample each, so it is their squared distance, as in
+    the challenge scorer); the mean over frames with a face. Lower is better."""
+
+    higher_is_better = False
+    name = "fid"
+
+    def __init__(self, inception: Any, face_backend: str = "insightface", batch_size: int = 16) -> None:
+        self.inception, self.face_backend, self.batch_size = inception, face_backend, batch_size
+        self._reference_features: dict[Path | None, np.ndarray] = {}
+
+    def features(self, crops: list[Image.Image]) -> np.ndarray:
+        """(N, D) Inception pool features of RGB crops."""
+        import torch
+
+        device = next(self.inception.parameters()).device
+        rows = []
+        for start in range(0, len(crops), self.batch_size):
+            batch = np.stack(
+                [
+                    np.asarray(crop.convert("RGB"), dtype=np.float32) / 255.0
+                    for crop in crops[start : start + self.batch_size]
+                ]
+            )
+            with torch.no_grad():
+                rows.append(
+                    self.inception(torch.from_numpy(batch).permute(0, 3, 1, 2).to(device))
+                    .double()
+                    .cpu()
+                    .numpy()
+                )
+        return np.concatenate(rows, axis=0)
+
+    def score(self, context: EvalContext) -> MetricValue:
+        backend = context.faces.backend(self.face_backend)
+        key = context.item.reference_path
+        if key not in self._reference_features:
+            reference_face = context.faces.reference_face(self.face_backend, context)
+            crop = backend.align(context.require_reference(), reference_face, FID_CROP_SIZE)
+            self._reference_features[key] = self.features([crop])
+        reference_1D = self._reference_features[key]
+        frame_faces = context.faces.frame_faces(self.face_backend, context)
+        images = context.frame_images()
+        crops = [
+            backend.align(images[i], face, FID_CROP_SIZE)
+            for i, face in enumerate(frame_faces)
+            if face is not None
+        ]
+        features_ND = self.features(crops) if crops else np.zeros((0, reference_1D.shape[1]))
+        rows = iter(features_ND)
+        per_frame = [
+            None if face is None else maths.fid_from_features(reference_1D, next(rows)[None])
+            for face in frame_faces
+        ]
+        value = maths.mean_over_present(per_frame)
+        details: dict[str, Any] = {
+            "face_backend": self.face_backend,
+            "no_face_share": maths.missing_share(per_frame),
+        }
+        if value is None:
+            # The challenge scorer reports 0 (a perfect FID) here; a missing value is more honest.
+            return MetricValue(
+                None,
+                per_frame,
+                details,
+                str(Reason.NO_FACE_IN_VIDEO),
+                "no face in any sampled frame: FID undefined",
+            )
+        return MetricValue(value=value, per_frame=per_frame, details=details)
+
+
+class ClipScoreMetric:
+    """CLIPScore: 100 x cosine of CLIP image and text embeddings, mean over the sampled frames."""
+
+    higher_is_better = True
+    name = "clipscore"
+
+    def __init__(self, embedder: Any) -> None:
+        self.embedder = embedder
+
+    def score(self, context: EvalContext) -> MetricValue:
+        if not context.item.prompt:
+            raise EvalProblem(
+                Reason.EMPTY_PROMPT, f"the prompt of {context.item.item_id} is empty", "write the prompt file"
+            )
+        value, per_frame = maths.clip_score(
+            self.embedder.image_embeds(context.frame_images()), self.embedder.text_embed(context.item.prompt)
+        )
+        num_tokens = self.embedder.num_tokens(context.item.prompt)
+        details: dict[str, Any] = {"model": self.embedder.model_id, "prompt_tokens": num_tokens}
+        if num_tokens > self.embedder.max_tokens:
+            details["note"] = f"prompt truncated to CLIP's {self.embedder.max_tokens} tokens"
+        return MetricValue(value=value, per_frame=per_frame, details=details)
+
+
+class FirstPlaceOverallMetric:
+    """The first-place team's overall score (their weighting; see `maths.FIRST_PLACE_WEIGHTS`),
+    computed only when every input metric has a value for this item."""
+
+    higher_is_better = True
+    name = "overall-first-place"
+    inputs = tuple(maths.FIRST_PLACE_WEIGHTS)
+
+    def score(self, context: EvalContext) -> MetricValue:
+        values = {
+            name: (context.scores[name].value if name in context.scores else None) for name in self.inputs
+        }
+        missing = [name for name, value in values.items() if value is None]
+        details: dict[str, Any] = {
+            "definition": "0.3*GME + 0.2*(Cur + Arc) + 0.15*(motion smoothness + imaging quality)",
+            "source": "the first-place team of the ACM MM 2025 IPVG challenge (their score, not the official one)",
+        }
+        if missing:
+            return MetricValue(
+                None, [], details, "missing_inputs", f"needs {', '.join(missing)} (not computed in this run)"
+            )
+        return MetricValue(value=maths.first_place_overall(values), details=details)
+
+
+# --- factories named by the registry (heavy imports happen here, on creation) ---
+
+
+def create_facesim_dlib(**_: Any) -> FaceSimMetric:
+    return FaceSimMetric("facesim-dlib", "dlib")
+
+
+def create_facesim_arc(**_: Any) -> FaceSimMetric:
+    return FaceSimMetric("facesim-arc", "insightface")
+
+
+def create_facesim_cur(**_: Any) -> FaceSimMetric:
+    return FaceSimMetric("facesim-cur", "curricularface")
+
+
+def find_inception_weights(location: str | Path) -> Path:
+    """A weight file, a folder holding one (pytorch-fid's or torchvision's name), or `ipvg-tiny:NAME`."""
+    from ipvg.eval.inception import FID_WEIGHTS_FILE, TORCHVISION_WEIGHTS_FILE
+    from ipvg.weights import is_tiny, resolve_model
+
+    path = (
+        Path(resolve_model(str(location), marker=""))
+        if is_tiny(str(location))
+        else Path(location).expanduser()
+    )
+    if path.is_dir():
+        for name in (FID_WEIGHTS_FILE, TORCHVISION_WEIGHTS_FILE):
+            if (path / name).is_file():
+                return path / name
+        raise WeightsNotFoundError(
+            f"No {FID_WEIGHTS_FILE} in {path}.", "pass the weight file itself with --inception-weights."
+        )
+    return path
+
+
+def default_inception_weights() -> Path:
+    """pytorch-fid's weights where torch hub caches them, or ipvg's cache."""
+    from ipvg.eval.inception import FID_WEIGHTS_FILE
+    from ipvg.weights import cache_dir
+
+    for folder in (Path.home() / ".cache" / "torch" / "hub" / "checkpoints", cache_dir() / "weights"):
+        if (folder / FID_WEIGHTS_FILE).is_file():
+            return folder / FID_WEIGHTS_FILE
+    return cache_dir() / "weights" / FID_WEIGHTS_FILE
+
+
+def create_fid(
+    inception_weights: str | Path | None = None,
+    variant: str = "pytorch-fid",
+    face_backend: str = "insightface",
+    device: str = "cpu",
+    **_: Any,
+) -> FidMetric:
+    from ipvg.eval.inception import load_inception
+
+    path = find_inception_weights(inception_weights) if inception_weights else default_inception_weights()
+    return FidMetric(load_inception(path, variant=variant, device=device), face_backend=face_backend)  # type: ignore[arg-type]
+
+
+def create_clipscore(clip_model: str | None = None, device: str = "cpu", **_: Any) -> ClipScoreMetric:
+    from ipvg.eval.clip import DEFAULT_CLIP_MODEL, ClipEmbedder
+
+    return ClipScoreMetric(ClipEmbedder(clip_model or DEFAULT_CLIP_MODEL, device=device))
+
+
+def create_first_place_overall(**_: Any) -> FirstPlaceOverallMetric:
+    return FirstPlaceOverallMetric()

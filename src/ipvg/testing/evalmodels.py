@@ -1,0 +1,75 @@
+"""Tiny random-weight versions of the evaluation's feature extractors, built offline.
+
+- `inception-v3-fid`: our Inception v3 at 1/8 width, saved as pytorch-fid's weight file name
+  (`pt_inception-2015-12-05-6726825d.pth`, a plain state dict loaded with `weights_only=True`).
+- `clip-vit-b16`: a 2-layer CLIP with ViT-B/16's patch size, saved with `save_pretrained`, with a
+  tiny CLIP tokenizer and the CLIP image processor (32 px), as `openai/clip-vit-base-patch16` is laid out.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def build_tiny_inception(path: Path) -> None:
+    import torch
+
+    from ipvg.eval.inception import FID_WEIGHTS_FILE, InceptionV3Features
+
+    torch.manual_seed(0)
+    model = InceptionV3Features("pytorch-fid", width=1 / 8)
+    _randomise_batchnorm(model, seed=0)
+    path.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), path / FID_WEIGHTS_FILE)
+
+
+def _randomise_batchnorm(model: object, seed: int) -> None:
+    """Give BatchNorm layers non-trivial statistics, so tests notice a wrong layer order or eps."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    for module in model.modules():  # type: ignore[attr-defined]
+        if isinstance(module, torch.nn.BatchNorm2d):
+            size = module.num_features
+            module.running_mean.copy_(0.1 * torch.randn(size, generator=generator))
+            module.running_var.copy_(0.5 + torch.rand(size, generator=generator))
+            module.weight.data.copy_(0.8 + 0.4 * torch.rand(size, generator=generator))
+            module.bias.data.copy_(0.1 * torch.randn(size, generator=generator))
+
+
+def build_tiny_clip(path: Path) -> None:
+    import torch
+    from transformers import CLIPConfig, CLIPModel
+    from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
+
+    from ipvg.testing.tokenizers import build_clip_tokenizer
+
+    tokenizer = build_clip_tokenizer()
+    torch.manual_seed(0)
+    config = CLIPConfig(
+        text_config={
+            "vocab_size": len(tokenizer),
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "max_position_embeddings": 77,
+            "bos_token_id": tokenizer.bos_token_id,
+            "eos_token_id": tokenizer.eos_token_id,
+            "pad_token_id": tokenizer.pad_token_id,
+        },
+        vision_config={
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "image_size": 32,
+            "patch_size": 16,
+        },
+        projection_dim=16,
+    )
+    CLIPModel(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    CLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}).save_pretrained(
+        path
+    )

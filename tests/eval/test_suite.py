@@ -1,0 +1,92 @@
+"""The suite over the challenge layout with a fake face backend: every problem case is recorded
+with its reason, the run continues, and FaceSim matches an explicit computation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ipvg.eval import evaluate_submission
+from ipvg.eval.context import FaceStore
+from ipvg.eval.frames import sample_frames
+
+from .conftest import FakeFaceBackend, fake_embedding
+
+
+@pytest.fixture(scope="module")
+def fake_run(challenge_dirs):
+    testset, submission = challenge_dirs
+    backend = FakeFaceBackend("dlib")
+    run = evaluate_submission(
+        submission, testset, ["facesim-dlib", "overall-first-place"], faces=FaceStore({"dlib": backend})
+    )
+    return run, backend
+
+
+def test_every_problem_is_recorded_and_counted(fake_run):
+    run, _ = fake_run
+    by_id = {result.item.item_id: result for result in run.results}
+    assert by_id["id001/prompt1"].status == "partial"  # overall-first-place lacks GME etc.
+    assert by_id["id001/prompt3"].reason == "missing_video"
+    assert by_id["id004/prompt2"].reason == "no_frames"
+    assert by_id["id004/prompt3"].reason == "unreadable_video"
+    assert by_id["id004/prompt4"].reason == "too_many_frames"
+    assert "variable_frame_rate" in by_id["id004/prompt1"].warnings[0]
+    assert by_id["id004/prompt1"].value("facesim-dlib") is not None
+    assert by_id["id005/prompt1"].metrics["facesim-dlib"].reason == "no_face_in_reference"
+    summary = run.summary()
+    assert summary["num_items"] == 8 and summary["num_failed"] == 5 and summary["num_partial"] == 3
+    assert summary["failures"] == {
+        "missing_video": 1,
+        "no_frames": 1,
+        "too_many_frames": 1,
+        "unreadable_video": 1,
+        "missing_inputs,no_face_in_reference": 1,
+    }
+    assert summary["metric_failures"]["facesim-dlib"] == {"no_face_in_reference": 1}
+    assert summary["warnings"] == {"variable_frame_rate": 1}
+    assert summary["metrics"]["facesim-dlib"]["count"] == 3
+
+
+def test_facesim_matches_an_explicit_computation(fake_run, challenge_dirs):
+    run, _ = fake_run
+    testset, submission = challenge_dirs
+    result = next(r for r in run.results if r.item.item_id == "id001/prompt1")
+    reference = fake_embedding(Image.open(testset / "id001" / "image.png"))
+    expected = []
+    for frame in sample_frames(submission / "id001" / "prompt1.mp4").frames_KHWC:
+        if frame.std() <= 12:
+            expected.append(None)
+            continue
+        embedding = fake_embedding(Image.fromarray(frame))
+        expected.append(
+            max(0.0, float(embedding @ reference / np.linalg.norm(embedding) / np.linalg.norm(reference)))
+        )
+    metric = result.metrics["facesim-dlib"]
+    assert [v is None for v in metric.per_frame] == [v is None for v in expected] and expected[0] is None
+    assert [v for v in metric.per_frame if v is not None] == pytest.approx(
+        [v for v in expected if v is not None]
+    )
+    assert metric.value == pytest.approx(np.mean([v for v in expected if v is not None]))
+    assert metric.details["no_face_share"] == pytest.approx(2 / 16)
+    # A video of someone else scores lower than the person's own video.
+    other = next(r for r in run.results if r.item.item_id == "id001/prompt2")
+    assert other.value("facesim-dlib") < metric.value
+
+
+def test_reference_detected_once_per_identity(fake_run):
+    run, backend = fake_run
+    scored = [r for r in run.results if r.value("facesim-dlib") is not None]
+    # 3 references (id001, id004, id005) + 16 frames per decodable video whose reference has a face.
+    assert backend.detect_calls == 3 + 16 * len(scored)
+
+
+def test_unknown_metric_is_a_clear_error(challenge_dirs):
+    from ipvg.errors import UnknownBackendError
+
+    testset, submission = challenge_dirs
+    with pytest.raises(UnknownBackendError, match="facesim-dlib"):
+        evaluate_submission(
+            submission, testset, ["no-such-metric"], faces=FaceStore({"dlib": FakeFaceBackend()})
+        )
