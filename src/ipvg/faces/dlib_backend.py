@@ -167,29 +167,35 @@ class DlibFaceBackend:
         return [(to_full(d.rect), float(d.confidence), "cnn") for d in detections]
 
     # 2. Keypoints and descriptor -------------------------------------------------------------
-    def _face(self, image_HWC: np.ndarray, box: tuple[int, int, int, int], score: float) -> Face:
+    def _face(
+        self, image_HWC: np.ndarray, box: tuple[int, int, int, int], score: float, with_embedding: bool
+    ) -> Face:
         rect = self._dlib.rectangle(*box)
         shape_68 = self._shape_68(image_HWC, rect)
         points_682 = np.array([[p.x, p.y] for p in shape_68.parts()], dtype=np.float64)
-        shape_5 = self._shape_5(image_HWC, rect)
-        descriptor = np.array(
-            self._recognition.compute_face_descriptor(image_HWC, shape_5, self.num_jitters), dtype=np.float32
-        )
+        descriptor = None
+        if with_embedding:
+            shape_5 = self._shape_5(image_HWC, rect)
+            descriptor = np.array(
+                self._recognition.compute_face_descriptor(image_HWC, shape_5, self.num_jitters),
+                dtype=np.float32,
+            )
         height, width = image_HWC.shape[:2]
         x0, y0, x1, y1 = box
         return Face(
             box_xyxy=(float(max(0, x0)), float(max(0, y0)), float(min(width, x1)), float(min(height, y1))),
             keypoints_52=keypoints_52_from_68(points_682),
             score=score,
-            embedding=unit(descriptor),
+            embedding=unit(descriptor) if descriptor is not None else None,
             raw_embedding=descriptor,
             backend=self.name,
         )
 
-    def detect_once(self, image: Image.Image | np.ndarray) -> list[Face]:
-        """Faces in `image` (no padded retry), with embeddings; order as detected."""
+    def detect_once(self, image: Image.Image | np.ndarray, *, with_embedding: bool = True) -> list[Face]:
+        """Faces in `image` (no padded retry), with embeddings unless `with_embedding=False` (for
+        callers that only need keypoints); order as detected."""
         image_HWC = to_rgb_array(image)
-        return [self._face(image_HWC, box, score) for box, score, _ in self.boxes(image_HWC)]
+        return [self._face(image_HWC, box, score, with_embedding) for box, score, _ in self.boxes(image_HWC)]
 
     def detect(self, image: Image.Image | np.ndarray) -> list[Face]:
         """Faces largest first, with embeddings; retried on a grey-padded image if none is found."""
