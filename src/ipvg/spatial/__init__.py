@@ -43,10 +43,19 @@ def register(registry: Any) -> None:
     )
 
 
-def create_spatial_backend(spatial_config: Any, faces_config: Any, runtime: Any) -> Any:
-    """The spatial backend named by `spatial_config.backend`, configured but not loaded yet."""
+def create_spatial_backend(
+    spatial_config: Any, faces_config: Any, runtime: Any, face_backend: Any = None
+) -> Any:
+    """The spatial backend named by `spatial_config.backend`, configured but not loaded yet.
+
+    `face_backend` (optional) is an already created `FaceBackend` to reuse for scoring candidates."""
     from ipvg.registry import registry
 
     return registry.create(
-        "spatial", spatial_config.backend, config=spatial_config, faces=faces_config, runtime=runtime
+        "spatial",
+        spatial_config.backend,
+        config=spatial_config,
+        faces=faces_config,
+        runtime=runtime,
+        face_backend=face_backend,
     )
