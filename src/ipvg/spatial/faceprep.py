@@ -59,9 +59,9 @@ def refine_region(face: Face, image_size: tuple[int, int], crop_factor: float) -
     """The face box enlarged `crop_factor` times, squared, shifted (not shrunk) to stay inside."""
     width, height = image_size
     x0, y0, x1, y1 = face.box_xyxy
-    side = int(round(min(max(x1 - x0, y1 - y0) * crop_factor, width, height)))
-    left = int(round((x0 + x1) / 2 - side / 2))
-    top = int(round((y0 + y1) / 2 - side / 2))
+    side = round(min(max(x1 - x0, y1 - y0) * crop_factor, width, height))
+    left = round((x0 + x1) / 2 - side / 2)
+    top = round((y0 + y1) / 2 - side / 2)
     left = min(max(0, left), width - side)
     top = min(max(0, top), height - side)
     return RefineRegion(left, top, side)
