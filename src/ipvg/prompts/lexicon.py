@@ -1,0 +1,313 @@
+"""Word lists the rule-based decoupler classifies with, and English verb inflection.
+
+Verbs are listed as lemmas; every inflected form (walks, walked, walking, ran, ...) is generated once
+at import by `inflections`, so lookups are set membership. Lists are hand-curated for video prompts
+(the VIP-200K / IPVG challenge style: a person, their clothing, an action, a setting, sounds).
+"""
+
+from __future__ import annotations
+
+import re
+
+# --- verbs -----------------------------------------------------------------------------------
+
+# Movements and actions of a person or of things in the scene: never in a first-frame prompt.
+MOTION_VERBS = """
+walk run jog sprint dash rush hurry race stride stroll march wander hike climb crawl creep jump leap hop
+skip bounce dance twirl spin rotate turn twist swing swirl sway rock roll tumble flip somersault dive
+swim surf ski skate skateboard snowboard ride cycle pedal drive steer swerve speed accelerate brake
+fly float soar glide hover drift fall drop land slide slip trip stumble collapse kneel_down sit_down
+stand_up get_up rise lift raise lower reach stretch bend lean_forward bow nod shake wave point gesture
+gesticulate clap punch kick hit strike throw toss catch grab snatch pull push drag carry haul lug
+chase follow flee escape dodge duck weave zigzag circle approach enter exit leave arrive return
+cross pass overtake move shift step pace tiptoe shuffle skid splash paddle row sail
+open close slam knock tap type write scribble draw paint sketch erase cut chop slice dice stir mix pour
+whisk knead bake cook fry grill flip_over wash rinse scrub wipe clean sweep mop dust polish fold
+repair fix build assemble hammer saw drill weld sew knit tie untie button zip brush comb shave
+eat drink sip bite chew swallow taste feed sing shout yell scream cry weep laugh giggle chuckle
+smile grin frown smirk pout blink wink squint gasp sigh yawn sneeze cough breathe_in
+talk speak say tell explain discuss present introduce announce address chat argue whisper call
+read browse scroll swipe text film photograph shoot capture aim fire play strum pluck drum conduct
+juggle perform practise practice exercise train lift_weights stretch_out hug kiss embrace shake_hands
+high-five salute cheer celebrate applaud greet hand give take pick_up put place set_down toss_up
+serve volley dribble score tackle block bat pitch swat spar box wrestle fight fence
+spray extinguish rescue save lead guide chase_after search look_around glance peek peer stare_at
+examine inspect check adjust arrange demonstrate illustrate emphasize emphasise indicate_with use
+handle operate press flick flash wag shrug scratch rub massage pat stroke squeeze tickle pinch
+splatter spill drip pour_out dig plant water harvest pick feed_on hunt fish reel
+transition change evolve progress unfold burst explode erupt collapse_down crumble shatter rain
+groan vibrate tremble shiver shudder quiver wobble flutter flap ripple flow stream spin_around
+swoop zoom pan tilt track dolly orbit
+""".split()
+
+# Posture and holding verbs: a still first frame can show them ("sitting at a desk").
+POSE_VERBS = """
+sit stand lean lie kneel crouch squat pose rest perch recline lounge hold grip clutch wear carry_on
+gaze look stare face watch
+""".split()
+
+# Descriptive verbs that carry no motion ("dressed in", "filled with", "adorned with").
+STATIC_VERBS = """
+dress clad don adorn fill decorate cover line surround frame feature include show depict display
+contain remain stay appear seem be have keep hang illuminate light bathe cast reflect glow shine
+suggest indicate imply reflect signal highlight label write_on paint_on
+""".split()
+
+# Changes of facial expression; temporal only, but a held expression ("a gentle smile") is static.
+EXPRESSION_VERBS = """
+smile grin frown smirk pout laugh giggle chuckle cry weep sob blink wink squint gasp sigh yawn grimace
+scowl beam blush tear_up widen narrow furrow wince sneer
+""".split()
+
+SPEECH_VERBS = "talk speak say tell explain discuss present introduce announce address chat argue call sing".split()
+
+# Irregular past tense and past participle of the lemmas above.
+IRREGULAR = {
+    "run": ("ran", "run"), "sprint": ("sprinted", "sprinted"), "leap": ("leapt", "leapt"), "spin": ("spun", "spun"),
+    "swing": ("swung", "swung"), "ride": ("rode", "ridden"), "drive": ("drove", "driven"), "speed": ("sped", "sped"),
+    "fly": ("flew", "flown"), "fall": ("fell", "fallen"), "slide": ("slid", "slid"), "rise": ("rose", "risen"),
+    "shake": ("shook", "shaken"), "throw": ("threw", "thrown"), "catch": ("caught", "caught"),
+    "strike": ("struck", "struck"), "hit": ("hit", "hit"), "cut": ("cut", "cut"), "put": ("put", "put"),
+    "set": ("set", "set"), "leave": ("left", "left"), "write": ("wrote", "written"), "draw": ("drew", "drawn"),
+    "eat": ("ate", "eaten"), "drink": ("drank", "drunk"), "bite": ("bit", "bitten"), "sing": ("sang", "sung"),
+    "swim": ("swam", "swum"), "dive": ("dove", "dived"), "speak": ("spoke", "spoken"), "say": ("said", "said"),
+    "tell": ("told", "told"), "read": ("read", "read"), "shoot": ("shot", "shot"), "take": ("took", "taken"),
+    "give": ("gave", "given"), "sit": ("sat", "sat"), "stand": ("stood", "stood"), "lie": ("lay", "lain"),
+    "hold": ("held", "held"), "wear": ("wore", "worn"), "get": ("got", "gotten"), "make": ("made", "made"),
+    "sweep": ("swept", "swept"), "kneel": ("knelt", "knelt"), "lean": ("leant", "leant"), "light": ("lit", "lit"),
+    "hang": ("hung", "hung"), "cast": ("cast", "cast"), "shine": ("shone", "shone"), "bend": ("bent", "bent"),
+    "lead": ("led", "led"), "build": ("built", "built"), "burst": ("burst", "burst"), "fight": ("fought", "fought"),
+    "feed": ("fed", "fed"), "dig": ("dug", "dug"), "stride": ("strode", "stridden"), "shoot_up": ("shot", "shot"),
+    "begin": ("began", "begun"), "become": ("became", "become"), "break": ("broke", "broken"),
+    "keep": ("kept", "kept"), "creep": ("crept", "crept"), "weep": ("wept", "wept"), "stick": ("stuck", "stuck"),
+    "sew": ("sewed", "sewn"), "saw": ("sawed", "sawn"), "see": ("saw", "seen"), "be": ("was", "been"),
+    "have": ("had", "had"), "pay": ("paid", "paid"), "lay": ("laid", "laid"), "tear": ("tore", "torn"),
+    "blow": ("blew", "blown"), "grow": ("grew", "grown"), "spill": ("spilt", "spilled"), "dream": ("dreamt", "dreamt"),
+}
+
+_VOWELS = set("aeiou")
+
+
+def _third_person(lemma: str) -> str:
+    if lemma.endswith(("s", "sh", "ch", "x", "z", "o")):
+        return lemma + "es"
+    if lemma.endswith("y") and len(lemma) > 1 and lemma[-2] not in _VOWELS:
+        return lemma[:-1] + "ies"
+    return lemma + "s"
+
+
+def _doubles(lemma: str) -> bool:
+    """Consonant-vowel-consonant endings double before -ed/-ing (stop -> stopped); over-generation is harmless."""
+    return (
+        len(lemma) >= 3
+        and lemma[-1] not in _VOWELS | set("wxy")
+        and lemma[-2] in _VOWELS
+        and lemma[-3] not in _VOWELS
+    )
+
+
+def ing_form(lemma: str) -> str:
+    """Present participle: sit -> sitting, lean -> leaning, pose -> posing, lie -> lying."""
+    if lemma.endswith("ie"):
+        return lemma[:-2] + "ying"
+    if lemma.endswith("e") and not lemma.endswith(("ee", "oe", "ye")) and lemma != "be":
+        return lemma[:-1] + "ing"
+    if _doubles(lemma) and len(lemma) <= 4:
+        return lemma + lemma[-1] + "ing"
+    return lemma + "ing"
+
+
+def inflections(lemma: str) -> set[str]:
+    """Every form of an English verb lemma (walk, walks, walked, walking), irregulars included."""
+    forms = {lemma, _third_person(lemma), ing_form(lemma)}
+    if lemma.endswith("e"):
+        forms |= {lemma + "d", lemma[:-1] + "ing"}
+    elif lemma.endswith("y") and len(lemma) > 1 and lemma[-2] not in _VOWELS:
+        forms |= {lemma[:-1] + "ied", lemma + "ing"}
+    else:
+        forms |= {lemma + "ed", lemma + "ing"}
+        if _doubles(lemma):
+            forms |= {lemma + lemma[-1] + "ed", lemma + lemma[-1] + "ing"}
+    if lemma in IRREGULAR:
+        forms |= set(IRREGULAR[lemma])
+    return forms
+
+
+def _form_table(lemmas: list[str]) -> dict[str, str]:
+    """form -> lemma for single-word lemmas (multi-word entries such as `stand_up` are documentation
+    of intent only: their first word alone would misread "stands" as motion)."""
+    table: dict[str, str] = {}
+    for lemma in lemmas:
+        if "_" in lemma:
+            continue
+        for form in inflections(lemma):
+            table.setdefault(form, lemma)
+    return table
+
+
+MOTION_FORMS = _form_table(MOTION_VERBS)
+POSE_FORMS = _form_table(POSE_VERBS)
+STATIC_FORMS = _form_table(STATIC_VERBS)
+EXPRESSION_FORMS = _form_table(EXPRESSION_VERBS)
+SPEECH_FORMS = _form_table(SPEECH_VERBS)
+
+# Forms that read far more often as nouns or adjectives than as verbs in prompts.
+NOT_VERBS = {
+    "saw", "left", "set", "light", "lights", "lit", "fair", "hand", "hands", "rain", "water", "box", "fence",
+    "plant", "fish", "drum", "type", "score", "block", "bat", "pitch", "line", "lines", "frame", "frames",
+    "cast", "dress", "top", "cover", "face", "faces", "watch", "rest", "show", "track", "tracks", "pan",
+    "tie", "brush", "stroke", "present", "close", "flash", "saw", "box", "wave", "waves", "train", "trains",
+    "mop", "dust", "check", "bow", "press", "duck", "fire", "stream", "sail", "row", "call", "play",
+    "building", "painting", "ceiling", "evening", "morning", "wedding", "clothing", "setting", "lighting",
+    "railing", "spring", "string", "wing", "ring", "thing", "swing", "drawing",
+    "shift", "shifts", "motion", "motions", "display", "displays", "gestures", "moves", "place", "places", "hands",
+}
+
+# --- nouns and modifiers ----------------------------------------------------------------------
+
+# Words naming a person. Generic ones are replaced by the subject phrase; role nouns stay as an
+# apposition ("A woman, a gymnast, ...").
+GENERIC_PERSON = {
+    "person": "person", "individual": "person", "someone": "person", "somebody": "person", "human": "person",
+    "figure": "person", "character": "person", "subject": "person", "adult": "person",
+    "man": "man", "guy": "man", "gentleman": "man", "male": "man",
+    "woman": "woman", "lady": "woman", "female": "woman",
+}
+FEMALE_WORDS = {"woman", "women", "girl", "lady", "she", "her", "hers", "herself", "female", "mother", "actress",
+                "waitress", "queen", "princess", "bride", "sister", "daughter", "grandmother", "businesswoman"}
+MALE_WORDS = {"man", "men", "boy", "guy", "gentleman", "he", "him", "his", "himself", "male", "father", "actor",
+              "waiter", "king", "prince", "groom", "brother", "son", "grandfather", "businessman"}
+ROLE_PERSON = set("""
+astronaut teacher chef cook gymnast driver racer cyclist biker rider firefighter photographer presenter
+host anchor reporter journalist speaker lecturer student doctor nurse surgeon scientist engineer worker
+farmer fisherman soldier officer policeman policewoman detective pilot sailor captain athlete runner
+sprinter swimmer diver surfer skater skier snowboarder dancer ballerina singer musician guitarist
+pianist violinist drummer artist painter sculptor writer author poet actor actress model boxer wrestler
+fighter player footballer goalkeeper striker tennis golfer climber hiker traveler traveller tourist
+explorer hunter warrior knight wizard witch king queen prince princess bride groom businessman
+businesswoman manager clerk cashier waiter waitress bartender barista baker butcher mechanic
+carpenter plumber electrician gardener librarian professor researcher programmer coder gamer streamer
+vlogger youtuber influencer blogger commentator narrator performer magician clown acrobat juggler
+lifeguard paramedic ranger guard monk nun priest vendor shopkeeper customer passenger commuter
+shopper jogger walker rower kayaker sailor skateboarder yogi instructor coach referee umpire
+meteorologist forecaster weatherman newscaster demonstrator protester celebrity star influencer
+teenager teen child kid boy girl toddler baby youth elder grandmother grandfather mother father
+daughter son sister brother wife husband mom dad grandma grandpa cowboy cowgirl pirate ninja samurai
+superhero villain robot android alien zombie vampire elf mermaid nurse vet veterinarian dentist
+architect designer tailor stylist hairdresser barber makeup tattoo-artist dj rapper conductor
+composer bassist cellist saxophonist trumpeter flutist harpist archer fencer jockey equestrian
+mountaineer paraglider skydiver parachutist astronomer chemist biologist botanist geologist
+entrepreneur executive ceo politician candidate senator president mayor lawyer judge attorney
+""".split())
+OTHER_PEOPLE = set("""
+students crowd fans audience guests spectators people onlookers passersby children kids friends
+colleagues team teammates players dancers others family couple bystanders customers pedestrians
+viewers workers soldiers tourists shoppers opponents rivals partner partners
+""".split())
+PRONOUNS_SUBJECT = {"he", "she", "they"}
+
+CLOTHING = set("""
+shirt t-shirt tshirt blouse top tank tank-top sweater jumper hoodie sweatshirt cardigan jacket coat
+blazer suit tuxedo vest waistcoat dress gown skirt trousers pants jeans shorts leggings tights
+leotard uniform overalls apron robe kimono sari hijab scarf shawl cape cloak poncho tie bowtie
+hat cap beanie helmet hood headband bandana crown veil turban glasses sunglasses goggles mask
+gloves mittens boots shoes sneakers heels sandals slippers socks belt harness backpack bag
+handbag purse necklace earrings bracelet ring rings watch jewelry jewellery pendant brooch
+gear armor armour costume outfit attire clothes clothing garment garments jersey kit wetsuit
+swimsuit bikini trunks pajamas pyjamas lab-coat labcoat scrubs tunic vestments overcoat raincoat
+parka windbreaker tracksuit jumpsuit bodysuit corset collar sleeve sleeves long-sleeve polo
+turnout badge lanyard headset earphones headphones
+""".split())
+CLOTHING_LEADS = ("wearing", "dressed", "clad", "donning", "attired", "outfitted", "suited", "sporting")
+
+APPEARANCE = set("""
+hair hairstyle haircut bun ponytail braid braids curls curly wavy straight bald beard moustache
+mustache stubble goatee sideburns eyes eyebrows eyelashes lips skin complexion freckles wrinkles
+dimples cheeks face features makeup lipstick tattoo tattoos piercing tan tanned pale
+blonde blond brunette redhead ginger auburn gray-haired grey-haired silver-haired dark-haired
+tall short slim slender thin muscular athletic stocky petite chubby young old elderly aged
+middle-aged teenage youthful handsome beautiful pretty expression smile grin gaze
+""".split())
+
+PLACES = set("""
+room kitchen classroom office studio stage arena stadium court field pitch track trail road street
+avenue alley park garden forest woods jungle beach shore coast sea ocean lake river bridge mountain
+mountains hill hills valley desert canyon cliff cave meadow farm barn village town city downtown
+market square plaza mall shop store cafe café restaurant bar pub club hall gym library museum
+gallery church temple cathedral school campus hospital lab laboratory factory warehouse garage
+station airport platform subway train bus car boat ship deck harbor harbour port dock pier
+rooftop roof balcony terrace patio porch yard backyard courtyard corridor hallway lobby
+bedroom bathroom livingroom living-room lounge venue ballroom theater theatre cinema set backdrop
+background landscape skyline sky space station spaceship spacecraft planet moon orbit
+building house home apartment flat cabin tent camp campsite pool poolside ring rink slope
+runway catwalk podium pavilion tunnel highway racetrack circuit course raceway countryside
+wilderness snow island lagoon waterfall reef underwater newsroom set-up bakery salon
+workshop greenhouse vineyard orchard plains prairie tundra glacier volcano castle palace ruins
+""".split())
+
+# Words that make a phrase about light or look; the weak adjectives count only in short phrases.
+LIGHTING_STYLE = set("""
+light lights lighting lit sunlight moonlight daylight twilight sunset sunrise dusk dawn golden-hour
+glow glowing shadow shadows silhouette neon lamp lamps chandelier chandeliers candle candlelight
+fluorescent spotlight spotlights backlit backlight rim-light bokeh haze fog mist
+cinematic photorealistic hyperrealistic photo photograph photography film filmic
+analog 35mm 4k 8k hdr dslr style styled aesthetic anime cartoon illustration
+watercolor watercolour sketch render rendered 3d vintage retro noir monochrome
+black-and-white sepia tones tone grading lens depth-of-field overcast atmosphere
+""".split())
+LIGHTING_WEAK = set("""
+golden hazy foggy misty realistic portrait pastel vibrant saturated muted moody dramatic soft harsh
+warm cool bright dim dark sunny cloudy colorful colourful
+""".split())
+
+NONVISUAL = set("""
+sound sounds noise noises roar roaring hum humming buzz buzzing music melody tune song songs
+laughter cheers applause echo echoes echoed echoing whisper whispers silence silent quiet loud
+crackling crackle sizzling sizzle rustling rustle screeching screech clatter clattering chirping
+chirp birdsong thunder rumble rumbling ringing chime chimes beep beeping siren sirens
+smell smells scent scents aroma aromas fragrance odor odour stench perfume stink taste flavor
+breath breathing heartbeat vibration vibrating warmth chill feel feeling feels
+""".split())
+
+CAMERA_MOTION = set("""
+pan pans panning zoom zooms zooming dolly dollies tracking tilt tilts tilting orbit orbits orbiting
+crane handheld push-in pull-back follows truck trucking arc arcs whip-pan steadicam drone aerial
+rotates circling slow-motion timelapse time-lapse
+""".split())
+CAMERA_WORDS = {"camera", "shot", "lens", "angle", "footage", "view", "frame", "pov"}
+
+FRAMING_TERMS = (
+    "extreme close-up", "medium close-up", "close-up", "closeup", "close up", "headshot", "head shot",
+    "medium shot", "medium-shot", "wide shot", "long shot", "full-body shot", "full body shot",
+    "full-length shot", "portrait shot", "upper body", "bust shot", "cowboy shot",
+)
+
+COMMENTARY = set("""
+suggesting suggests indicating indicates indicative implying implies possibly likely perhaps probably
+seemingly apparently reflecting emphasizing emphasising reinforcing showcasing creating ensuring
+designed intended overall throughout
+""".split())
+
+DETERMINERS = {"a", "an", "the", "this", "that", "these", "those", "every", "each", "his", "her", "their",
+               "its", "my", "our", "your", "some", "any", "no", "one", "another", "several", "many", "few"}
+STATIC_PREPOSITIONS = ("in front of", "next to", "on top of", "in", "at", "on", "inside", "beside", "near",
+                       "under", "beneath", "behind", "against", "amid", "amidst", "among", "within", "by", "atop")
+DIRECTIONAL_PREPOSITIONS = {"across": "in", "through": "in", "into": "in", "around": "in", "down": "on",
+                            "up": "on", "along": "on", "onto": "on", "over": "above", "toward": None,
+                            "towards": None, "from": None, "to": None, "past": None, "out": None}
+CONNECTORS = ("and then", "and", "while", "as", "before", "after", "then", "when", "until", "whereas",
+              "meanwhile", "once", "before finally", "finally")
+NEGATIONS = {"not", "never", "no", "n't", "without", "nor"}
+
+# Text aimed at a language model rather than describing a video (prompt injection).
+INSTRUCTION_PATTERNS = re.compile(
+    r"\b(ignore|disregard|forget|override)\b[^.!?]{0,40}\b(instruction|instructions|prompt|prompts|rules|above|previous|system)\b"
+    r"|\b(system prompt|developer mode|you are now|you are an? (?:ai|assistant|language model)|as an ai\b)"
+    r"|\b(respond|reply|answer|output|print|return)\b[^.!?]{0,30}\b(json|only|with the word|the following)\b"
+    r"|</?(?:system|assistant|user|prompt|im_start|im_end)\b|<\|im_(?:start|end)\|>",
+    re.IGNORECASE,
+)
+
+ENGLISH_FUNCTION_WORDS = {"the", "a", "an", "and", "of", "in", "on", "at", "with", "to", "is", "are", "her", "his",
+                          "their", "while", "as", "from", "by", "into", "through", "she", "he", "they", "it",
+                          "wearing", "dressed", "who", "which", "that", "under", "over", "for", "its"}

@@ -1,0 +1,148 @@
+"""`openai`: any OpenAI-compatible chat server (vLLM, llama.cpp server, Ollama, SGLang, OpenAI).
+
+Settings come from arguments, else the environment: `IPVG_OPENAI_BASE_URL` (or `OPENAI_BASE_URL`),
+`IPVG_OPENAI_MODEL`, `OPENAI_API_KEY`. Standard library HTTP only (urllib), with a per-request
+timeout, a bounded number of retries with backoff for transient failures (timeouts, connection
+errors, HTTP 429 and 5xx), and a circuit breaker: after several prompts in a row found the server
+unusable, later prompts go straight to the `rules` fallback instead of waiting on it again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+from urllib.parse import urlparse
+
+from ipvg.errors import ConfigError
+from ipvg.prompts.base import Windows
+from ipvg.prompts.chat import ChatDecoupler, ChatUnavailable
+from ipvg.prompts.contract import ContractError, Messages
+
+MAX_RESPONSE_BYTES = 1_000_000
+_RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
+
+
+class OpenAIChatBackend(ChatDecoupler):
+    """Decoupling through `POST {base_url}/chat/completions`."""
+
+    name = "openai"
+
+    def __init__(
+        self, model: str | None = None, *, base_url: str | None = None, api_key: str | None = None,
+        timeout_s: float = 60.0, max_retries: int = 2, backoff_s: float = 0.5, temperature: float = 0.1,
+        top_p: float = 0.9, max_tokens: int = 1024, json_mode: bool = False, disable_thinking: bool = False,
+        breaker_threshold: int = 3, max_attempts: int = 3, framing: str = "close-up", windows: Windows | None = None,
+    ) -> None:
+        super().__init__(max_attempts=max_attempts, framing=framing, windows=windows)
+        base_url = base_url or os.environ.get("IPVG_OPENAI_BASE_URL") or os.environ.get("OPENAI_BASE_URL")
+        if not base_url:
+            raise ConfigError(
+                "The `openai` prompt backend needs the server's base URL.",
+                "set IPVG_OPENAI_BASE_URL (e.g. http://127.0.0.1:8000/v1 for vLLM, http://127.0.0.1:11434/v1 for "
+                "Ollama) or pass --set prompts.options.base_url=URL.",
+            )
+        parsed = urlparse(base_url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ConfigError(f"`base_url` must be an http(s) URL, got {base_url!r}.", "use e.g. http://127.0.0.1:8000/v1.")
+        model = model or os.environ.get("IPVG_OPENAI_MODEL")
+        if not model:
+            raise ConfigError(
+                "The `openai` prompt backend needs a model name.",
+                "set IPVG_OPENAI_MODEL (e.g. Qwen/Qwen3-8B) or pass --model NAME.",
+            )
+        if not 0 < timeout_s <= 600 or not 0 <= max_retries <= 10:
+            raise ConfigError(f"`timeout_s` must be in (0, 600] and `max_retries` in [0, 10]; got {timeout_s!r}, {max_retries!r}.")
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self.backoff_s = backoff_s
+        self.temperature = temperature
+        self.top_p = top_p
+        self.max_tokens = max_tokens
+        self.json_mode = json_mode
+        self.disable_thinking = disable_thinking
+        self.breaker_threshold = breaker_threshold
+        self._failures_in_a_row = 0
+
+    def _settings(self) -> dict[str, object]:
+        return {"model": self.model, "base_url": self.base_url, "temperature": self.temperature,
+                "top_p": self.top_p, "max_tokens": self.max_tokens, "json_mode": self.json_mode}
+
+    def _chat(self, messages: Messages, attempt: int) -> str:
+        if self.breaker_threshold and self._failures_in_a_row >= self.breaker_threshold:
+            raise ChatUnavailable(f"server {self.base_url} failed {self._failures_in_a_row} times in a row; not asked again")
+        try:
+            body = self._post(self._payload(messages))
+        except ChatUnavailable:
+            self._failures_in_a_row += 1
+            raise
+        self._failures_in_a_row = 0
+        return _content_of(body)
+
+    def _payload(self, messages: Messages) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "model": self.model, "messages": messages.as_chat(), "temperature": self.temperature,
+            "top_p": self.top_p, "max_tokens": self.max_tokens, "stream": False,
+        }
+        if self.json_mode:
+            payload["response_format"] = {"type": "json_object"}
+        if self.disable_thinking:  # vLLM / SGLang pass this to Qwen3's chat template
+            payload["chat_template_kwargs"] = {"enable_thinking": False}
+        return payload
+
+    def _post(self, payload: dict[str, Any]) -> bytes:
+        data = json.dumps(payload).encode("utf-8")
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        url = f"{self.base_url}/chat/completions"
+        last_error = ""
+        for retry in range(self.max_retries + 1):
+            if retry:
+                time.sleep(min(self.backoff_s * 2 ** (retry - 1), 10.0))
+            request = urllib.request.Request(url, data=data, headers=headers, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                    return response.read(MAX_RESPONSE_BYTES + 1)[:MAX_RESPONSE_BYTES]
+            except urllib.error.HTTPError as error:
+                detail = _error_detail(error)
+                last_error = f"HTTP {error.code} from {url}{': ' + detail if detail else ''}"
+                if error.code not in _RETRY_STATUS:
+                    hint = " (check OPENAI_API_KEY)" if error.code in (401, 403) else ""
+                    raise ChatUnavailable(last_error + hint) from None
+            except (TimeoutError, socket.timeout):
+                last_error = f"no answer from {url} within {self.timeout_s:g} s"
+            except urllib.error.URLError as error:
+                reason = error.reason
+                last_error = (f"no answer from {url} within {self.timeout_s:g} s" if isinstance(reason, TimeoutError | socket.timeout)
+                              else f"cannot reach {url}: {reason}")
+            except (ConnectionError, OSError) as error:
+                last_error = f"connection to {url} failed: {error}"
+        raise ChatUnavailable(f"{last_error} (after {self.max_retries + 1} tries)")
+
+
+def _content_of(body: bytes) -> str:
+    """choices[0].message.content of a chat completion; a malformed body breaks the contract."""
+    try:
+        data = json.loads(body.decode("utf-8", errors="replace"))
+        content = data["choices"][0]["message"]["content"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        raise ContractError(f"the server's answer is not a chat completion: {body[:120]!r}") from None
+    if not isinstance(content, str):
+        raise ContractError("the server's message content is not text")
+    return content
+
+
+def _error_detail(error: urllib.error.HTTPError) -> str:
+    try:
+        text = error.read(500).decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    return " ".join(text.split())[:200]

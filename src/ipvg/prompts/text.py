@@ -1,0 +1,214 @@
+"""Prompt text utilities shared by every decoupling backend: cleaning, injection filtering and
+fitting a prompt into a text encoder's token window.
+
+Windows: SDXL's CLIP text encoders read 77 tokens including the start and end tokens; Wan's UMT5
+encoder reads 512 tokens (`text_len` of Wan2.1/2.2).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ipvg.errors import PromptError
+from ipvg.prompts.lexicon import INSTRUCTION_PATTERNS
+
+logger = logging.getLogger(__name__)
+
+CLIP_WINDOW = 77  # SDXL text encoders, start and end tokens included
+UMT5_WINDOW = 512  # Wan2.1 / Wan2.2 text_len
+# Longer prompts are cut before decoupling: UMT5 reads ~512 tokens (about 2,500 characters of
+# English), so 8,000 characters keeps every sentence that could still reach an encoder.
+MAX_SOURCE_CHARS = 8_000
+
+DEFAULT_CLIP_TOKENIZER = "openai/clip-vit-large-patch14"
+DEFAULT_UMT5_TOKENIZER = "google/umt5-xxl"
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+@dataclass(frozen=True)
+class CleanPrompt:
+    text: str
+    warnings: tuple[str, ...]
+
+
+def clean_source(text: str | None, *, max_chars: int = MAX_SOURCE_CHARS) -> CleanPrompt:
+    """Normalise a user prompt: NFC, control and bidi characters removed, whitespace collapsed,
+    instruction-like sentences (prompt injection) removed, and very long text cut at a sentence
+    boundary. Raises `PromptError` when nothing usable remains."""
+    if text is None or not isinstance(text, str):
+        raise PromptError(f"The prompt must be text, got {type(text).__name__}.", "pass the prompt as a string.")
+    warnings: list[str] = []
+    # 1. Normalise and strip invisible characters.
+    normalised = unicodedata.normalize("NFC", text)
+    stripped = _CONTROL.sub(" ", normalised)
+    if stripped != normalised and any(ch not in "\n\r\t" for ch in _CONTROL.findall(normalised)):
+        warnings.append("control characters were removed from the prompt")
+    cleaned = " ".join(stripped.split())
+    if not cleaned:
+        raise PromptError(
+            "The prompt is empty.", "describe the video you want, e.g. 'A woman smiles and waves at the camera'."
+        )
+    # 2. Cut very long prompts before any parsing (linear time from here on).
+    if len(cleaned) > max_chars:
+        cut = cleaned[:max_chars]
+        boundary = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "))
+        cut = cut[: boundary + 1] if boundary > max_chars // 2 else cut.rsplit(" ", 1)[0]
+        warnings.append(
+            f"the prompt was {len(cleaned):,} characters long; only its first {len(cut):,} were used "
+            "(the video text encoder reads about 2,500 characters)"
+        )
+        cleaned = cut
+    # 3. Drop sentences that address a language model instead of describing a video.
+    cleaned, removed = remove_instructions(cleaned)
+    if removed:
+        warnings.append(f"instruction-like text was ignored: {'; '.join(_shorten(r, 60) for r in removed)}")
+    if not cleaned or not any(ch.isalnum() for ch in cleaned):
+        raise PromptError(
+            "The prompt has no usable description left (it was empty, only symbols, or only instructions).",
+            "describe the person and what they do, e.g. 'A man in a blue jacket walks along a beach'.",
+        )
+    return CleanPrompt(cleaned, tuple(warnings))
+
+
+def remove_instructions(text: str) -> tuple[str, list[str]]:
+    """Remove the sentences that match `INSTRUCTION_PATTERNS`; return (kept text, removed sentences)."""
+    if not INSTRUCTION_PATTERNS.search(text):
+        return text, []
+    kept, removed = [], []
+    for sentence in _SENTENCE_END.split(text):
+        (removed if INSTRUCTION_PATTERNS.search(sentence) else kept).append(sentence)
+    return " ".join(kept).strip(), removed
+
+
+def has_instructions(text: str) -> bool:
+    return INSTRUCTION_PATTERNS.search(text) is not None
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# --- token counting ----------------------------------------------------------------------------
+
+TokenCounter = Callable[[str], int]
+
+_CLIP_PIECES = re.compile(r"'s|'t|'re|'ve|'m|'ll|'d|[^\W\d_]+|\d|[^\s\w]+", re.IGNORECASE)
+_T5_PIECES = re.compile(r"[^\W\d_]+|\d+|[^\s\w]", re.IGNORECASE)
+
+
+def estimate_clip_tokens(text: str) -> int:
+    """Conservative CLIP token count without the tokenizer: start/end tokens, one token per digit
+    and punctuation run (as CLIP's pre-tokenizer splits them), and for words 1 token per 4 letters
+    (real CLIP BPE needs 1 for common words and rarely more than 1 per 4 letters)."""
+    total = 2
+    for piece in _CLIP_PIECES.findall(text.lower()):
+        if piece[0].isalpha():
+            non_ascii = sum(1 for ch in piece if ord(ch) > 127)
+            total += math.ceil((len(piece) - non_ascii) / 4) + 2 * non_ascii
+        else:
+            total += 1
+    return total
+
+
+def estimate_t5_tokens(text: str) -> int:
+    """Conservative UMT5 sentencepiece count: 1 token per 3 letters of each word (common English
+    words are 1-2 pieces), 1 per digit run or symbol, 1 for the end token."""
+    total = 1
+    for piece in _T5_PIECES.findall(text):
+        if piece[0].isalpha():
+            non_ascii = sum(1 for ch in piece if ord(ch) > 127)
+            total += math.ceil((len(piece) - non_ascii) / 3) + non_ascii
+        else:
+            total += 1
+    return total
+
+
+def tokenizer_counter(tokenizer: object) -> TokenCounter:
+    """Count with a real `transformers` tokenizer, special tokens included."""
+
+    def count(text: str) -> int:
+        return len(tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])  # type: ignore[operator]
+
+    return count
+
+
+@functools.lru_cache(maxsize=8)
+def load_counter(kind: str, name: str | None) -> tuple[TokenCounter, str]:
+    """A token counter for `kind` ("clip" or "umt5"): the real tokenizer `name` (hub id in the local
+    cache, or a folder) when it can be loaded without downloading, otherwise the conservative
+    estimate. Returns (counter, description)."""
+    estimate = estimate_clip_tokens if kind == "clip" else estimate_t5_tokens
+    if name in (None, "", "estimate"):
+        return estimate, "word-based estimate"
+    try:
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(name, local_files_only=True)
+    except Exception as error:  # not cached, not a folder, or no tokenizer files: estimate instead
+        logger.debug("tokenizer %s unavailable (%s); estimating %s tokens", name, error, kind)
+        return estimate, "word-based estimate"
+    return tokenizer_counter(tokenizer), f"tokenizer {name}"
+
+
+def fit_phrases(
+    phrases: list[str], priorities: list[int], budget: int, count: TokenCounter, *, joiner: str = ", "
+) -> tuple[list[str], list[str]]:
+    """Keep the phrases (in their order) whose joined text fits `budget` tokens, dropping the
+    lowest-priority ones first (higher number = dropped earlier); the last phrase left may be cut
+    word by word. Returns (kept, dropped descriptions)."""
+    kept = list(range(len(phrases)))
+    dropped: list[str] = []
+
+    def text_of(indices: list[int]) -> str:
+        return joiner.join(phrases[i] for i in indices)
+
+    while kept and count(text_of(kept)) > budget:
+        worst = max(kept, key=lambda i: (priorities[i], i))
+        if priorities[worst] <= 0 or len(kept) == 1:
+            break
+        kept.remove(worst)
+        dropped.append(phrases[worst])
+    result = [phrases[i] for i in kept]
+    # Still too long with only essential phrases: cut words from the end.
+    while result and count(joiner.join(result)) > budget:
+        words = result[-1].split()
+        if len(words) <= 1:
+            dropped.append(result.pop())
+            continue
+        cut = max(1, len(words) - max(1, len(words) // 8))
+        dropped.append(" ".join(words[cut:]))
+        result[-1] = " ".join(words[:cut]).rstrip(",;:")
+    return result, dropped
+
+
+def fit_text(text: str, budget: int, count: TokenCounter) -> tuple[str, str]:
+    """Cut `text` to `budget` tokens, at a sentence boundary when one is close; (kept, cut part)."""
+    if count(text) <= budget:
+        return text, ""
+    sentences = _SENTENCE_END.split(text)
+    kept: list[str] = []
+    for sentence in sentences:
+        if count(" ".join([*kept, sentence])) > budget:
+            break
+        kept.append(sentence)
+    if kept:
+        result = " ".join(kept)
+    else:
+        words = text.split()
+        low, high = 1, len(words)
+        while low < high:  # longest word prefix that fits
+            middle = (low + high + 1) // 2
+            if count(" ".join(words[:middle])) <= budget:
+                low = middle
+            else:
+                high = middle - 1
+        result = " ".join(words[:low])
+    return result, text[len(result) :].strip()
