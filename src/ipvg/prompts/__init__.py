@@ -15,30 +15,87 @@ from ipvg.registry import BackendSpec
 __all__ = ["create_prompt_backend", "register", "subject_for_gender", "subject_from_face"]
 
 # Option names each backend accepts through `PromptsConfig.options` (others raise ConfigError).
-_WINDOW_OPTIONS = ("spatial_tokens", "temporal_tokens", "reserve_spatial_tokens", "clip_tokenizer", "umt5_tokenizer")
+_WINDOW_OPTIONS = (
+    "spatial_tokens",
+    "temporal_tokens",
+    "reserve_spatial_tokens",
+    "clip_tokenizer",
+    "umt5_tokenizer",
+)
 _OPTIONS = {
     "rules": ("framing", "max_chars"),
     "none": ("max_chars",),
-    "llm": ("device", "dtype", "temperature", "top_p", "max_new_tokens", "seed", "allow_download", "max_attempts", "framing"),
-    "openai": ("base_url", "api_key", "timeout_s", "max_retries", "backoff_s", "temperature", "top_p", "max_tokens",
-               "json_mode", "disable_thinking", "breaker_threshold", "max_attempts", "framing"),
+    "llm": (
+        "device",
+        "dtype",
+        "temperature",
+        "top_p",
+        "max_new_tokens",
+        "seed",
+        "allow_download",
+        "max_attempts",
+        "framing",
+    ),
+    "openai": (
+        "base_url",
+        "api_key",
+        "timeout_s",
+        "max_retries",
+        "backoff_s",
+        "temperature",
+        "top_p",
+        "max_tokens",
+        "json_mode",
+        "disable_thinking",
+        "breaker_threshold",
+        "max_attempts",
+        "framing",
+    ),
 }
 
 
 def register(registry: Any) -> None:
     """Register the built-in prompt backends."""
     specs = (
-        ("rules", "create_rules", "offline linguistic decoupler: clauses classified, static phrases for the frame", (), ""),
-        ("llm", "create_llm", "local chat model via transformers (paper: Qwen3-8B, thinking off, temperature 0.1)",
-         ("transformers", "torch"), ("Qwen/Qwen3-8B",)),
-        ("openai", "create_openai", "OpenAI-compatible chat server (vLLM, llama.cpp, Ollama); IPVG_OPENAI_BASE_URL", (), ()),
-        ("none", "create_none", "no decoupling: the raw prompt for both stages (the paper's coupled baseline)", (), ()),
+        (
+            "rules",
+            "create_rules",
+            "offline linguistic decoupler: clauses classified, static phrases for the frame",
+            (),
+            "",
+        ),
+        (
+            "llm",
+            "create_llm",
+            "local chat model via transformers (paper: Qwen3-8B, thinking off, temperature 0.1)",
+            ("transformers", "torch"),
+            ("Qwen/Qwen3-8B",),
+        ),
+        (
+            "openai",
+            "create_openai",
+            "OpenAI-compatible chat server (vLLM, llama.cpp, Ollama); IPVG_OPENAI_BASE_URL",
+            (),
+            (),
+        ),
+        (
+            "none",
+            "create_none",
+            "no decoupling: the raw prompt for both stages (the paper's coupled baseline)",
+            (),
+            (),
+        ),
     )
     for name, factory, summary, requires, weights in specs:
         registry.register(
             BackendSpec(
-                kind="prompts", name=name, target=f"ipvg.prompts.factories:{factory}", summary=summary,
-                requires=tuple(requires), pip_hint="pip install ipvg", weights=tuple(weights),
+                kind="prompts",
+                name=name,
+                target=f"ipvg.prompts.factories:{factory}",
+                summary=summary,
+                requires=tuple(requires),
+                pip_hint="pip install ipvg",
+                weights=tuple(weights),
                 defaults=(("options", _OPTIONS[name]),),
             )
         )

@@ -63,13 +63,21 @@ class Windows:
         clip, _ = self.counters()
         budget = self.spatial_tokens - self.reserve_spatial_tokens
         kept, dropped = fit_phrases(phrases, priorities, budget, clip)
-        warnings = [f"spatial prompt cut to fit {budget} CLIP tokens; left out: {'; '.join(dropped)}"] if dropped else []
+        warnings = (
+            [f"spatial prompt cut to fit {budget} CLIP tokens; left out: {'; '.join(dropped)}"]
+            if dropped
+            else []
+        )
         return ", ".join(kept), warnings
 
     def fit_temporal(self, text: str) -> tuple[str, list[str]]:
         _, umt5 = self.counters()
         kept, cut = fit_text(text, self.temporal_tokens, umt5)
-        warnings = [f"temporal prompt cut to fit {self.temporal_tokens} UMT5 tokens; left out: {cut[:300]}"] if cut else []
+        warnings = (
+            [f"temporal prompt cut to fit {self.temporal_tokens} UMT5 tokens; left out: {cut[:300]}"]
+            if cut
+            else []
+        )
         return kept, warnings
 
 
@@ -86,5 +94,10 @@ def make_record(
 ) -> DecoupledPrompt:
     unique = list(dict.fromkeys(w for w in warnings if w))
     return DecoupledPrompt(
-        source=source, spatial=spatial, temporal=temporal, subject=subject, backend=backend, warnings=tuple(unique)
+        source=source,
+        spatial=spatial,
+        temporal=temporal,
+        subject=subject,
+        backend=backend,
+        warnings=tuple(unique),
     )

@@ -39,25 +39,32 @@ def read_prompt_items(path: str | Path) -> list[PromptItem]:
     """Every prompt under `path` (see module docstring), in a stable order."""
     source = Path(path).expanduser()
     if not source.exists():
-        raise BadInputError(f"The prompt input {source} does not exist.", "pass a folder, a .txt file or a .jsonl file.")
+        raise BadInputError(
+            f"The prompt input {source} does not exist.", "pass a folder, a .txt file or a .jsonl file."
+        )
     if source.is_dir():
         return _read_folder(source)
     if source.suffix.lower() == ".jsonl":
         return list(_read_jsonl(source))
     if source.suffix.lower() == ".txt":
         return [PromptItem(f"line{n}", line) for n, line in _read_lines(source) if line.strip()]
-    raise BadInputError(f"Cannot read prompts from {source}.", "use a folder, a .txt file (one prompt per line) or a .jsonl file.")
+    raise BadInputError(
+        f"Cannot read prompts from {source}.",
+        "use a folder, a .txt file (one prompt per line) or a .jsonl file.",
+    )
 
 
 def _read_text(path: Path) -> str:
     if path.stat().st_size > MAX_PROMPT_FILE_BYTES:
-        raise BadInputError(f"The prompt file {path} is larger than 1 MB.", "split it, or pass a .txt with one prompt per line.")
+        raise BadInputError(
+            f"The prompt file {path} is larger than 1 MB.",
+            "split it, or pass a .txt with one prompt per line.",
+        )
     return path.read_text(encoding="utf-8", errors="replace")
 
 
 def _read_lines(path: Path) -> Iterator[tuple[int, str]]:
-    for number, line in enumerate(_read_text(path).splitlines(), start=1):
-        yield number, line
+    yield from enumerate(_read_text(path).splitlines(), start=1)
 
 
 def _read_jsonl(path: Path) -> Iterator[PromptItem]:
@@ -67,10 +74,15 @@ def _read_jsonl(path: Path) -> Iterator[PromptItem]:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as error:
-            raise BadInputError(f"Line {number} of {path} is not JSON ({error.msg}).", "write one JSON object per line.") from None
+            raise BadInputError(
+                f"Line {number} of {path} is not JSON ({error.msg}).", "write one JSON object per line."
+            ) from None
         text = record.get("prompt", record.get("text")) if isinstance(record, dict) else None
         if not isinstance(text, str):
-            raise BadInputError(f"Line {number} of {path} has no `prompt` string.", 'write lines like {"id": "a", "prompt": "..."}.')
+            raise BadInputError(
+                f"Line {number} of {path} has no `prompt` string.",
+                'write lines like {"id": "a", "prompt": "..."}.',
+            )
         image = record.get("image") if isinstance(record.get("image"), str) else None
         yield PromptItem(str(record.get("id", f"line{number}")), text, Path(image) if image else None)
 
@@ -78,7 +90,10 @@ def _read_jsonl(path: Path) -> Iterator[PromptItem]:
 def _read_folder(folder: Path) -> list[PromptItem]:
     files = sorted(p for p in folder.rglob("*.txt") if p.is_file())
     if not files:
-        raise BadInputError(f"No .txt prompt files under {folder}.", "use the challenge layout idNNN/promptN.txt or one prompt per .txt file.")
+        raise BadInputError(
+            f"No .txt prompt files under {folder}.",
+            "use the challenge layout idNNN/promptN.txt or one prompt per .txt file.",
+        )
     items = []
     for path in files:
         relative = path.relative_to(folder).with_suffix("")
@@ -102,7 +117,9 @@ class PromptCache:
         self.backend_key = json.dumps(backend_key, sort_keys=True, default=str)
 
     def key(self, prompt: str, subject: str | None) -> str:
-        material = json.dumps({"prompt": prompt, "subject": subject, "backend": self.backend_key}, sort_keys=True)
+        material = json.dumps(
+            {"prompt": prompt, "subject": subject, "backend": self.backend_key}, sort_keys=True
+        )
         return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
     def _path(self, key: str) -> Path:
@@ -137,7 +154,9 @@ def write_text_atomic(path: Path, text: str) -> None:
             Path(temp).unlink(missing_ok=True)
             raise
     except OSError as error:
-        raise OutputError(f"Cannot write {path}: {error.strerror or error}.", "choose a writable output path.") from None
+        raise OutputError(
+            f"Cannot write {path}: {error.strerror or error}.", "choose a writable output path."
+        ) from None
 
 
 # --- running ---------------------------------------------------------------------------------------
@@ -160,8 +179,12 @@ class BatchResult:
 
 
 def decouple_many(
-    backend: Any, items: Iterable[PromptItem], *, subject_for: Callable[[PromptItem], str | None] | None = None,
-    cache: PromptCache | None = None, on_done: Callable[[BatchResult], None] | None = None,
+    backend: Any,
+    items: Iterable[PromptItem],
+    *,
+    subject_for: Callable[[PromptItem], str | None] | None = None,
+    cache: PromptCache | None = None,
+    on_done: Callable[[BatchResult], None] | None = None,
 ) -> list[BatchResult]:
     """Decouple every item; a bad prompt is reported in its row and does not stop the batch."""
     results = []

@@ -44,7 +44,11 @@ class ChatDecoupler:
     name = "chat"
 
     def __init__(
-        self, *, max_attempts: int = 3, framing: str = "close-up", windows: Windows | None = None,
+        self,
+        *,
+        max_attempts: int = 3,
+        framing: str = "close-up",
+        windows: Windows | None = None,
         max_chars: int = MAX_SOURCE_CHARS,
     ) -> None:
         if max_attempts < 1:
@@ -66,8 +70,14 @@ class ChatDecoupler:
 
     # Interface --------------------------------------------------------------------------------
     def config_key(self) -> dict[str, object]:
-        return {"backend": self.name, "framing": self.framing, "max_attempts": self.max_attempts,
-                "windows": self.windows.describe(), "version": 1, **self._settings()}
+        return {
+            "backend": self.name,
+            "framing": self.framing,
+            "max_attempts": self.max_attempts,
+            "windows": self.windows.describe(),
+            "version": 1,
+            **self._settings(),
+        }
 
     def decouple(self, prompt: str, *, subject: str | None = None) -> DecoupledPrompt:
         # 1. Clean the prompt and settle the subject phrase (raises PromptError when unusable).
@@ -77,14 +87,20 @@ class ChatDecoupler:
         try:
             # 2. Temporal prompt from the user prompt (official step 1).
             temporal = self._ask(
-                temporal_messages(clean.text, subject_phrase), "temporal",
-                lambda text: validate_temporal(text, source=f"{clean.text} {subject_phrase}", subject=subject_phrase),
+                temporal_messages(clean.text, subject_phrase),
+                "temporal",
+                lambda text: validate_temporal(
+                    text, source=f"{clean.text} {subject_phrase}", subject=subject_phrase
+                ),
                 warnings,
             )
             # 3. Spatial prompt extracted from the temporal prompt (official step 2).
             spatial = self._ask(
-                spatial_messages(temporal, subject_phrase, self.framing), "spatial",
-                lambda text: validate_spatial(text, source=f"{temporal} {self.framing}", subject=subject_phrase),
+                spatial_messages(temporal, subject_phrase, self.framing),
+                "spatial",
+                lambda text: validate_spatial(
+                    text, source=f"{temporal} {self.framing}", subject=subject_phrase
+                ),
                 warnings,
             )
         except _GiveUp as reason:
@@ -95,7 +111,9 @@ class ChatDecoupler:
         phrases, priorities = split_spatial(spatial)
         spatial, spatial_cut = self.windows.fit_spatial(phrases, priorities)
         temporal, temporal_cut = self.windows.fit_temporal(temporal)
-        return make_record(prompt, spatial, temporal, subject_phrase, self.name, warnings + spatial_cut + temporal_cut)
+        return make_record(
+            prompt, spatial, temporal, subject_phrase, self.name, warnings + spatial_cut + temporal_cut
+        )
 
     def _ask(self, messages: Messages, key: str, validate: Callable[[str], str], warnings: list[str]) -> str:
         reasons: list[str] = []
@@ -111,10 +129,14 @@ class ChatDecoupler:
             warnings.append(f"`{self.name}` {key} answers rejected: {'; '.join(dict.fromkeys(reasons))}")
         raise _GiveUp(f"no valid {key} prompt after {self.max_attempts} attempt(s)")
 
-    def _fall_back(self, prompt: str, text: str, subject: str | None, warnings: list[str], reason: str) -> DecoupledPrompt:
+    def _fall_back(
+        self, prompt: str, text: str, subject: str | None, warnings: list[str], reason: str
+    ) -> DecoupledPrompt:
         record = self.fallback.decouple(text, subject=subject)
         note = f"`{self.name}` backend failed ({reason}); the `rules` backend decoupled this prompt instead"
         return dataclasses.replace(
-            record, source=prompt, backend=f"rules (fallback from {self.name})",
+            record,
+            source=prompt,
+            backend=f"rules (fallback from {self.name})",
             warnings=tuple(dict.fromkeys([*warnings, note, *record.warnings])),
         )

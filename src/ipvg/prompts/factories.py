@@ -25,7 +25,9 @@ def _split_options(config: PromptsConfig, name: str) -> tuple[dict[str, Any], Wi
             raise ConfigError(f"`prompts.options.{key}` must be an integer, got {window_kwargs[key]!r}.")
     windows = Windows(**window_kwargs)
     if windows.spatial_tokens - windows.reserve_spatial_tokens < 8 or windows.temporal_tokens < 16:
-        raise ConfigError("The prompt token windows are too small.", "leave at least 8 CLIP and 16 UMT5 tokens.")
+        raise ConfigError(
+            "The prompt token windows are too small.", "leave at least 8 CLIP and 16 UMT5 tokens."
+        )
     return options, windows
 
 

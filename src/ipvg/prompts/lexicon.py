@@ -59,30 +59,90 @@ smile grin frown smirk pout laugh giggle chuckle cry weep sob blink wink squint 
 scowl beam blush tear_up widen narrow furrow wince sneer
 """.split()
 
-SPEECH_VERBS = "talk speak say tell explain discuss present introduce announce address chat argue call sing".split()
+SPEECH_VERBS = (
+    "talk speak say tell explain discuss present introduce announce address chat argue call sing".split()
+)
 
 # Irregular past tense and past participle of the lemmas above.
 IRREGULAR = {
-    "run": ("ran", "run"), "sprint": ("sprinted", "sprinted"), "leap": ("leapt", "leapt"), "spin": ("spun", "spun"),
-    "swing": ("swung", "swung"), "ride": ("rode", "ridden"), "drive": ("drove", "driven"), "speed": ("sped", "sped"),
-    "fly": ("flew", "flown"), "fall": ("fell", "fallen"), "slide": ("slid", "slid"), "rise": ("rose", "risen"),
-    "shake": ("shook", "shaken"), "throw": ("threw", "thrown"), "catch": ("caught", "caught"),
-    "strike": ("struck", "struck"), "hit": ("hit", "hit"), "cut": ("cut", "cut"), "put": ("put", "put"),
-    "set": ("set", "set"), "leave": ("left", "left"), "write": ("wrote", "written"), "draw": ("drew", "drawn"),
-    "eat": ("ate", "eaten"), "drink": ("drank", "drunk"), "bite": ("bit", "bitten"), "sing": ("sang", "sung"),
-    "swim": ("swam", "swum"), "dive": ("dove", "dived"), "speak": ("spoke", "spoken"), "say": ("said", "said"),
-    "tell": ("told", "told"), "read": ("read", "read"), "shoot": ("shot", "shot"), "take": ("took", "taken"),
-    "give": ("gave", "given"), "sit": ("sat", "sat"), "stand": ("stood", "stood"), "lie": ("lay", "lain"),
-    "hold": ("held", "held"), "wear": ("wore", "worn"), "get": ("got", "gotten"), "make": ("made", "made"),
-    "sweep": ("swept", "swept"), "kneel": ("knelt", "knelt"), "lean": ("leant", "leant"), "light": ("lit", "lit"),
-    "hang": ("hung", "hung"), "cast": ("cast", "cast"), "shine": ("shone", "shone"), "bend": ("bent", "bent"),
-    "lead": ("led", "led"), "build": ("built", "built"), "burst": ("burst", "burst"), "fight": ("fought", "fought"),
-    "feed": ("fed", "fed"), "dig": ("dug", "dug"), "stride": ("strode", "stridden"), "shoot_up": ("shot", "shot"),
-    "begin": ("began", "begun"), "become": ("became", "become"), "break": ("broke", "broken"),
-    "keep": ("kept", "kept"), "creep": ("crept", "crept"), "weep": ("wept", "wept"), "stick": ("stuck", "stuck"),
-    "sew": ("sewed", "sewn"), "saw": ("sawed", "sawn"), "see": ("saw", "seen"), "be": ("was", "been"),
-    "have": ("had", "had"), "pay": ("paid", "paid"), "lay": ("laid", "laid"), "tear": ("tore", "torn"),
-    "blow": ("blew", "blown"), "grow": ("grew", "grown"), "spill": ("spilt", "spilled"), "dream": ("dreamt", "dreamt"),
+    "run": ("ran", "run"),
+    "sprint": ("sprinted", "sprinted"),
+    "leap": ("leapt", "leapt"),
+    "spin": ("spun", "spun"),
+    "swing": ("swung", "swung"),
+    "ride": ("rode", "ridden"),
+    "drive": ("drove", "driven"),
+    "speed": ("sped", "sped"),
+    "fly": ("flew", "flown"),
+    "fall": ("fell", "fallen"),
+    "slide": ("slid", "slid"),
+    "rise": ("rose", "risen"),
+    "shake": ("shook", "shaken"),
+    "throw": ("threw", "thrown"),
+    "catch": ("caught", "caught"),
+    "strike": ("struck", "struck"),
+    "hit": ("hit", "hit"),
+    "cut": ("cut", "cut"),
+    "put": ("put", "put"),
+    "set": ("set", "set"),
+    "leave": ("left", "left"),
+    "write": ("wrote", "written"),
+    "draw": ("drew", "drawn"),
+    "eat": ("ate", "eaten"),
+    "drink": ("drank", "drunk"),
+    "bite": ("bit", "bitten"),
+    "sing": ("sang", "sung"),
+    "swim": ("swam", "swum"),
+    "dive": ("dove", "dived"),
+    "speak": ("spoke", "spoken"),
+    "say": ("said", "said"),
+    "tell": ("told", "told"),
+    "read": ("read", "read"),
+    "shoot": ("shot", "shot"),
+    "take": ("took", "taken"),
+    "give": ("gave", "given"),
+    "sit": ("sat", "sat"),
+    "stand": ("stood", "stood"),
+    "lie": ("lay", "lain"),
+    "hold": ("held", "held"),
+    "wear": ("wore", "worn"),
+    "get": ("got", "gotten"),
+    "make": ("made", "made"),
+    "sweep": ("swept", "swept"),
+    "kneel": ("knelt", "knelt"),
+    "lean": ("leant", "leant"),
+    "light": ("lit", "lit"),
+    "hang": ("hung", "hung"),
+    "cast": ("cast", "cast"),
+    "shine": ("shone", "shone"),
+    "bend": ("bent", "bent"),
+    "lead": ("led", "led"),
+    "build": ("built", "built"),
+    "burst": ("burst", "burst"),
+    "fight": ("fought", "fought"),
+    "feed": ("fed", "fed"),
+    "dig": ("dug", "dug"),
+    "stride": ("strode", "stridden"),
+    "shoot_up": ("shot", "shot"),
+    "begin": ("began", "begun"),
+    "become": ("became", "become"),
+    "break": ("broke", "broken"),
+    "keep": ("kept", "kept"),
+    "creep": ("crept", "crept"),
+    "weep": ("wept", "wept"),
+    "stick": ("stuck", "stuck"),
+    "sew": ("sewed", "sewn"),
+    "saw": ("sawed", "sawn"),
+    "see": ("saw", "seen"),
+    "be": ("was", "been"),
+    "have": ("had", "had"),
+    "pay": ("paid", "paid"),
+    "lay": ("laid", "laid"),
+    "tear": ("tore", "torn"),
+    "blow": ("blew", "blown"),
+    "grow": ("grew", "grown"),
+    "spill": ("spilt", "spilled"),
+    "dream": ("dreamt", "dreamt"),
 }
 
 _VOWELS = set("aeiou")
@@ -153,14 +213,92 @@ SPEECH_FORMS = _form_table(SPEECH_VERBS)
 
 # Forms that read far more often as nouns or adjectives than as verbs in prompts.
 NOT_VERBS = {
-    "saw", "left", "set", "light", "lights", "lit", "fair", "hand", "hands", "rain", "water", "box", "fence",
-    "plant", "fish", "drum", "type", "score", "block", "bat", "pitch", "line", "lines", "frame", "frames",
-    "cast", "dress", "top", "cover", "face", "faces", "watch", "rest", "show", "track", "tracks", "pan",
-    "tie", "brush", "stroke", "present", "close", "flash", "saw", "box", "wave", "waves", "train", "trains",
-    "mop", "dust", "check", "bow", "press", "duck", "fire", "stream", "sail", "row", "call", "play",
-    "building", "painting", "ceiling", "evening", "morning", "wedding", "clothing", "setting", "lighting",
-    "railing", "spring", "string", "wing", "ring", "thing", "swing", "drawing",
-    "shift", "shifts", "motion", "motions", "display", "displays", "gestures", "moves", "place", "places", "hands",
+    "saw",
+    "left",
+    "set",
+    "light",
+    "lights",
+    "lit",
+    "fair",
+    "hand",
+    "hands",
+    "rain",
+    "water",
+    "box",
+    "fence",
+    "plant",
+    "fish",
+    "drum",
+    "type",
+    "score",
+    "block",
+    "bat",
+    "pitch",
+    "line",
+    "lines",
+    "frame",
+    "frames",
+    "cast",
+    "dress",
+    "top",
+    "cover",
+    "face",
+    "faces",
+    "watch",
+    "rest",
+    "show",
+    "track",
+    "tracks",
+    "pan",
+    "tie",
+    "brush",
+    "stroke",
+    "present",
+    "close",
+    "flash",
+    "wave",
+    "waves",
+    "train",
+    "trains",
+    "mop",
+    "dust",
+    "check",
+    "bow",
+    "press",
+    "duck",
+    "fire",
+    "stream",
+    "sail",
+    "row",
+    "call",
+    "play",
+    "building",
+    "painting",
+    "ceiling",
+    "evening",
+    "morning",
+    "wedding",
+    "clothing",
+    "setting",
+    "lighting",
+    "railing",
+    "spring",
+    "string",
+    "wing",
+    "ring",
+    "thing",
+    "swing",
+    "drawing",
+    "shift",
+    "shifts",
+    "motion",
+    "motions",
+    "display",
+    "displays",
+    "gestures",
+    "moves",
+    "place",
+    "places",
 }
 
 # --- nouns and modifiers ----------------------------------------------------------------------
@@ -168,16 +306,68 @@ NOT_VERBS = {
 # Words naming a person. Generic ones are replaced by the subject phrase; role nouns stay as an
 # apposition ("A woman, a gymnast, ...").
 GENERIC_PERSON = {
-    "person": "person", "individual": "person", "someone": "person", "somebody": "person", "human": "person",
-    "figure": "person", "character": "person", "subject": "person", "adult": "person",
-    "man": "man", "guy": "man", "gentleman": "man", "male": "man",
-    "woman": "woman", "lady": "woman", "female": "woman",
+    "person": "person",
+    "individual": "person",
+    "someone": "person",
+    "somebody": "person",
+    "human": "person",
+    "figure": "person",
+    "character": "person",
+    "subject": "person",
+    "adult": "person",
+    "man": "man",
+    "guy": "man",
+    "gentleman": "man",
+    "male": "man",
+    "woman": "woman",
+    "lady": "woman",
+    "female": "woman",
 }
-FEMALE_WORDS = {"woman", "women", "girl", "lady", "she", "her", "hers", "herself", "female", "mother", "actress",
-                "waitress", "queen", "princess", "bride", "sister", "daughter", "grandmother", "businesswoman"}
-MALE_WORDS = {"man", "men", "boy", "guy", "gentleman", "he", "him", "his", "himself", "male", "father", "actor",
-              "waiter", "king", "prince", "groom", "brother", "son", "grandfather", "businessman"}
-ROLE_PERSON = set("""
+FEMALE_WORDS = {
+    "woman",
+    "women",
+    "girl",
+    "lady",
+    "she",
+    "her",
+    "hers",
+    "herself",
+    "female",
+    "mother",
+    "actress",
+    "waitress",
+    "queen",
+    "princess",
+    "bride",
+    "sister",
+    "daughter",
+    "grandmother",
+    "businesswoman",
+}
+MALE_WORDS = {
+    "man",
+    "men",
+    "boy",
+    "guy",
+    "gentleman",
+    "he",
+    "him",
+    "his",
+    "himself",
+    "male",
+    "father",
+    "actor",
+    "waiter",
+    "king",
+    "prince",
+    "groom",
+    "brother",
+    "son",
+    "grandfather",
+    "businessman",
+}
+ROLE_PERSON = set(
+    """
 astronaut teacher chef cook gymnast driver racer cyclist biker rider firefighter photographer presenter
 host anchor reporter journalist speaker lecturer student doctor nurse surgeon scientist engineer worker
 farmer fisherman soldier officer policeman policewoman detective pilot sailor captain athlete runner
@@ -198,15 +388,19 @@ architect designer tailor stylist hairdresser barber makeup tattoo-artist dj rap
 composer bassist cellist saxophonist trumpeter flutist harpist archer fencer jockey equestrian
 mountaineer paraglider skydiver parachutist astronomer chemist biologist botanist geologist
 entrepreneur executive ceo politician candidate senator president mayor lawyer judge attorney
-""".split())
-OTHER_PEOPLE = set("""
+""".split()
+)
+OTHER_PEOPLE = set(
+    """
 students crowd fans audience guests spectators people onlookers passersby children kids friends
 colleagues team teammates players dancers others family couple bystanders customers pedestrians
 viewers workers soldiers tourists shoppers opponents rivals partner partners
-""".split())
+""".split()
+)
 PRONOUNS_SUBJECT = {"he", "she", "they"}
 
-CLOTHING = set("""
+CLOTHING = set(
+    """
 shirt t-shirt tshirt blouse top tank tank-top sweater jumper hoodie sweatshirt cardigan jacket coat
 blazer suit tuxedo vest waistcoat dress gown skirt trousers pants jeans shorts leggings tights
 leotard uniform overalls apron robe kimono sari hijab scarf shawl cape cloak poncho tie bowtie
@@ -217,19 +411,23 @@ gear armor armour costume outfit attire clothes clothing garment garments jersey
 swimsuit bikini trunks pajamas pyjamas lab-coat labcoat scrubs tunic vestments overcoat raincoat
 parka windbreaker tracksuit jumpsuit bodysuit corset collar sleeve sleeves long-sleeve polo
 turnout badge lanyard headset earphones headphones
-""".split())
+""".split()
+)
 CLOTHING_LEADS = ("wearing", "dressed", "clad", "donning", "attired", "outfitted", "suited", "sporting")
 
-APPEARANCE = set("""
+APPEARANCE = set(
+    """
 hair hairstyle haircut bun ponytail braid braids curls curly wavy straight bald beard moustache
 mustache stubble goatee sideburns eyes eyebrows eyelashes lips skin complexion freckles wrinkles
 dimples cheeks face features makeup lipstick tattoo tattoos piercing tan tanned pale
 blonde blond brunette redhead ginger auburn gray-haired grey-haired silver-haired dark-haired
 tall short slim slender thin muscular athletic stocky petite chubby young old elderly aged
 middle-aged teenage youthful handsome beautiful pretty expression smile grin gaze
-""".split())
+""".split()
+)
 
-PLACES = set("""
+PLACES = set(
+    """
 room kitchen classroom office studio stage arena stadium court field pitch track trail road street
 avenue alley park garden forest woods jungle beach shore coast sea ocean lake river bridge mountain
 mountains hill hills valley desert canyon cliff cave meadow farm barn village town city downtown
@@ -243,60 +441,157 @@ building house home apartment flat cabin tent camp campsite pool poolside ring r
 runway catwalk podium pavilion tunnel highway racetrack circuit course raceway countryside
 wilderness snow island lagoon waterfall reef underwater newsroom set-up bakery salon
 workshop greenhouse vineyard orchard plains prairie tundra glacier volcano castle palace ruins
-""".split())
+""".split()
+)
 
 # Words that make a phrase about light or look; the weak adjectives count only in short phrases.
-LIGHTING_STYLE = set("""
-light lights lighting lit sunlight moonlight daylight twilight sunset sunrise dusk dawn golden-hour
+LIGHTING_STYLE = set(
+    """
+light lights lighting lit sunlight moonlight daylight twilight sunset sunrise dusk dawn golden-hour night nighttime
 glow glowing shadow shadows silhouette neon lamp lamps chandelier chandeliers candle candlelight
 fluorescent spotlight spotlights backlit backlight rim-light bokeh haze fog mist
 cinematic photorealistic hyperrealistic photo photograph photography film filmic
 analog 35mm 4k 8k hdr dslr style styled aesthetic anime cartoon illustration
 watercolor watercolour sketch render rendered 3d vintage retro noir monochrome
 black-and-white sepia tones tone grading lens depth-of-field overcast atmosphere
-""".split())
-LIGHTING_WEAK = set("""
+""".split()
+)
+LIGHTING_WEAK = set(
+    """
 golden hazy foggy misty realistic portrait pastel vibrant saturated muted moody dramatic soft harsh
 warm cool bright dim dark sunny cloudy colorful colourful
-""".split())
+""".split()
+)
 
-NONVISUAL = set("""
+NONVISUAL = set(
+    """
 sound sounds noise noises roar roaring hum humming buzz buzzing music melody tune song songs
 laughter cheers applause echo echoes echoed echoing whisper whispers silence silent quiet loud
 crackling crackle sizzling sizzle rustling rustle screeching screech clatter clattering chirping
 chirp birdsong thunder rumble rumbling ringing chime chimes beep beeping siren sirens
 smell smells scent scents aroma aromas fragrance odor odour stench perfume stink taste flavor
 breath breathing heartbeat vibration vibrating warmth chill feel feeling feels
-""".split())
+""".split()
+)
 
-CAMERA_MOTION = set("""
+CAMERA_MOTION = set(
+    """
 pan pans panning zoom zooms zooming dolly dollies tracking tilt tilts tilting orbit orbits orbiting
 crane handheld push-in pull-back follows truck trucking arc arcs whip-pan steadicam drone aerial
 rotates circling slow-motion timelapse time-lapse
-""".split())
+""".split()
+)
 CAMERA_WORDS = {"camera", "shot", "lens", "angle", "footage", "view", "frame", "pov"}
 
 FRAMING_TERMS = (
-    "extreme close-up", "medium close-up", "close-up", "closeup", "close up", "headshot", "head shot",
-    "medium shot", "medium-shot", "wide shot", "long shot", "full-body shot", "full body shot",
-    "full-length shot", "portrait shot", "upper body", "bust shot", "cowboy shot",
+    "extreme close-up",
+    "medium close-up",
+    "close-up",
+    "closeup",
+    "close up",
+    "headshot",
+    "head shot",
+    "medium shot",
+    "medium-shot",
+    "wide shot",
+    "long shot",
+    "full-body shot",
+    "full body shot",
+    "full-length shot",
+    "portrait shot",
+    "upper body",
+    "bust shot",
+    "cowboy shot",
 )
 
-COMMENTARY = set("""
+COMMENTARY = set(
+    """
 suggesting suggests indicating indicates indicative implying implies possibly likely perhaps probably
 seemingly apparently reflecting emphasizing emphasising reinforcing showcasing creating ensuring
 designed intended overall throughout
-""".split())
+""".split()
+)
 
-DETERMINERS = {"a", "an", "the", "this", "that", "these", "those", "every", "each", "his", "her", "their",
-               "its", "my", "our", "your", "some", "any", "no", "one", "another", "several", "many", "few"}
-STATIC_PREPOSITIONS = ("in front of", "next to", "on top of", "in", "at", "on", "inside", "beside", "near",
-                       "under", "beneath", "behind", "against", "amid", "amidst", "among", "within", "by", "atop")
-DIRECTIONAL_PREPOSITIONS = {"across": "in", "through": "in", "into": "in", "around": "in", "down": "on",
-                            "up": "on", "along": "on", "onto": "on", "over": "above", "toward": None,
-                            "towards": None, "from": None, "to": None, "past": None, "out": None}
-CONNECTORS = ("and then", "and", "while", "as", "before", "after", "then", "when", "until", "whereas",
-              "meanwhile", "once", "before finally", "finally")
+DETERMINERS = {
+    "a",
+    "an",
+    "the",
+    "this",
+    "that",
+    "these",
+    "those",
+    "every",
+    "each",
+    "his",
+    "her",
+    "their",
+    "its",
+    "my",
+    "our",
+    "your",
+    "some",
+    "any",
+    "no",
+    "one",
+    "another",
+    "several",
+    "many",
+    "few",
+}
+STATIC_PREPOSITIONS = (
+    "in front of",
+    "next to",
+    "on top of",
+    "in",
+    "at",
+    "on",
+    "inside",
+    "beside",
+    "near",
+    "under",
+    "beneath",
+    "behind",
+    "against",
+    "amid",
+    "amidst",
+    "among",
+    "within",
+    "by",
+    "atop",
+)
+DIRECTIONAL_PREPOSITIONS = {
+    "across": "in",
+    "through": "in",
+    "into": "in",
+    "around": "in",
+    "down": "on",
+    "up": "on",
+    "along": "on",
+    "onto": "on",
+    "over": "above",
+    "toward": None,
+    "towards": None,
+    "from": None,
+    "to": None,
+    "past": None,
+    "out": None,
+}
+CONNECTORS = (
+    "and then",
+    "and",
+    "while",
+    "as",
+    "before",
+    "after",
+    "then",
+    "when",
+    "until",
+    "whereas",
+    "meanwhile",
+    "once",
+    "before finally",
+    "finally",
+)
 NEGATIONS = {"not", "never", "no", "n't", "without", "nor"}
 
 # Text aimed at a language model rather than describing a video (prompt injection).
@@ -308,6 +603,39 @@ INSTRUCTION_PATTERNS = re.compile(
     re.IGNORECASE,
 )
 
-ENGLISH_FUNCTION_WORDS = {"the", "a", "an", "and", "of", "in", "on", "at", "with", "to", "is", "are", "her", "his",
-                          "their", "while", "as", "from", "by", "into", "through", "she", "he", "they", "it",
-                          "wearing", "dressed", "who", "which", "that", "under", "over", "for", "its"}
+ENGLISH_FUNCTION_WORDS = {
+    "the",
+    "a",
+    "an",
+    "and",
+    "of",
+    "in",
+    "on",
+    "at",
+    "with",
+    "to",
+    "is",
+    "are",
+    "her",
+    "his",
+    "their",
+    "while",
+    "as",
+    "from",
+    "by",
+    "into",
+    "through",
+    "she",
+    "he",
+    "they",
+    "it",
+    "wearing",
+    "dressed",
+    "who",
+    "which",
+    "that",
+    "under",
+    "over",
+    "for",
+    "its",
+}

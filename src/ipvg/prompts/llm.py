@@ -27,9 +27,19 @@ class LocalChatBackend(ChatDecoupler):
     name = "llm"
 
     def __init__(
-        self, model: str = DEFAULT_MODEL, *, device: str = "auto", dtype: str = "auto", temperature: float = 0.1,
-        top_p: float = 0.9, max_new_tokens: int = 512, seed: int = 0, allow_download: bool = False,
-        max_attempts: int = 3, framing: str = "close-up", windows: Windows | None = None,
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        device: str = "auto",
+        dtype: str = "auto",
+        temperature: float = 0.1,
+        top_p: float = 0.9,
+        max_new_tokens: int = 512,
+        seed: int = 0,
+        allow_download: bool = False,
+        max_attempts: int = 3,
+        framing: str = "close-up",
+        windows: Windows | None = None,
     ) -> None:
         super().__init__(max_attempts=max_attempts, framing=framing, windows=windows)
         if not 0.0 <= temperature <= 2.0:
@@ -56,8 +66,13 @@ class LocalChatBackend(ChatDecoupler):
         return backend
 
     def _settings(self) -> dict[str, object]:
-        return {"model": self.model_id, "temperature": self.temperature, "top_p": self.top_p,
-                "max_new_tokens": self.max_new_tokens, "seed": self.seed}
+        return {
+            "model": self.model_id,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "max_new_tokens": self.max_new_tokens,
+            "seed": self.seed,
+        }
 
     def load(self) -> None:
         """Load tokenizer and model once; raises `WeightsNotFoundError` when the weights are missing."""
@@ -103,9 +118,13 @@ class LocalChatBackend(ChatDecoupler):
         with torch.random.fork_rng(devices=[]), torch.inference_mode():
             torch.manual_seed(self.seed + attempt)
             output_ids = model.generate(
-                **inputs, max_new_tokens=self.max_new_tokens, do_sample=self.temperature > 0,
-                temperature=self.temperature if self.temperature > 0 else None, top_p=self.top_p,
-                pad_token_id=pad_id, eos_token_id=tokenizer.eos_token_id,
+                **inputs,
+                max_new_tokens=self.max_new_tokens,
+                do_sample=self.temperature > 0,
+                temperature=self.temperature if self.temperature > 0 else None,
+                top_p=self.top_p,
+                pad_token_id=pad_id,
+                eos_token_id=tokenizer.eos_token_id,
             )
         new_tokens = output_ids[0][inputs["input_ids"].shape[1] :]
         return tokenizer.decode(new_tokens, skip_special_tokens=True)

@@ -33,10 +33,23 @@ class OpenAIChatBackend(ChatDecoupler):
     name = "openai"
 
     def __init__(
-        self, model: str | None = None, *, base_url: str | None = None, api_key: str | None = None,
-        timeout_s: float = 60.0, max_retries: int = 2, backoff_s: float = 0.5, temperature: float = 0.1,
-        top_p: float = 0.9, max_tokens: int = 1024, json_mode: bool = False, disable_thinking: bool = False,
-        breaker_threshold: int = 3, max_attempts: int = 3, framing: str = "close-up", windows: Windows | None = None,
+        self,
+        model: str | None = None,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout_s: float = 60.0,
+        max_retries: int = 2,
+        backoff_s: float = 0.5,
+        temperature: float = 0.1,
+        top_p: float = 0.9,
+        max_tokens: int = 1024,
+        json_mode: bool = False,
+        disable_thinking: bool = False,
+        breaker_threshold: int = 3,
+        max_attempts: int = 3,
+        framing: str = "close-up",
+        windows: Windows | None = None,
     ) -> None:
         super().__init__(max_attempts=max_attempts, framing=framing, windows=windows)
         base_url = base_url or os.environ.get("IPVG_OPENAI_BASE_URL") or os.environ.get("OPENAI_BASE_URL")
@@ -48,7 +61,9 @@ class OpenAIChatBackend(ChatDecoupler):
             )
         parsed = urlparse(base_url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise ConfigError(f"`base_url` must be an http(s) URL, got {base_url!r}.", "use e.g. http://127.0.0.1:8000/v1.")
+            raise ConfigError(
+                f"`base_url` must be an http(s) URL, got {base_url!r}.", "use e.g. http://127.0.0.1:8000/v1."
+            )
         model = model or os.environ.get("IPVG_OPENAI_MODEL")
         if not model:
             raise ConfigError(
@@ -56,7 +71,9 @@ class OpenAIChatBackend(ChatDecoupler):
                 "set IPVG_OPENAI_MODEL (e.g. Qwen/Qwen3-8B) or pass --model NAME.",
             )
         if not 0 < timeout_s <= 600 or not 0 <= max_retries <= 10:
-            raise ConfigError(f"`timeout_s` must be in (0, 600] and `max_retries` in [0, 10]; got {timeout_s!r}, {max_retries!r}.")
+            raise ConfigError(
+                f"`timeout_s` must be in (0, 600] and `max_retries` in [0, 10]; got {timeout_s!r}, {max_retries!r}."
+            )
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
@@ -72,12 +89,20 @@ class OpenAIChatBackend(ChatDecoupler):
         self._failures_in_a_row = 0
 
     def _settings(self) -> dict[str, object]:
-        return {"model": self.model, "base_url": self.base_url, "temperature": self.temperature,
-                "top_p": self.top_p, "max_tokens": self.max_tokens, "json_mode": self.json_mode}
+        return {
+            "model": self.model,
+            "base_url": self.base_url,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "max_tokens": self.max_tokens,
+            "json_mode": self.json_mode,
+        }
 
     def _chat(self, messages: Messages, attempt: int) -> str:
         if self.breaker_threshold and self._failures_in_a_row >= self.breaker_threshold:
-            raise ChatUnavailable(f"server {self.base_url} failed {self._failures_in_a_row} times in a row; not asked again")
+            raise ChatUnavailable(
+                f"server {self.base_url} failed {self._failures_in_a_row} times in a row; not asked again"
+            )
         try:
             body = self._post(self._payload(messages))
         except ChatUnavailable:
@@ -88,8 +113,12 @@ class OpenAIChatBackend(ChatDecoupler):
 
     def _payload(self, messages: Messages) -> dict[str, Any]:
         payload: dict[str, Any] = {
-            "model": self.model, "messages": messages.as_chat(), "temperature": self.temperature,
-            "top_p": self.top_p, "max_tokens": self.max_tokens, "stream": False,
+            "model": self.model,
+            "messages": messages.as_chat(),
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "max_tokens": self.max_tokens,
+            "stream": False,
         }
         if self.json_mode:
             payload["response_format"] = {"type": "json_object"}
@@ -117,12 +146,15 @@ class OpenAIChatBackend(ChatDecoupler):
                 if error.code not in _RETRY_STATUS:
                     hint = " (check OPENAI_API_KEY)" if error.code in (401, 403) else ""
                     raise ChatUnavailable(last_error + hint) from None
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 last_error = f"no answer from {url} within {self.timeout_s:g} s"
             except urllib.error.URLError as error:
                 reason = error.reason
-                last_error = (f"no answer from {url} within {self.timeout_s:g} s" if isinstance(reason, TimeoutError | socket.timeout)
-                              else f"cannot reach {url}: {reason}")
+                last_error = (
+                    f"no answer from {url} within {self.timeout_s:g} s"
+                    if isinstance(reason, TimeoutError | socket.timeout)
+                    else f"cannot reach {url}: {reason}"
+                )
             except (ConnectionError, OSError) as error:
                 last_error = f"connection to {url} failed: {error}"
         raise ChatUnavailable(f"{last_error} (after {self.max_retries + 1} tries)")
@@ -134,7 +166,7 @@ def _content_of(body: bytes) -> str:
         data = json.loads(body.decode("utf-8", errors="replace"))
         content = data["choices"][0]["message"]["content"]
     except (ValueError, KeyError, IndexError, TypeError):
-        raise ContractError(f"the server's answer is not a chat completion: {body[:120]!r}") from None
+        raise ContractError(f"the server's answer is not a chat completion ({len(body)} bytes)") from None
     if not isinstance(content, str):
         raise ContractError("the server's message content is not text")
     return content

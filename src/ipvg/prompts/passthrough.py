@@ -26,4 +26,11 @@ class PassthroughBackend:
         subject_phrase = normalise_subject(subject) if subject else subject_from_text(clean.text)
         spatial, spatial_cut = self.windows.fit_spatial([clean.text], [0])
         temporal, temporal_cut = self.windows.fit_temporal(clean.text)
-        return make_record(prompt, spatial, temporal, subject_phrase, self.name, [*clean.warnings, *spatial_cut, *temporal_cut])
+        return make_record(
+            prompt,
+            spatial,
+            temporal,
+            subject_phrase,
+            self.name,
+            [*clean.warnings, *spatial_cut, *temporal_cut],
+        )

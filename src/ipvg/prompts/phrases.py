@@ -15,14 +15,49 @@ from dataclasses import dataclass, field
 from ipvg.prompts import lexicon as lx
 
 CATEGORIES = (
-    "subject", "appearance", "clothing", "setting", "lighting_style", "pose", "action", "expression",
-    "camera", "framing", "sound", "commentary", "other",
+    "subject",
+    "appearance",
+    "clothing",
+    "setting",
+    "lighting_style",
+    "pose",
+    "action",
+    "expression",
+    "camera",
+    "framing",
+    "sound",
+    "commentary",
+    "other",
 )
 # Categories a still first frame can show.
 STATIC_CATEGORIES = ("subject", "appearance", "clothing", "setting", "lighting_style", "pose", "framing")
 
-AUXILIARIES = {"is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "does", "do", "did",
-               "can", "will", "may", "might", "would", "could", "should", "seems", "appears", "remains", "not"}
+AUXILIARIES = {
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "being",
+    "has",
+    "have",
+    "had",
+    "does",
+    "do",
+    "did",
+    "can",
+    "will",
+    "may",
+    "might",
+    "would",
+    "could",
+    "should",
+    "seems",
+    "appears",
+    "remains",
+    "not",
+}
 META_LEAD = re.compile(
     r"^(?:(?:the|this|a|an) (?:video|clip|footage|scene|film|animation|sequence|shot)s?"
     r"(?: (?:begins|opens|starts))? (?:features|shows|depicts|captures|presents|displays|portrays|is of|"
@@ -54,18 +89,79 @@ _NARRATION = re.compile(
     r"\bthere (?:is|are|was|were) no\b",
     re.IGNORECASE,
 )
-_FRAMING_EXTRA = re.compile(r"\b(?:low|high|eye|wide|dutch|side|front)[- ]angle\b|\bshot (?:from|on)\b", re.IGNORECASE)
+_FRAMING_EXTRA = re.compile(
+    r"\b(?:low|high|eye|wide|dutch|side|front)[- ]angle\b|\bshot (?:from|on)\b", re.IGNORECASE
+)
 _PUNCT = ".,;:!?\"'()[]{}“”‘’«»…-—–"
 _STATIC_PREPS_ONE = {p for p in lx.STATIC_PREPOSITIONS if " " not in p}
-_ALL_PREPS = _STATIC_PREPS_ONE | set(lx.DIRECTIONAL_PREPOSITIONS) | {"with", "of", "for", "about", "like"}
-_SURFACES = {"track", "trail", "road", "street", "path", "court", "field", "pitch", "stage", "beach", "mat",
-             "slope", "runway", "catwalk", "deck", "platform", "roof", "rooftop", "balcony", "terrace", "bridge",
-             "highway", "racetrack", "circuit", "raceway", "course", "rink", "shore", "pier", "dock", "podium",
-             "sand", "grass", "floor", "ice", "snow", "hill", "mountain", "cliff", "avenue", "sidewalk"}
-PLACES = lx.PLACES | {"mat", "floor", "desk", "table", "window", "stove", "counter", "sidewalk", "sand", "grass", "ice"}
+_ALL_PREPS = (
+    _STATIC_PREPS_ONE | set(lx.DIRECTIONAL_PREPOSITIONS) | {"with", "of", "for", "about", "like", "during"}
+)
+_SURFACES = {
+    "track",
+    "trail",
+    "road",
+    "street",
+    "path",
+    "court",
+    "field",
+    "pitch",
+    "stage",
+    "beach",
+    "mat",
+    "slope",
+    "runway",
+    "catwalk",
+    "deck",
+    "platform",
+    "roof",
+    "rooftop",
+    "balcony",
+    "terrace",
+    "bridge",
+    "highway",
+    "racetrack",
+    "circuit",
+    "raceway",
+    "course",
+    "rink",
+    "shore",
+    "pier",
+    "dock",
+    "podium",
+    "sand",
+    "grass",
+    "floor",
+    "ice",
+    "snow",
+    "hill",
+    "mountain",
+    "cliff",
+    "avenue",
+    "sidewalk",
+}
+PLACES = lx.PLACES | {
+    "mat",
+    "floor",
+    "desk",
+    "table",
+    "window",
+    "stove",
+    "counter",
+    "sidewalk",
+    "sand",
+    "grass",
+    "ice",
+}
 
 
-_VERB_CONTEXT = lx.PRONOUNS_SUBJECT | {"to", "and", "then", "who", "before", "after", "while", "by", "when", "without", "as"} | set(lx.GENERIC_PERSON) | lx.ROLE_PERSON | AUXILIARIES
+_VERB_CONTEXT = (
+    lx.PRONOUNS_SUBJECT
+    | {"to", "and", "then", "who", "before", "after", "while", "by", "when", "without", "as"}
+    | set(lx.GENERIC_PERSON)
+    | lx.ROLE_PERSON
+    | AUXILIARIES
+)
 
 
 @dataclass
@@ -192,7 +288,7 @@ def _split_on_and(text: str) -> list[str]:
 
 
 def verb_kind(piece: Piece, index: int) -> str | None:
-    """"motion", "expression", "pose", "static" when word `index` is used as a verb, else None."""
+    """ "motion", "expression", "pose", "static" when word `index` is used as a verb, else None."""
     word = piece.words[index]
     if not word:
         return None
@@ -215,7 +311,9 @@ def verb_kind(piece: Piece, index: int) -> str | None:
     if previous == "with" and word.endswith("ing"):
         return None  # "filled with cheering fans"
     following = piece.words[index + 1] if index + 1 < len(piece.words) else ""
-    if word.endswith(("ing", "ed")) and (following in lx.CLOTHING or (following in PLACES and previous in _ALL_PREPS)):
+    if word.endswith(("ing", "ed")) and (
+        following in lx.CLOTHING or (following in PLACES and previous in _ALL_PREPS)
+    ):
         return None  # "a racing suit", "a cycling jersey", "through burning buildings": adjectives
     if index and word.endswith("s") and not word.endswith("ss"):
         earlier = verb_kind(piece, index - 1) if index - 1 >= 0 and piece.words[index - 1] != word else None
@@ -243,7 +341,10 @@ def classify(piece: Piece) -> str:
         return "sound"
     if _CAMERA_MOTION.search(text):
         return "camera"
-    if (any(term in text for term in lx.FRAMING_TERMS) or _FRAMING_EXTRA.search(text)) and not kinds & {"motion", "expression"}:
+    if (any(term in text for term in lx.FRAMING_TERMS) or _FRAMING_EXTRA.search(text)) and not kinds & {
+        "motion",
+        "expression",
+    }:
         return "framing"
     if words and words[0] in lx.COMMENTARY:
         return "commentary"
@@ -259,11 +360,21 @@ def classify(piece: Piece) -> str:
         return "clothing"
     if "pose" in kinds:
         return "pose"
-    if any(w in lx.CLOTHING for w in words) and words[0] in {"in", "with", "without", "wearing", "a", "an", "and"}:
+    if any(w in lx.CLOTHING for w in words) and words[0] in {
+        "in",
+        "with",
+        "without",
+        "wearing",
+        "a",
+        "an",
+        "and",
+    }:
         return "clothing"
     if any(w in lx.APPEARANCE for w in words) and not any(w in PLACES for w in words):
         return "appearance"
-    lighting = any(w in lx.LIGHTING_STYLE for w in words) or (len(words) <= 4 and any(w in lx.LIGHTING_WEAK for w in words))
+    lighting = any(w in lx.LIGHTING_STYLE for w in words) or (
+        len(words) <= 4 and any(w in lx.LIGHTING_WEAK for w in words)
+    )
     if lighting and not any(w in PLACES for w in words[:3]):
         return "lighting_style"
     if any(w in PLACES for w in words) or (words and words[0] in _STATIC_PREPS_ONE):
@@ -327,7 +438,10 @@ def _noun_phrase_end(words: list[str], start: int, piece: Piece) -> int:
     while end < len(words):
         word = words[end]
         if end > start and (
-            word in _ALL_PREPS - {"of"} or word in lx.CONNECTORS or verb_kind(piece, end) in ("motion", "expression", "pose")
+            word in _ALL_PREPS - {"of"}
+            or word in lx.CONNECTORS
+            or word in AUXILIARIES
+            or verb_kind(piece, end) in ("motion", "expression", "pose")
         ):
             break
         end += 1
@@ -360,7 +474,14 @@ def static_parts(piece: Piece) -> list[tuple[str, str]]:
             end = _noun_phrase_end(words, index + 1, piece)
             span = words[index + 1 : end]
             places = [i for i, w in enumerate(span) if w in PLACES]
-            if any(w in lx.LIGHTING_STYLE for w in span) and word in {"under", "in", "beneath", "amid"}:
+            if any(w in lx.LIGHTING_STYLE for w in span) and word in {
+                "under",
+                "in",
+                "beneath",
+                "amid",
+                "at",
+                "during",
+            }:
                 parts.append(("lighting_style", tidy(" ".join(raw[index:end]))))
             elif places:
                 parts.append(("setting", _static_place(word, raw[index + 1 : end], span)))
@@ -397,8 +518,14 @@ def static_text(piece: Piece) -> str:
     if verbs:
         first = verbs[0][0]
         before = set(words[start:first])
-        if before <= (AUXILIARIES | lx.DETERMINERS | lx.PRONOUNS_SUBJECT | set(lx.GENERIC_PERSON)
-                                 | lx.ROLE_PERSON | {"it", "who", "also", "still"}):
+        if before <= (
+            AUXILIARIES
+            | lx.DETERMINERS
+            | lx.PRONOUNS_SUBJECT
+            | set(lx.GENERIC_PERSON)
+            | lx.ROLE_PERSON
+            | {"it", "who", "also", "still"}
+        ):
             start = first
             if verbs[0][1] == "pose" and not words[first].endswith("ing") and words[first] in lx.POSE_FORMS:
                 raw = [*raw[:first], lx.ing_form(lx.POSE_FORMS[words[first]]), *raw[first + 1 :]]
@@ -411,7 +538,7 @@ def static_text(piece: Piece) -> str:
 def tidy(text: str) -> str:
     """Trim separators around a phrase and keep quotation marks balanced."""
     text = text.strip().strip(",;:").strip()
-    text = text.rstrip(".").rstrip() if not text.endswith(('."', '.”')) else text[:-2] + text[-1]
+    text = text.rstrip(".").rstrip() if not text.endswith(('."', ".”")) else text[:-2] + text[-1]
     if text.count('"') % 2:
         text = text + '"' if text.rfind('"') > 0 else text.replace('"', "")
     return text
@@ -438,7 +565,9 @@ def find_subject(pieces: list[Piece]) -> SubjectMatch | None:
             elif start == _first_content(words) and piece_index == 0 and raw and raw[start][:1].isupper():
                 if len(words) > start + 1 and verb_kind(piece, start + 1) and word not in lx.DETERMINERS:
                     if word.isalpha() and word not in lx.CONNECTORS and word not in _ALL_PREPS:
-                        return SubjectMatch(piece_index, start, start + 1, raw[start].strip(_PUNCT), "name", [])
+                        return SubjectMatch(
+                            piece_index, start, start + 1, raw[start].strip(_PUNCT), "name", []
+                        )
             if verb_kind(piece, start) and start > 3:
                 break
     return None
@@ -463,7 +592,12 @@ def _person_after(piece: Piece, start: int) -> tuple[int, str, str, list[str]] |
             return index + 1, word, "generic", piece.text.split()[start + 1 : index]
         if word in lx.ROLE_PERSON:
             return index + 1, word, "role", piece.text.split()[start + 1 : index]
-        if word in _ALL_PREPS or word in lx.DETERMINERS or verb_kind(piece, index) or piece.text.split()[index].endswith(","):
+        if (
+            word in _ALL_PREPS
+            or word in lx.DETERMINERS
+            or verb_kind(piece, index)
+            or piece.text.split()[index].endswith(",")
+        ):
             return None
     return None
 
@@ -485,7 +619,11 @@ def _split_subject_piece(pieces: list[Piece], match: SubjectMatch) -> tuple[list
     tokens = piece.text.split()
     end = match.end
     if match.coordinated:
-        end = end + 1 + next((i for i, w in enumerate(piece.words[end + 1 :], 1) if w == match.coordinated[-1]), 1)
+        end = (
+            end
+            + 1
+            + next((i for i, w in enumerate(piece.words[end + 1 :], 1) if w == match.coordinated[-1]), 1)
+        )
     if end >= len(tokens) or tokens[end - 1].endswith(","):
         return pieces, match
     head = make_piece(" ".join(tokens[:end]), piece.lead, piece.sentence)

@@ -21,9 +21,26 @@ from ipvg.types import DecoupledPrompt
 
 # Order of phrase groups in the spatial prompt, and how early each is dropped when CLIP's window is
 # full (0: never).
-SPATIAL_ORDER = ("subject", "appearance", "clothing", "expression", "pose", "setting", "lighting_style", "framing")
-SPATIAL_PRIORITY = {"subject": 0, "framing": 0, "appearance": 2, "clothing": 3, "expression": 4, "pose": 4,
-                    "setting": 5, "lighting_style": 6}
+SPATIAL_ORDER = (
+    "subject",
+    "appearance",
+    "clothing",
+    "expression",
+    "pose",
+    "setting",
+    "lighting_style",
+    "framing",
+)
+SPATIAL_PRIORITY = {
+    "subject": 0,
+    "framing": 0,
+    "appearance": 2,
+    "clothing": 3,
+    "expression": 4,
+    "pose": 4,
+    "setting": 5,
+    "lighting_style": 6,
+}
 _TEMPORAL_ONLY = ("action", "expression", "camera", "commentary", "other")
 _WORD = re.compile(r"[^\W\d_]+")
 
@@ -39,13 +56,20 @@ class RulesBackend:
 
     name = "rules"
 
-    def __init__(self, *, framing: str = "close-up", windows: Windows | None = None, max_chars: int = MAX_SOURCE_CHARS) -> None:
+    def __init__(
+        self, *, framing: str = "close-up", windows: Windows | None = None, max_chars: int = MAX_SOURCE_CHARS
+    ) -> None:
         self.options = RulesOptions(framing=framing, max_chars=max_chars)
         self.windows = windows or Windows()
 
     def config_key(self) -> dict[str, object]:
-        return {"backend": self.name, "framing": self.options.framing, "max_chars": self.options.max_chars,
-                "windows": self.windows.describe(), "version": 1}
+        return {
+            "backend": self.name,
+            "framing": self.options.framing,
+            "max_chars": self.options.max_chars,
+            "windows": self.windows.describe(),
+            "version": 1,
+        }
 
     def decouple(self, prompt: str, *, subject: str | None = None) -> DecoupledPrompt:
         # 1. Clean the text (raises PromptError when nothing is left).
@@ -55,8 +79,10 @@ class RulesBackend:
         subject_phrase = normalise_subject(subject) if subject else subject_from_text(text)
         # 2. Text the word lists cannot read: keep it whole for the video, subject only for the frame.
         if not looks_english(text):
-            warnings.append("the prompt does not look like English; `rules` kept it whole for the video prompt "
-                            "and only the subject for the first frame (use the `llm` or `openai` backend)")
+            warnings.append(
+                "the prompt does not look like English; `rules` kept it whole for the video prompt "
+                "and only the subject for the first frame (use the `llm` or `openai` backend)"
+            )
             temporal, cut = self.windows.fit_temporal(f"{subject_phrase}. {text}")
             spatial, cut2 = self.windows.fit_spatial([subject_phrase, self.options.framing], [0, 0])
             return make_record(prompt, spatial, temporal, subject_phrase, self.name, warnings + cut + cut2)
@@ -67,12 +93,14 @@ class RulesBackend:
         # 4. Compose, then fit both prompts into their windows.
         temporal = compose_temporal(pieces, match, subject_np, subject_phrase)
         temporal, temporal_cut = self.windows.fit_temporal(temporal)
-        phrases, priorities = compose_spatial(pieces, match, subject_np, self.options.framing)
+        phrases, priorities = compose_spatial(pieces, match, subject_np, self.options.framing, subject_phrase)
         spatial, spatial_cut = self.windows.fit_spatial(phrases, priorities)
         dropped = [p.text for p in pieces if p.category == "sound"]
         if dropped:
             warnings.append(f"non-visual phrases left out of both prompts: {'; '.join(dropped)}")
-        return make_record(prompt, spatial, temporal, subject_phrase, self.name, warnings + temporal_cut + spatial_cut)
+        return make_record(
+            prompt, spatial, temporal, subject_phrase, self.name, warnings + temporal_cut + spatial_cut
+        )
 
 
 def looks_english(text: str) -> bool:
@@ -84,9 +112,16 @@ def looks_english(text: str) -> bool:
     if non_ascii > len(words) / 3:
         return False
     known = sum(
-        1 for w in words
-        if w in lx.ENGLISH_FUNCTION_WORDS or w in lx.MOTION_FORMS or w in lx.POSE_FORMS or w in lx.PLACES
-        or w in lx.CLOTHING or w in lx.GENERIC_PERSON or w in lx.ROLE_PERSON or w in lx.LIGHTING_STYLE
+        1
+        for w in words
+        if w in lx.ENGLISH_FUNCTION_WORDS
+        or w in lx.MOTION_FORMS
+        or w in lx.POSE_FORMS
+        or w in lx.PLACES
+        or w in lx.CLOTHING
+        or w in lx.GENERIC_PERSON
+        or w in lx.ROLE_PERSON
+        or w in lx.LIGHTING_STYLE
     )
     return known >= max(1, len(words) // 6)
 
@@ -94,7 +129,9 @@ def looks_english(text: str) -> bool:
 # --- subject -----------------------------------------------------------------------------------------
 
 
-def subject_noun_phrase(pieces: list[Piece], match: SubjectMatch | None, subject: str) -> tuple[str, list[str]]:
+def subject_noun_phrase(
+    pieces: list[Piece], match: SubjectMatch | None, subject: str
+) -> tuple[str, list[str]]:
     """The noun phrase that replaces the prompt's subject: "A young woman", "A woman, a gymnast"."""
     warnings: list[str] = []
     if match is None:
@@ -102,8 +139,10 @@ def subject_noun_phrase(pieces: list[Piece], match: SubjectMatch | None, subject
         return subject, warnings
     simple = len(subject.split()) == 2 and subject.split()[0].lower() in {"a", "an"}
     if match.coordinated:
-        warnings.append("the prompt describes more than one person; the identity goes to the first one named "
-                        f"after reordering: `{subject}`")
+        warnings.append(
+            "the prompt describes more than one person; the identity goes to the first one named "
+            f"after reordering: `{subject}`"
+        )
     if match.kind == "generic":
         if simple and match.modifiers:
             return indefinite(" ".join([*match.modifiers, subject_noun(subject)])).capitalize(), warnings
@@ -115,25 +154,28 @@ def subject_noun_phrase(pieces: list[Piece], match: SubjectMatch | None, subject
     return subject, warnings  # pronoun
 
 
+def subject_replacement(piece: Piece, match: SubjectMatch, subject_np: str, subject: str) -> tuple[str, int]:
+    """(text replacing the subject, end of the replaced word span); coordinated people are
+    reordered so the one the face matches comes first ("A man and a woman" -> "A woman and a man")."""
+    if not match.coordinated:
+        return subject_np, match.end
+    tokens = restore(piece.text).split()
+    other_tokens = tokens[
+        match.end + 1 : match.end + 1 + _span_to_head(piece, match.end + 1, match.coordinated[-1])
+    ]
+    end = match.end + 1 + len(other_tokens)
+    first = " ".join(tokens[match.start : match.end]).rstrip(",")
+    if subject_noun(subject) == match.coordinated[-1] and subject_noun(subject) != match.head:
+        return f"{subject_np} and {_lower_article(first)}", end
+    return f"{subject_np} and {' '.join(other_tokens).rstrip(',')}", end
+
+
 def _replace_subject(piece: Piece, match: SubjectMatch, subject_np: str, subject: str) -> str:
     tokens = restore(piece.text).split()
-    end = match.end
-    replacement = subject_np
-    if match.coordinated:
-        other_end = end + 1 + len(match.coordinated) - 1 + 1  # "and" + determiner ... head
-        other_tokens = tokens[end + 1 : end + 1 + _span_to_head(piece, end + 1, match.coordinated[-1])]
-        other = " ".join(other_tokens)
-        first = " ".join(tokens[match.start : end])
-        if subject_noun(subject) == match.coordinated[-1] and subject_noun(subject) != match.head:
-            replacement = f"{subject_np} and {_lower_article(first)}"
-        else:
-            replacement = f"{subject_np} and {other}"
-        end = end + 1 + len(other_tokens)
-        del other_end
+    replacement, end = subject_replacement(piece, match, subject_np, subject)
     trailing = tokens[end - 1][len(tokens[end - 1].rstrip(",;:")) :] if end - 1 < len(tokens) else ""
     needs_comma = "," in subject_np and end < len(tokens) and not trailing
-    new_tokens = [*tokens[: match.start], replacement + ("," if needs_comma else trailing), *tokens[end:]]
-    return " ".join(new_tokens)
+    return " ".join([*tokens[: match.start], replacement + ("," if needs_comma else trailing), *tokens[end:]])
 
 
 def _span_to_head(piece: Piece, start: int, head: str) -> int:
@@ -180,7 +222,9 @@ def compose_temporal(pieces: list[Piece], match: SubjectMatch | None, subject_np
             lead = piece.lead or " "
             if lead == " " and match is not None and i == match.piece + 1 and "," in subject_np:
                 lead = ", "  # "A woman, a chef, leapt": close the apposition
-            sentences[-1].append((", " if _moved(i, order) else lead) + text)
+            if _moved(i, order):
+                lead, text = ", ", _lower_article(text)
+            sentences[-1].append(lead + text)
     body = " ".join(_end_sentence("".join(parts)) for parts in sentences if parts)
     body = body.replace(" ,", ",")
     if not body.lower().startswith(subject_np.lower()) and not body.lower().startswith(subject.lower()):
@@ -204,7 +248,11 @@ def _moved(index: int, order: list[int]) -> bool:
 
 def _strip_connector(text: str) -> str:
     words = text.split()
-    while words and words[0].lower() in {"and", "while", "as", "then", "meanwhile", "whereas"} and len(words) > 1:
+    while (
+        words
+        and words[0].lower() in {"and", "while", "as", "then", "meanwhile", "whereas"}
+        and len(words) > 1
+    ):
         words = words[1:]
     return " ".join(words)
 
@@ -217,10 +265,12 @@ def _capitalise(text: str) -> str:
 
 
 def compose_spatial(
-    pieces: list[Piece], match: SubjectMatch | None, subject_np: str, framing: str
+    pieces: list[Piece], match: SubjectMatch | None, subject_np: str, framing: str, subject: str = "A person"
 ) -> tuple[list[str], list[int]]:
     """(phrases, drop priorities) in `SPATIAL_ORDER`; every phrase checked free of motion verbs."""
     groups: dict[str, list[str]] = {name: [] for name in SPATIAL_ORDER}
+    if match is not None and match.coordinated:  # both people stay in the frame
+        subject_np, _ = subject_replacement(pieces[match.piece], match, subject_np, subject)
     groups["subject"].append(subject_np)
     for index, piece in enumerate(pieces):
         category = piece.category
@@ -230,7 +280,9 @@ def compose_spatial(
         if category in ("sound", "camera"):
             continue
         own = piece.actor != "other"
-        if category in ("clothing", "appearance", "pose", "setting", "lighting_style") and (own or category in ("setting", "lighting_style")):
+        if category in ("clothing", "appearance", "pose", "setting", "lighting_style") and (
+            own or category in ("setting", "lighting_style")
+        ):
             text = static_text(piece) if match is None or index != match.piece else ""
             if text:
                 groups[category].append(text)
@@ -262,7 +314,11 @@ def compose_spatial(
 def _held_expression(piece: Piece) -> bool:
     """ "smiling", "with a gentle smile": an expression a still frame shows (no finite verb)."""
     verbs = verbs_of(piece)
-    return bool(verbs) and all(piece.words[i].endswith("ing") for i, _ in verbs) and not any(k == "motion" for _, k in verbs)
+    return (
+        bool(verbs)
+        and all(piece.words[i].endswith("ing") for i, _ in verbs)
+        and not any(k == "motion" for _, k in verbs)
+    )
 
 
 def _is_static(text: str) -> bool:

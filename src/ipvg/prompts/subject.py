@@ -11,7 +11,14 @@ from typing import Any
 
 from ipvg.prompts.lexicon import FEMALE_WORDS, MALE_WORDS
 
-SUBJECT_BY_GENDER = {"female": "A woman", "woman": "A woman", "f": "A woman", "male": "A man", "man": "A man", "m": "A man"}
+SUBJECT_BY_GENDER = {
+    "female": "A woman",
+    "woman": "A woman",
+    "f": "A woman",
+    "male": "A man",
+    "man": "A man",
+    "m": "A man",
+}
 UNKNOWN_SUBJECT = "A person"
 MAX_SUBJECT_CHARS = 80
 

@@ -29,7 +29,9 @@ MAX_SOURCE_CHARS = 8_000
 DEFAULT_CLIP_TOKENIZER = "openai/clip-vit-large-patch14"
 DEFAULT_UMT5_TOKENIZER = "google/umt5-xxl"
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]"
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -44,7 +46,9 @@ def clean_source(text: str | None, *, max_chars: int = MAX_SOURCE_CHARS) -> Clea
     instruction-like sentences (prompt injection) removed, and very long text cut at a sentence
     boundary. Raises `PromptError` when nothing usable remains."""
     if text is None or not isinstance(text, str):
-        raise PromptError(f"The prompt must be text, got {type(text).__name__}.", "pass the prompt as a string.")
+        raise PromptError(
+            f"The prompt must be text, got {type(text).__name__}.", "pass the prompt as a string."
+        )
     warnings: list[str] = []
     # 1. Normalise and strip invisible characters.
     normalised = unicodedata.normalize("NFC", text)
@@ -54,7 +58,8 @@ def clean_source(text: str | None, *, max_chars: int = MAX_SOURCE_CHARS) -> Clea
     cleaned = " ".join(stripped.split())
     if not cleaned:
         raise PromptError(
-            "The prompt is empty.", "describe the video you want, e.g. 'A woman smiles and waves at the camera'."
+            "The prompt is empty.",
+            "describe the video you want, e.g. 'A woman smiles and waves at the camera'.",
         )
     # 2. Cut very long prompts before any parsing (linear time from here on).
     if len(cleaned) > max_chars:
