@@ -29,6 +29,7 @@ BUILDERS: dict[str, str] = {
     "clip-vit": "ipvg.testing.hyperlora:build_clip_vit",
     "inception-v3-fid": "ipvg.testing.evalmodels:build_tiny_inception",
     "clip-vit-b16": "ipvg.testing.evalmodels:build_tiny_clip",
+    "qwen3": "ipvg.testing.qwen:build_qwen3",
 }
 
 
