@@ -59,9 +59,9 @@ def test_fid_matches_explicit_inception_features(one_video):
     fid = result.metrics["fid"]
     assert [v is None for v in fid.per_frame] == [v is None for v in expected]
     assert [v for v in fid.per_frame if v is not None] == pytest.approx(
-        [v for v in expected if v is not None], rel=1e-6
+        [v for v in expected if v is not None], rel=1e-4
     )
-    assert fid.value == pytest.approx(np.mean([v for v in expected if v is not None]), rel=1e-6)
+    assert fid.value == pytest.approx(np.mean([v for v in expected if v is not None]), rel=1e-5)
     assert fid.details["no_face_share"] == pytest.approx(2 / 16)
 
 

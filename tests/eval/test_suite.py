@@ -90,3 +90,33 @@ def test_unknown_metric_is_a_clear_error(challenge_dirs):
         evaluate_submission(
             submission, testset, ["no-such-metric"], faces=FaceStore({"dlib": FakeFaceBackend()})
         )
+
+
+def test_report_files(fake_run, tmp_path):
+    import csv
+    import json
+
+    from ipvg.eval.report import write_report
+
+    run, _ = fake_run
+    paths = write_report(run, tmp_path / "out")
+    item = json.loads((tmp_path / "out" / "videos" / "id001" / "prompt1.json").read_text())
+    assert item["status"] == "partial" and len(item["metrics"]["facesim-dlib"]["per_frame"]) == 16
+    failed = json.loads((tmp_path / "out" / "videos" / "id004" / "prompt4.json").read_text())
+    assert failed["reason"] == "too_many_frames" and "2000 frames" in failed["message"]
+    rows = list(csv.DictReader(paths["scores_csv"].open()))
+    assert len(rows) == 8 and rows[0]["item_id"] == "id001/prompt1" and float(rows[0]["facesim-dlib"]) > 0
+    assert rows[2]["status"] == "failed" and rows[2]["facesim-dlib"] == ""
+    summary_rows = {row["metric"]: row for row in csv.DictReader(paths["summary_csv"].open())}
+    assert (
+        int(summary_rows["facesim-dlib"]["count"]) == 3 and summary_rows["overall-first-place"]["mean"] == ""
+    )
+    assert json.loads(paths["summary_json"].read_text())["num_failed"] == 5
+    page = paths["report_html"].read_text()
+    assert page.count("<svg") >= 3 and "data:image/jpeg;base64," in page
+    assert (
+        "Worst 10 videos by facesim-dlib" in page and "too_many_frames" in page and "first-place team" in page
+    )
+    assert 'src="http' not in page and "<script" not in page  # self-contained
+    leftovers = [p for p in (tmp_path / "out").rglob("*") if ".tmp" in p.name]
+    assert not leftovers

@@ -145,6 +145,7 @@ class EvalSuite:
                 "variable_frame_rate": probe.variable_frame_rate,
             },
         )
+        result.thumbnail_jpeg = thumbnail_strip(frames.frames_KHWC)
         # 2. The reference photo: a problem there fails only metrics that need it.
         reference = self.reference(item)
         context = EvalContext(
@@ -232,3 +233,26 @@ def summarise_run(run: EvalRun) -> dict[str, Any]:
         "seconds": round(run.seconds, 3),
         "videos_per_minute": round(60.0 * len(run.results) / run.seconds, 3) if run.seconds > 0 else None,
     }
+
+
+def thumbnail_strip(frames_KHWC: Any, num_thumbnails: int = 4, height: int = 72) -> bytes:
+    """A JPEG strip of `num_thumbnails` evenly spaced frames, `height` pixels tall."""
+    import io
+
+    import numpy as np
+
+    picks = np.linspace(0, len(frames_KHWC) - 1, min(num_thumbnails, len(frames_KHWC)), dtype=int)
+    tiles = []
+    for index in picks:
+        tile = Image.fromarray(frames_KHWC[index])
+        tiles.append(
+            tile.resize((max(1, round(tile.width * height / tile.height)), height), Image.Resampling.BILINEAR)
+        )
+    strip = Image.new("RGB", (sum(t.width for t in tiles) + 2 * (len(tiles) - 1), height), (255, 255, 255))
+    x = 0
+    for tile in tiles:
+        strip.paste(tile, (x, 0))
+        x += tile.width + 2
+    buffer = io.BytesIO()
+    strip.save(buffer, format="JPEG", quality=80)
+    return buffer.getvalue()

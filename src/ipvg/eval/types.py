@@ -94,6 +94,9 @@ class ItemResult:
     frame_indices: list[int] = field(default_factory=list)
     video: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    thumbnail_jpeg: bytes | None = field(
+        default=None, repr=False
+    )  # a strip of sampled frames, for the report
 
     def value(self, metric: str) -> float | None:
         metric_value = self.metrics.get(metric)

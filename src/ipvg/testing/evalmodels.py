@@ -18,23 +18,32 @@ def build_tiny_inception(path: Path) -> None:
 
     torch.manual_seed(0)
     model = InceptionV3Features("pytorch-fid", width=1 / 8)
-    _randomise_batchnorm(model, seed=0)
+    _calibrate_batchnorm(model, seed=0)
     path.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), path / FID_WEIGHTS_FILE)
 
 
-def _randomise_batchnorm(model: object, seed: int) -> None:
-    """Give BatchNorm layers non-trivial statistics, so tests notice a wrong layer order or eps."""
+def _calibrate_batchnorm(model: object, seed: int) -> None:
+    """Set BatchNorm statistics from random images, then randomise the affine parts a little.
+
+    With torch's default init and untouched statistics, 90+ random layers shrink the signal until
+    every image gets the same features (and every FID is ~0); calibrated statistics keep it alive.
+    """
     import torch
 
     generator = torch.Generator().manual_seed(seed)
-    for module in model.modules():  # type: ignore[attr-defined]
-        if isinstance(module, torch.nn.BatchNorm2d):
-            size = module.num_features
-            module.running_mean.copy_(0.1 * torch.randn(size, generator=generator))
-            module.running_var.copy_(0.5 + torch.rand(size, generator=generator))
-            module.weight.data.copy_(0.8 + 0.4 * torch.rand(size, generator=generator))
-            module.bias.data.copy_(0.1 * torch.randn(size, generator=generator))
+    batchnorms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]  # type: ignore[attr-defined]
+    for module in batchnorms:
+        module.reset_running_stats()
+        module.momentum = None  # cumulative average over the calibration batch
+    model.train()  # type: ignore[attr-defined]
+    with torch.no_grad():
+        model(torch.rand(8, 3, 128, 128, generator=generator))  # type: ignore[operator]
+    model.eval()  # type: ignore[attr-defined]
+    for module in batchnorms:
+        module.momentum = 0.1
+        module.weight.data.copy_(0.8 + 0.4 * torch.rand(module.num_features, generator=generator))
+        module.bias.data.copy_(0.1 * torch.randn(module.num_features, generator=generator))
 
 
 def build_tiny_clip(path: Path) -> None:

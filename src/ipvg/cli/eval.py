@@ -1,0 +1,116 @@
+"""`ipvg eval`: score a challenge submission (or one video) with the challenge's metrics."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ipvg.errors import BadInputError
+
+
+def eval_command(
+    submission: Annotated[
+        Path | None, typer.Argument(help="Submission folder holding idNNN/promptN.mp4 (omit with --video).")
+    ] = None,
+    testset: Annotated[
+        Path | None,
+        typer.Option("--testset", "-t", help="Test set folder holding idNNN/{image.png, promptN.txt}."),
+    ] = None,
+    video: Annotated[
+        Path | None, typer.Option("--video", help="Score one video instead of a submission.")
+    ] = None,
+    face: Annotated[Path | None, typer.Option("--face", help="Reference face photo for --video.")] = None,
+    prompt: Annotated[str | None, typer.Option("--prompt", help="The prompt of --video.")] = None,
+    metrics: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--metrics", "-m", help="Metrics, comma-separated or repeated (default: all that can run here)."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder for per-video JSON, CSVs and report.html.")
+    ] = None,
+    num_frames: Annotated[
+        int, typer.Option("--num-frames", help="Frames sampled per video (challenge: 16).")
+    ] = 16,
+    max_frames: Annotated[
+        int, typer.Option("--max-frames", help="Longer videos are recorded as failed.")
+    ] = 1000,
+    inception_weights: Annotated[
+        str | None,
+        typer.Option(
+            "--inception-weights", help="FID Inception weights (pt_inception-2015-12-05-6726825d.pth)."
+        ),
+    ] = None,
+    fid_variant: Annotated[
+        str,
+        typer.Option(
+            "--fid-variant",
+            help="pytorch-fid (standard FID weights) or torchvision (the challenge scorer's).",
+        ),
+    ] = "pytorch-fid",
+    fid_faces: Annotated[
+        str, typer.Option("--fid-faces", help="Face backend that finds and aligns faces for FID.")
+    ] = "insightface",
+    clip_model: Annotated[
+        str | None, typer.Option("--clip-model", help="CLIP hub id or folder for CLIPScore.")
+    ] = None,
+    device: Annotated[
+        str, typer.Option("--device", help="cpu, cuda, cuda:N (for Inception and CLIP).")
+    ] = "cpu",
+) -> None:
+    """Score videos with FaceSim (dlib, ArcFace, CurricularFace), FID, CLIPScore and derived scores.
+
+    ipvg eval SUBMISSION_DIR --testset TESTSET_DIR --out DIR, or ipvg eval --video X.mp4 --face F.png --prompt TEXT.
+    """
+    from ipvg.eval import evaluate_submission, evaluate_video
+    from ipvg.progress import RichProgress
+
+    names = [name.strip() for entry in metrics or [] for name in entry.split(",") if name.strip()] or None
+    options: dict[str, dict[str, Any]] = {
+        "fid": {
+            "inception_weights": inception_weights,
+            "variant": fid_variant,
+            "face_backend": fid_faces,
+            "device": device,
+        },
+        "clipscore": {"clip_model": clip_model, "device": device},
+    }
+    common = {"metric_options": options, "num_frames": num_frames, "max_frames": max_frames, "out": out}
+    if video is not None:
+        if submission is not None or testset is not None:
+            raise BadInputError(
+                "Pass either SUBMISSION_DIR --testset DIR, or --video, not both.", "drop one of them."
+            )
+        if prompt is None:
+            raise BadInputError("`--video` needs `--prompt TEXT`.", "add --prompt with the video's prompt.")
+        result = evaluate_video(video, face, prompt, names, **common)
+        typer.echo(json.dumps({k: v for k, v in result.to_dict().items() if k != "frame_indices"}, indent=2))
+        return
+    if submission is None or testset is None:
+        raise BadInputError(
+            "`ipvg eval` needs SUBMISSION_DIR and --testset DIR (or --video, --face and --prompt).",
+            "run e.g. `ipvg eval submission/ --testset testset/ --out eval/`.",
+        )
+    with RichProgress() as progress:
+        run = evaluate_submission(submission, testset, names, progress=progress, **common)
+    summary = run.summary()
+    typer.echo(
+        f"{summary['num_items']} videos: {summary['num_ok']} ok, {summary['num_partial']} partial, {summary['num_failed']} failed"
+    )
+    for reason, count in summary["failures"].items():
+        typer.echo(f"  failed ({reason}): {count}")
+    for name, reason in summary["skipped_metrics"].items():
+        typer.secho(f"  not run: {name}: {reason}", err=True)
+    for name, stats in summary["metrics"].items():
+        mean = "n/a" if stats["mean"] is None else f"{stats['mean']:.4f}"
+        typer.echo(f"  {name:22s} {mean:>10s}  ({stats['count']} videos)")
+    if out is not None:
+        typer.echo(f"wrote {out}/report.html, scores.csv, summary.csv, summary.json and videos/")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("eval")(eval_command)
