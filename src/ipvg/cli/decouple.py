@@ -1,0 +1,199 @@
+"""`ipvg decouple "PROMPT"`: one prompt -> spatial + temporal prompts (printed);
+`ipvg decouple --input DIR_OR_FILE --output FILE.jsonl`: many prompts, cached, with a progress bar."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ipvg.errors import BadInputError, ConfigError
+
+PromptArgument = Annotated[str | None, typer.Argument(help="The video prompt (omit with --input).")]
+BackendOption = Annotated[
+    str, typer.Option("--backend", "-b", help="Prompt backend: rules (offline), llm, openai, none.")
+]
+ModelOption = Annotated[
+    str | None,
+    typer.Option("--model", help="llm: hub id or folder (default Qwen/Qwen3-8B); openai: model name."),
+]
+OptionOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--option",
+        "-o",
+        help="Backend option KEY=VALUE (repeatable), e.g. -o framing='medium shot', -o base_url=URL.",
+    ),
+]
+FaceOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--face", help="Face photo: the subject phrase follows its gender when the face backend can tell."
+    ),
+]
+FaceBackendOption = Annotated[
+    str | None,
+    typer.Option(
+        "--face-backend",
+        help="Face backend for --face and the challenge layout's images (dlib, insightface).",
+    ),
+]
+SubjectOption = Annotated[
+    str | None, typer.Option("--subject", help='Subject phrase to use, e.g. "A woman" (overrides --face).')
+]
+InputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--input",
+        "-i",
+        help="Folder (challenge layout idNNN/promptN.txt, or .txt files), .txt (one per line) or .jsonl.",
+    ),
+]
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", help="JSONL file written atomically (with --input).")
+]
+CacheOption = Annotated[
+    bool, typer.Option("--cache/--no-cache", help="Reuse results for the same prompt and backend settings.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the record as JSON.")]
+
+
+def parse_options(pairs: list[str] | None) -> tuple[tuple[str, Any], ...]:
+    """KEY=VALUE strings -> typed option pairs (int, float, true/false, else text)."""
+    options = []
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(
+                f"`--option {pair}` is not KEY=VALUE.", "write it like --option temperature=0.1."
+            )
+        options.append((key.strip(), _typed(value.strip())))
+    return tuple(options)
+
+
+def _typed(text: str) -> Any:
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def decouple_command(
+    prompt: PromptArgument = None,
+    backend: BackendOption = "rules",
+    model: ModelOption = None,
+    option: OptionOption = None,
+    face: FaceOption = None,
+    face_backend: FaceBackendOption = None,
+    subject: SubjectOption = None,
+    input_path: InputOption = None,
+    output: OutputOption = None,
+    cache: CacheOption = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Split a prompt into a spatial prompt (first frame) and a temporal prompt (video)."""
+    from ipvg.config import PromptsConfig
+    from ipvg.prompts import create_prompt_backend
+
+    # 1. Check the arguments before loading anything.
+    if (prompt is None) == (input_path is None):
+        raise BadInputError(
+            "Give either a PROMPT or --input, not both or neither.",
+            'e.g. ipvg decouple "A woman waves" or --input testset/.',
+        )
+    if input_path is not None and output is None:
+        raise BadInputError("--input needs --output FILE.jsonl.", "add --output prompts.jsonl.")
+    config = PromptsConfig(backend=backend, model=model, options=parse_options(option))
+    prompt_backend = create_prompt_backend(config)
+    faces = _face_backend(face_backend or ("dlib" if face else None))
+    # 2. One prompt: print it.
+    if prompt is not None:
+        if subject is None and face is not None:
+            from ipvg.prompts.subject import subject_from_face
+
+            subject = subject_from_face(face, faces)
+        record = prompt_backend.decouple(prompt, subject=subject)
+        _print_record(record, as_json)
+        return
+    # 3. Many prompts: cache, progress bar, atomic JSONL.
+    assert input_path is not None and output is not None
+    _run_batch(prompt_backend, input_path, output, faces=faces, subject=subject, use_cache=cache)
+
+
+def _face_backend(name: str | None) -> Any:
+    if name is None:
+        return None
+    from ipvg.faces import create_face_backend
+
+    return create_face_backend(name)
+
+
+def _print_record(record: Any, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(record.to_dict(), ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"subject:  {record.subject}")
+    typer.echo(f"spatial:  {record.spatial}")
+    typer.echo(f"temporal: {record.temporal}")
+    typer.echo(f"backend:  {record.backend}")
+    for warning in record.warnings:
+        typer.secho(f"warning: {warning}", err=True, fg=typer.colors.YELLOW)
+
+
+def _run_batch(
+    backend: Any, input_path: Path, output: Path, *, faces: Any, subject: str | None, use_cache: bool
+) -> None:
+    from ipvg.progress import RichProgress
+    from ipvg.prompts.batch import PromptCache, decouple_many, read_prompt_items, write_jsonl
+
+    items = read_prompt_items(input_path)
+    cache = PromptCache(backend.config_key()) if use_cache else None
+    subjects: dict[Path, str] = {}
+
+    def subject_for(item: Any) -> str | None:
+        if subject is not None or faces is None or item.image is None:
+            return subject
+        if item.image not in subjects:  # one face detection per identity, not per prompt
+            from ipvg.errors import IpvgError
+            from ipvg.prompts.subject import UNKNOWN_SUBJECT, subject_from_face
+
+            try:
+                subjects[item.image] = subject_from_face(item.image, faces)
+            except IpvgError as error:
+                typer.secho(
+                    f"warning: {item.image}: {error.one_line()} Using `{UNKNOWN_SUBJECT}`.",
+                    err=True,
+                    fg=typer.colors.YELLOW,
+                )
+                subjects[item.image] = UNKNOWN_SUBJECT
+        return subjects[item.image]
+
+    done = 0
+    with RichProgress() as progress, progress.steps(f"Decoupling ({backend.name})", len(items)) as step:
+
+        def on_done(_result: Any) -> None:
+            nonlocal done
+            done += 1
+            step(done)
+
+        results = decouple_many(backend, items, subject_for=subject_for, cache=cache, on_done=on_done)
+    write_jsonl(output, results)
+    failed = [r for r in results if r.error]
+    cached = sum(1 for r in results if r.cached)
+    typer.echo(
+        f"{len(results) - len(failed)} of {len(results)} prompts decoupled ({cached} from cache) -> {output}"
+    )
+    for result in failed:
+        typer.secho(f"error: {result.item.id}: {result.error}", err=True, fg=typer.colors.RED)
+    if failed:
+        raise typer.Exit(code=1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("decouple")(decouple_command)
