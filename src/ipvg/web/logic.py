@@ -1,0 +1,261 @@
+"""What the web UI does, apart from Gradio: upload checks, face boxes, prompt edits, stage progress,
+the model cache. Pure functions and small classes, so they are tested without a browser.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from PIL import Image, ImageDraw
+
+from ipvg.errors import ImageReadError, PromptError
+from ipvg.faces import Face, detect_with_padded_retry
+from ipvg.inputs import clean_prompt
+from ipvg.io.images import load_image
+from ipvg.types import DecoupledPrompt
+
+EDITED_SUFFIX = "+edited"
+
+
+@dataclass(frozen=True)
+class WebLimits:
+    """Caps on what a visitor can send; each breach gets a message that says the limit."""
+
+    max_upload_bytes: int = 20 * 1024 * 1024
+    max_image_side: int = 4096
+    max_prompt_chars: int = 2000
+
+    @property
+    def max_upload_label(self) -> str:
+        return human_bytes(self.max_upload_bytes)
+
+
+class PipelineLike(Protocol):
+    """The part of `IdentityVideoPipeline` the UI uses (tests pass a fake with the same shape)."""
+
+    config: Any
+
+    @property
+    def faces(self) -> Any: ...
+
+    def decouple(self, prompt: str, face_image: Image.Image | None = None) -> DecoupledPrompt: ...
+
+    def __call__(self, face: Any, prompt: str, **kwargs: Any) -> Any: ...
+
+
+def human_bytes(count: int) -> str:
+    for unit, size in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if count >= size:
+            return f"{count / size:.1f} {unit}".replace(".0 ", " ")
+    return f"{count} bytes"
+
+
+def read_upload(path: str | Path, limits: WebLimits) -> Image.Image:
+    """The uploaded file as RGB, or `ImageReadError` when it is too big, too large or not an image."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size > limits.max_upload_bytes:
+        raise ImageReadError(
+            f"The uploaded file is {human_bytes(size)}; the limit is {limits.max_upload_label}.",
+            "upload a smaller photo (a JPEG of the face is plenty).",
+        )
+    max_pixels = limits.max_image_side * limits.max_image_side
+    image = load_image(path.read_bytes(), name=f"The uploaded file ({path.name})", max_pixels=max_pixels)
+    if max(image.size) > limits.max_image_side:
+        raise ImageReadError(
+            f"The uploaded image is {image.width}x{image.height} pixels; the limit is "
+            f"{limits.max_image_side} pixels per side.",
+            f"downscale it to at most {limits.max_image_side}x{limits.max_image_side}.",
+        )
+    return image
+
+
+def check_prompt(text: str | None, limits: WebLimits, *, what: str = "prompt") -> str:
+    """A cleaned prompt within the UI's length cap (tighter than the library's)."""
+    return clean_prompt(text, what=what, max_chars=limits.max_prompt_chars)
+
+
+def find_faces(faces_backend: Any, image: Image.Image) -> list[Face]:
+    """Faces largest first, with the same grey-padded retry the pipeline uses for the reference."""
+    return detect_with_padded_retry(faces_backend.detect, image)
+
+
+def draw_face_boxes(image: Image.Image, faces: list[Face]) -> Image.Image:
+    """A copy of `image` with the used (largest) face boxed in green and any others in grey."""
+    boxed = image.copy()
+    draw = ImageDraw.Draw(boxed)
+    width = max(2, round(max(image.size) / 200))
+    for index, face in reversed(list(enumerate(faces))):
+        x0, y0, x1, y1 = (float(v) for v in face.box_xyxy)
+        colour = (40, 200, 80) if index == 0 else (170, 170, 170)
+        draw.rectangle((x0, y0, x1, y1), outline=colour, width=width if index == 0 else max(1, width // 2))
+    return boxed
+
+
+def describe_faces(faces: list[Face]) -> str:
+    if not faces:
+        return ""
+    face = faces[0]
+    x0, y0, x1, y1 = (round(float(v)) for v in face.box_xyxy)
+    gender = f", {face.gender}" if face.gender else ""
+    others = f" ({len(faces) - 1} smaller face(s) shown in grey are ignored)" if len(faces) > 1 else ""
+    return f"Face found at ({x0}, {y0})-({x1}, {y1}), {x1 - x0}x{y1 - y0} px{gender}{others}."
+
+
+def edited_prompts(
+    decoupled: DecoupledPrompt | None,
+    prompt: str,
+    spatial: str | None,
+    temporal: str | None,
+    limits: WebLimits,
+) -> DecoupledPrompt | None:
+    """The prompts to generate with: None (let the pipeline decouple) when the boxes are empty, else
+    the boxes' text, marked as edited when it differs from what the decoupler wrote.
+
+    Raises `PromptError` when the prompt changed after decoupling, so stale boxes are never used.
+    """
+    if not (spatial or "").strip() and not (temporal or "").strip():
+        return None
+    if decoupled is None:
+        raise PromptError(
+            "The spatial/temporal prompt boxes were filled in by hand without decoupling first.",
+            "press Decouple first, or clear both boxes to let the pipeline decouple the prompt itself.",
+        )
+    if decoupled.source != prompt:
+        raise PromptError(
+            "The prompt changed after it was decoupled, so the spatial and temporal prompts are stale.",
+            "press Decouple again (your edits to the two boxes will be replaced), or clear both boxes.",
+        )
+    spatial = check_prompt(spatial, limits, what="spatial prompt")
+    temporal = check_prompt(temporal, limits, what="temporal prompt")
+    if (spatial, temporal) == (decoupled.spatial, decoupled.temporal):
+        return decoupled
+    backend = (
+        decoupled.backend if decoupled.backend.endswith(EDITED_SUFFIX) else decoupled.backend + EDITED_SUFFIX
+    )
+    return DecoupledPrompt(
+        source=decoupled.source,
+        spatial=spatial,
+        temporal=temporal,
+        subject=decoupled.subject,
+        backend=backend,
+        warnings=(*decoupled.warnings, "spatial/temporal prompts edited by hand in the web UI"),
+    )
+
+
+@dataclass
+class StageEvent:
+    description: str
+    done: int
+    total: int | None
+    at: float
+
+
+@dataclass
+class StageLog:
+    """Progress events from `CallbackProgress`, kept as an ordered list of stages with timings."""
+
+    started: float = field(default_factory=time.perf_counter)
+    stages: list[StageEvent] = field(default_factory=list)
+    finished_at: float | None = None
+
+    def update(self, description: str, done: int, total: int | None) -> None:
+        now = time.perf_counter()
+        if self.stages and self.stages[-1].description == description:
+            self.stages[-1].done, self.stages[-1].total = done, total
+        else:
+            self.stages.append(StageEvent(description, done, total, now))
+
+    def finish(self) -> None:
+        self.finished_at = time.perf_counter()
+
+    def markdown(self) -> str:
+        """One line per stage: finished stages ticked with their time, the current one with its step."""
+        lines = []
+        for index, stage in enumerate(self.stages):
+            end = self.stages[index + 1].at if index + 1 < len(self.stages) else self.finished_at
+            steps = f" {stage.done}/{stage.total}" if stage.total else ""
+            if end is None:
+                lines.append(f"- ▶ **{stage.description}**{steps} ({time.perf_counter() - stage.at:.1f} s)")
+            else:
+                lines.append(f"- ✓ {stage.description}{steps} ({end - stage.at:.1f} s)")
+        if self.finished_at is not None:
+            lines.append(f"\n**Done in {self.finished_at - self.started:.1f} s.**")
+        return "\n".join(lines) or "Starting…"
+
+
+class PipelineCache:
+    """One pipeline per preset, created on first use and kept (models load once per process).
+
+    At most `capacity` pipelines stay loaded; the least recently used one is dropped first, so
+    switching presets on a GPU does not hold two sets of video weights at once.
+    """
+
+    def __init__(self, factory: Callable[[str], PipelineLike], capacity: int = 1) -> None:
+        if capacity < 1:
+            raise ValueError(f"`capacity` must be at least 1, got {capacity}.")
+        self._factory = factory
+        self._capacity = capacity
+        self._pipelines: OrderedDict[str, PipelineLike] = OrderedDict()
+        self._lock = threading.Lock()
+        self.num_created = 0
+
+    def get(self, preset: str) -> PipelineLike:
+        with self._lock:
+            if preset in self._pipelines:
+                self._pipelines.move_to_end(preset)
+                return self._pipelines[preset]
+            while len(self._pipelines) >= self._capacity:
+                self._pipelines.popitem(last=False)
+                _free_memory()
+            pipeline = self._factory(preset)
+            self.num_created += 1
+            self._pipelines[preset] = pipeline
+            return pipeline
+
+    def loaded(self) -> list[str]:
+        with self._lock:
+            return list(self._pipelines)
+
+
+def _free_memory() -> None:
+    gc.collect()
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    except ImportError:  # pragma: no cover - torch is a core dependency
+        pass
+
+
+def candidate_caption(seed: int, similarity: float | None, chosen: bool) -> str:
+    score = "no face" if similarity is None else f"identity {similarity:.3f}"
+    return f"{'✓ chosen · ' if chosen else ''}seed {seed} · {score}"
+
+
+def summary_markdown(result: Any, preset_note: str) -> str:
+    """The run's headline numbers for the page."""
+    mean = result.identity_mean
+    chosen = next((c for c in result.candidates if c.chosen), None)
+    lines = [
+        f"**Video:** {result.video.num_frames} frames, {result.video.width}x{result.video.height}, "
+        f"{result.video.fps:g} fps",
+        "**Identity (first frame):** "
+        + ("n/a" if chosen is None or chosen.similarity is None else f"{chosen.similarity:.3f}"),
+        "**Identity (video, mean over sampled frames with a face):** "
+        + ("n/a" if mean is None else f"{mean:.3f}"),
+    ]
+    warnings = list(getattr(result.record, "warnings", []) or [])
+    if warnings:
+        lines.append("**Warnings:** " + "; ".join(warnings))
+    if preset_note:
+        lines.append(f"*{preset_note}*")
+    return "  \n".join(lines)

@@ -1,0 +1,171 @@
+"""The web UI's pure parts: upload limits, prompt edits, stage log, model cache, face boxes, plot."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ipvg.errors import ImageReadError, PromptError
+from ipvg.faces import Face
+from ipvg.types import DecoupledPrompt
+from ipvg.web.logic import (
+    PipelineCache,
+    StageLog,
+    WebLimits,
+    candidate_caption,
+    check_prompt,
+    describe_faces,
+    draw_face_boxes,
+    edited_prompts,
+    human_bytes,
+    read_upload,
+)
+from ipvg.web.plot import identity_plot_svg
+
+LIMITS = WebLimits(max_upload_bytes=200_000, max_image_side=512, max_prompt_chars=50)
+
+
+def _save(tmp_path: Path, name: str, image: Image.Image) -> Path:
+    path = tmp_path / name
+    image.save(path)
+    return path
+
+
+def test_read_upload_accepts_a_photo_and_converts_to_rgb(tmp_path: Path) -> None:
+    path = _save(tmp_path, "face.png", Image.new("RGBA", (120, 80), (10, 20, 30, 255)))
+    image = read_upload(path, LIMITS)
+    assert image.mode == "RGB" and image.size == (120, 80)
+
+
+def test_read_upload_rejects_too_many_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "big.png"
+    path.write_bytes(b"\0" * 200_001)
+    with pytest.raises(ImageReadError, match=r"195\.3 KB; the limit is 195\.3 KB"):
+        read_upload(path, LIMITS)
+
+
+def test_read_upload_rejects_a_side_over_the_cap(tmp_path: Path) -> None:
+    path = _save(tmp_path, "wide.png", Image.new("RGB", (600, 40)))
+    with pytest.raises(ImageReadError, match="600x40 pixels; the limit is 512 pixels per side"):
+        read_upload(path, LIMITS)
+
+
+def test_read_upload_rejects_a_non_image(tmp_path: Path) -> None:
+    path = tmp_path / "notes.png"
+    path.write_text("not an image")
+    with pytest.raises(ImageReadError, match=r"Cannot read The uploaded file \(notes.png\) as an image"):
+        read_upload(path, LIMITS)
+
+
+def test_check_prompt_caps_length() -> None:
+    assert check_prompt("  A man   waves ", LIMITS) == "A man waves"
+    with pytest.raises(PromptError, match="the limit is 50"):
+        check_prompt("x" * 51, LIMITS)
+
+
+DECOUPLED = DecoupledPrompt(
+    source="A man waves", spatial="A man, close-up", temporal="A man waves.", subject="A man", backend="rules"
+)
+
+
+def test_edited_prompts_empty_boxes_let_the_pipeline_decouple() -> None:
+    assert edited_prompts(None, "A man waves", "", "  ", LIMITS) is None
+
+
+def test_edited_prompts_unchanged_returns_the_decoupler_output() -> None:
+    assert edited_prompts(DECOUPLED, "A man waves", "A man, close-up", "A man waves.", LIMITS) is DECOUPLED
+
+
+def test_edited_prompts_marks_edits() -> None:
+    edited = edited_prompts(DECOUPLED, "A man waves", "A man, close-up", "A man waves slowly.", LIMITS)
+    assert edited is not None
+    assert edited.temporal == "A man waves slowly." and edited.spatial == "A man, close-up"
+    assert edited.backend == "rules+edited" and edited.source == "A man waves"
+    assert any("edited" in warning for warning in edited.warnings)
+    again = edited_prompts(edited, "A man waves", "A man, close-up", "A man waves fast.", LIMITS)
+    assert again is not None and again.backend == "rules+edited"
+
+
+def test_edited_prompts_refuses_stale_or_orphan_boxes() -> None:
+    with pytest.raises(PromptError, match="changed after it was decoupled"):
+        edited_prompts(DECOUPLED, "A woman dances", "A man, close-up", "A man waves.", LIMITS)
+    with pytest.raises(PromptError, match="without decoupling first"):
+        edited_prompts(None, "A man waves", "spatial", "temporal", LIMITS)
+    with pytest.raises(PromptError, match="temporal prompt is empty"):
+        edited_prompts(DECOUPLED, "A man waves", "A man, close-up", "", LIMITS)
+
+
+def test_stage_log_orders_stages_and_ticks_finished_ones() -> None:
+    log = StageLog()
+    assert log.markdown() == "Starting…"
+    log.update("Finding the reference face", 0, None)
+    log.update("Denoising", 0, 4)
+    log.update("Denoising", 3, 4)
+    text = log.markdown()
+    assert "✓ Finding the reference face" in text and "▶ **Denoising** 3/4" in text
+    log.finish()
+    text = log.markdown()
+    assert "✓ Denoising 3/4" in text and "Done in" in text and "▶" not in text
+    assert [stage.description for stage in log.stages] == ["Finding the reference face", "Denoising"]
+
+
+def test_pipeline_cache_creates_once_per_preset_across_threads() -> None:
+    created: list[str] = []
+
+    def factory(name: str) -> object:
+        time.sleep(0.05)  # widen the race window
+        created.append(name)
+        return object()
+
+    cache = PipelineCache(factory, capacity=2)  # type: ignore[arg-type]
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(cache.get("tiny"))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert created == ["tiny"] and len({id(p) for p in got}) == 1
+    cache.get("fast")
+    cache.get("tiny")  # most recently used now
+    cache.get("paper-5b")  # evicts "fast"
+    assert cache.loaded() == ["tiny", "paper-5b"] and cache.num_created == 3
+    with pytest.raises(ValueError, match="capacity"):
+        PipelineCache(factory, capacity=0)  # type: ignore[arg-type]
+
+
+def _face(box: tuple[float, float, float, float]) -> Face:
+    return Face(box_xyxy=box, keypoints_52=np.zeros((5, 2)), score=1.0, gender="male")
+
+
+def test_draw_face_boxes_marks_the_largest_in_green() -> None:
+    image = Image.new("RGB", (100, 100), (0, 0, 0))
+    boxed = draw_face_boxes(image, [_face((10, 10, 60, 60)), _face((70, 70, 90, 90))])
+    pixels = np.asarray(boxed)
+    assert tuple(pixels[10, 30]) == (40, 200, 80)  # top edge of the used face
+    assert tuple(pixels[70, 80]) == (170, 170, 170)  # the ignored smaller face
+    assert np.asarray(image).max() == 0  # the input is untouched
+    assert describe_faces([_face((10, 10, 60, 60))]) == "Face found at (10, 10)-(60, 60), 50x50 px, male."
+
+
+def test_identity_plot_has_a_point_per_face_and_a_cross_per_miss() -> None:
+    svg = identity_plot_svg([0, 4, 8, 12], [0.5, None, 0.25, 0.75], num_frames=13)
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert svg.count('class="face"') == 3 and svg.count('class="no-face"') == 1
+    assert svg.count("<polyline") == 2  # the miss splits the line
+    assert "frame 4: no face" in svg and "frame 12: 0.750" in svg
+    # y = TOP + plot_h * (1 - value): 0.5 lies halfway down the 188 px plot area starting at 16
+    assert re.search(r'cy="110\.0"', svg)
+    with pytest.raises(ValueError, match="differ in length"):
+        identity_plot_svg([0, 1], [0.5], num_frames=2)
+
+
+def test_captions_and_sizes_read_well() -> None:
+    assert candidate_caption(3, 0.41234, True) == "✓ chosen · seed 3 · identity 0.412"
+    assert candidate_caption(4, None, False) == "seed 4 · no face"
+    assert human_bytes(20 * 1024 * 1024) == "20 MB" and human_bytes(512) == "512 bytes"
