@@ -1,0 +1,121 @@
+"""`ipvg batch`: a whole test set -> a challenge submission, resumable, on one machine or a Ray cluster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ipvg.cli.common import DeviceOption, PresetOption, SeedOption, SetOption, build_config, parse_overrides
+
+HELP = """Generate a video for every face+prompt of TESTSET into OUT (challenge layout).
+
+TESTSET is a challenge test-set folder (idNNN/{image.png|image.webp, prompt1.txt .. prompt5.txt})
+or a .csv/.jsonl file of face,prompt pairs (optional columns id, name). Videos go to
+OUT/idNNN/promptN.mp4 (only mp4 files in the idNNN folders: zip those for the challenge); records,
+reports and the manifest go to OUT/_ipvg/. Re-running the same command resumes: done items are
+skipped, failed ones retried up to --max-attempts, nothing is produced twice.
+
+\b
+Scale-out:
+  one machine, one GPU:  ipvg batch testset --out submission --preset paper-5b
+  one machine, 8 GPUs:   ipvg batch testset --out submission --preset paper-5b --workers 8
+  a Ray cluster:         ipvg batch testset --out submission --workers 32 --ray-address auto
+  a SLURM array (0-7):   ipvg batch testset --out submission --shard $SLURM_ARRAY_TASK_ID/8
+  prompts first, once:   ipvg batch testset --out submission --decouple-only --set prompts.backend=openai
+\b
+Few long videos, many GPUs each (context parallelism instead of one video per GPU):
+  torchrun --nproc-per-node 8 -m ipvg.cli.main batch testset --out submission \\
+      --preset paper-14b --set runtime.ulysses_degree=8
+  (every rank runs each item together; rank 0 writes the outputs and the manifest).
+"""
+
+
+def batch_command(
+    testset: Annotated[Path, typer.Argument(help="Test-set folder, or a .csv/.jsonl of face,prompt pairs.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Submission folder (created if needed).")],
+    preset: PresetOption = "tiny",
+    seed: SeedOption = None,
+    device: DeviceOption = None,
+    overrides: SetOption = None,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", "-w", help="Parallel workers (Ray actors; one per GPU on GPU machines)."),
+    ] = 1,
+    ray_address: Annotated[
+        str | None, typer.Option("--ray-address", help="Join a Ray cluster: auto, or ray://HOST:10001.")
+    ] = None,
+    shard: Annotated[
+        str | None, typer.Option("--shard", help="Run only shard I of N (I counts from 0), e.g. 3/8.")
+    ] = None,
+    max_attempts: Annotated[
+        int, typer.Option("--max-attempts", help="Give up on an item after this many failed attempts.")
+    ] = 3,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="Generate at most this many items in this run.")
+    ] = None,
+    decouple_only: Annotated[
+        bool,
+        typer.Option("--decouple-only", help="Only decouple the prompts into OUT/_ipvg/prompts.jsonl."),
+    ] = False,
+    oom_retry: Annotated[
+        bool,
+        typer.Option(
+            "--oom-retry/--no-oom-retry", help="Retry an out-of-memory item with low-memory settings."
+        ),
+    ] = True,
+    low_memory: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--low-memory-set",
+            help="Override for the out-of-memory retry (default: runtime.offload=model, runtime.vae_tiling=true).",
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No line per item, only the bar.")] = False,
+) -> None:
+    from ipvg.batch.api import decouple_batch, run_batch
+    from ipvg.batch.display import RichBatchProgress, summary_lines
+    from ipvg.batch.distributed import distributed_world
+
+    config = build_config(preset, overrides, **{"seed": seed, "runtime.device": device})
+    if decouple_only:
+        result = decouple_batch(
+            testset, out, config=config, shard=shard, progress=RichBatchProgress("Decoupling")
+        )
+        typer.echo(
+            f"decoupled {result.decoupled} prompts ({result.reused} kept from before, "
+            f"{len(result.failures)} failed) in {result.seconds:.1f} s -> {result.path}"
+        )
+        for item_id, reason, message in result.failures:
+            typer.echo(f"  {item_id}: {reason}: {message}")
+        raise typer.Exit(1 if result.failures else 0)
+    with distributed_world() as world:
+        summary = run_batch(
+            testset,
+            out,
+            config=config,
+            workers=workers,
+            ray_address=ray_address,
+            shard=shard,
+            max_attempts=max_attempts,
+            limit=limit,
+            oom_retry=oom_retry,
+            low_memory_overrides=parse_overrides(low_memory) if low_memory else None,
+            progress=RichBatchProgress(item_lines=not quiet) if world.is_main else None,
+            world=world,
+        )
+    if not world.is_main:
+        return
+    for line in summary_lines(summary):
+        typer.echo(line)
+    if config.name == "tiny":
+        typer.secho("note: the tiny preset uses random weights, so its videos are noise by design.", err=True)
+    raise typer.Exit(0 if summary.ok else (3 if summary.fatal else 1))
+
+
+batch_command.__doc__ = HELP
+
+
+def register(app: typer.Typer) -> None:
+    app.command("batch", help=HELP)(batch_command)
