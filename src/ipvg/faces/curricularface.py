@@ -26,7 +26,8 @@ STAGE_UNITS = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3), 50: (3, 4, 14, 3), 100: (3, 1
 STAGE_CHANNELS = (64, 128, 256, 512)
 CHECKPOINT_HINT = (
     "download it with `hf download BestWishYsh/ConsisID-preview "
-    "face_encoder/glint360k_curricular_face_r101_backbone.bin` and pass its path with `weights=`."
+    "face_encoder/glint360k_curricular_face_r101_backbone.bin` and pass its path with `weights=` "
+    "(CLI: --curricularface-weights PATH)."
 )
 
 
