@@ -103,3 +103,42 @@ def test_tiny_recogniser_is_deterministic_and_depends_on_the_face(tiny_backend, 
     other = tiny_backend.detect(sample_images["id001"])[0].raw_embedding
     np.testing.assert_array_equal(first, second)
     assert np.abs(first - other).max() > 1e-3
+
+
+@pytest.fixture(scope="module")
+def tiny_pack() -> Path:
+    from ipvg.testing import ensure_tiny_model
+
+    return ensure_tiny_model("insightface-pack")
+
+
+def test_tiny_pack_matches_face_analysis_itself(tiny_pack, astronaut, no_downloads):
+    """Our wrapper (pack lookup, detection size, recogniser run on the chosen keypoints, gender/age
+    names) gives what insightface's own FaceAnalysis gives on the same pack."""
+    from insightface.app import FaceAnalysis
+
+    backend = create_face_backend("insightface", model_pack=tiny_pack, det_size=320, providers="cpu")
+    faces = backend.detect(astronaut)
+    app = FaceAnalysis(name=str(tiny_pack), providers=["CPUExecutionProvider"])
+    app.prepare(ctx_id=-1, det_size=(320, 320))
+    theirs = app.get(np.ascontiguousarray(np.asarray(astronaut)[:, :, ::-1]))
+    theirs = sorted(theirs, key=lambda f: (f.bbox[2] - f.bbox[0]) * (f.bbox[3] - f.bbox[1]), reverse=True)
+    assert len(faces) == len(theirs) > 0
+    for ours, ref in zip(faces, theirs, strict=True):
+        np.testing.assert_allclose(ours.box_xyxy, ref.bbox[:4], atol=1e-3)
+        np.testing.assert_allclose(ours.keypoints_52, ref.kps, atol=1e-3)
+        np.testing.assert_allclose(ours.raw_embedding, ref.embedding, rtol=1e-5, atol=1e-5)
+        assert ours.score == pytest.approx(float(ref.det_score))
+        assert ours.gender == {0: "female", 1: "male"}[int(ref.gender)] and ours.age == ref.age
+    assert faces[0].area >= faces[-1].area
+
+
+def test_pack_is_found_by_name_under_root(tiny_pack, tmp_path, no_downloads):
+    import shutil
+
+    shutil.copytree(
+        tiny_pack, tmp_path / "models" / "antelopev2" / "antelopev2"
+    )  # how antelopev2.zip unpacks
+    backend = create_face_backend("insightface", root=tmp_path, model_pack="antelopev2", providers="cpu")
+    assert backend.model_pack == tmp_path / "models" / "antelopev2" / "antelopev2"
+    assert backend.recognition_model.name == "tiny_arcface_r0.onnx"

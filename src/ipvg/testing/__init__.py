@@ -23,6 +23,7 @@ BUILDERS: dict[str, str] = {
     "wan22-i2v-a14b": "ipvg.testing.wan:build_wan22_i2v_a14b",
     "wan21-i2v-14b": "ipvg.testing.wan:build_wan21_i2v",
     "arcface-onnx": "ipvg.testing.faces:build_tiny_arcface_onnx",
+    "insightface-pack": "ipvg.testing.faces:build_tiny_insightface_pack",
     "wan21-i2v-14b-720p": "ipvg.testing.wan:build_wan21_i2v",
     "sdxl": "ipvg.testing.sdxl:build_sdxl",
     "hyperlora": "ipvg.testing.hyperlora:build_hyperlora",
