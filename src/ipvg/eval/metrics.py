@@ -173,7 +173,11 @@ class FirstPlaceOverallMetric:
         }
         if missing:
             return MetricValue(
-                None, [], details, "missing_inputs", f"needs {', '.join(missing)} (not computed in this run)"
+                None,
+                [],
+                details,
+                str(Reason.MISSING_INPUTS),
+                f"needs {', '.join(missing)} (not computed in this run)",
             )
         return MetricValue(value=maths.first_place_overall(values), details=details)
 

@@ -138,6 +138,8 @@ def report_html(run: EvalRun, summary: dict[str, Any]) -> str:
             ]
             charts.append(curves_svg(curves, f"{name} per sampled frame", "cosine (clamped)"))
     for name in run.metrics:
+        if summary["metrics"][name]["count"] == 0:
+            continue
         charts.append(histogram_svg([r.value(name) for r in run.results], f"{name} over videos", name))
     sections.append(
         "<h2>Charts</h2><div class='charts'>" + "".join(f"<figure>{c}</figure>" for c in charts) + "</div>"

@@ -161,9 +161,17 @@ class EvalSuite:
         result.metrics = context.scores
         self.faces.forget_frames()
         # 4. Status.
-        failed = [name for name, value in result.metrics.items() if value.value is None]
+        # A derived score that lacks inputs this run did not compute is not a problem with the video.
+        failed = [
+            name
+            for name, value in result.metrics.items()
+            if value.value is None and value.reason != str(Reason.MISSING_INPUTS)
+        ]
+        measured = [
+            name for name, value in result.metrics.items() if value.reason != str(Reason.MISSING_INPUTS)
+        ]
         if failed:
-            result.status = "partial" if len(failed) < len(result.metrics) else "failed"
+            result.status = "partial" if len(failed) < len(measured) else "failed"
             reasons = sorted({result.metrics[name].reason or "" for name in failed})
             result.reason = reasons[0] if len(reasons) == 1 else ",".join(reasons)
             result.message = "; ".join(f"{name}: {result.metrics[name].message}" for name in failed)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 WIDTH, HEIGHT = 420, 220
-MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 46, 12, 26, 34
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 46, 28, 26, 34
 ACCENT = "#2563eb"
 
 

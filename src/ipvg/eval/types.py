@@ -28,6 +28,7 @@ class Reason(StrEnum):
     NO_FACE_IN_VIDEO = "no_face_in_video"
     EMPTY_PROMPT = "empty_prompt"
     METRIC_ERROR = "metric_error"
+    MISSING_INPUTS = "missing_inputs"  # a derived score whose input metrics were not computed
 
 
 class EvalProblem(BadInputError):
