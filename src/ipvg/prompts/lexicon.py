@@ -36,7 +36,7 @@ examine inspect check adjust arrange demonstrate illustrate emphasize emphasise 
 handle operate press flick flash wag shrug scratch rub massage pat stroke squeeze tickle pinch
 splatter spill drip pour_out dig plant water harvest pick feed_on hunt fish reel
 transition change evolve progress unfold burst explode erupt collapse_down crumble shatter rain
-groan vibrate tremble shiver shudder quiver wobble flutter flap ripple flow stream spin_around
+groan vibrate tremble shiver shudder quiver wobble flutter flap ripple flow stream blow pound bang stomp
 swoop zoom pan tilt track dolly orbit
 """.split()
 
@@ -466,11 +466,11 @@ warm cool bright dim dark sunny cloudy colorful colourful
 NONVISUAL = set(
     """
 sound sounds noise noises roar roaring hum humming buzz buzzing music melody tune song songs
-laughter cheers applause echo echoes echoed echoing whisper whispers silence silent quiet loud
+laughter cheers applause echo echoes echoed echoing whisper whispers silence
 crackling crackle sizzling sizzle rustling rustle screeching screech clatter clattering chirping
 chirp birdsong thunder rumble rumbling ringing chime chimes beep beeping siren sirens
 smell smells scent scents aroma aromas fragrance odor odour stench perfume stink taste flavor
-breath breathing heartbeat vibration vibrating warmth chill feel feeling feels
+breath breathing heartbeat vibration vibrating feel feeling feels
 """.split()
 )
 

@@ -301,8 +301,8 @@ def verb_kind(piece: Piece, index: int) -> str | None:
         kind = "pose"
     elif word in lx.STATIC_FORMS:
         kind = "static"
-    if kind is None:
-        return None
+    if kind is None or word in lx.CLOTHING:
+        return None  # "blue scrubs", "a dress": clothing nouns
     previous = piece.words[index - 1] if index else ""
     if index and (previous in lx.DETERMINERS or piece.possessive[index - 1]):
         return None  # "a dance", "the winding track", "her smile", "the bride's first dance"
@@ -370,12 +370,11 @@ def classify(piece: Piece) -> str:
         "and",
     }:
         return "clothing"
+    if any(w in lx.LIGHTING_STYLE for w in words):
+        return "lighting_style"
     if any(w in lx.APPEARANCE for w in words) and not any(w in PLACES for w in words):
         return "appearance"
-    lighting = any(w in lx.LIGHTING_STYLE for w in words) or (
-        len(words) <= 4 and any(w in lx.LIGHTING_WEAK for w in words)
-    )
-    if lighting and not any(w in PLACES for w in words[:3]):
+    if len(words) <= 4 and any(w in lx.LIGHTING_WEAK for w in words) and not any(w in PLACES for w in words):
         return "lighting_style"
     if any(w in PLACES for w in words) or (words and words[0] in _STATIC_PREPS_ONE):
         return "setting"
@@ -471,6 +470,9 @@ def static_parts(piece: Piece) -> list[tuple[str, str]]:
                 index = end
                 continue
         if word in _ALL_PREPS and word not in {"of", "with", "for", "about", "like"}:
+            if word == "to" and index + 1 < len(words) and verb_kind(piece, index + 1):
+                index += 1
+                continue  # "to reveal": an infinitive, not a place
             end = _noun_phrase_end(words, index + 1, piece)
             span = words[index + 1 : end]
             places = [i for i, w in enumerate(span) if w in PLACES]
@@ -563,7 +565,15 @@ def find_subject(pieces: list[Piece]) -> SubjectMatch | None:
                 if match is not None:
                     return SubjectMatch(piece_index, start, *match, coordinated=_coordinated(piece, match[0]))
             elif start == _first_content(words) and piece_index == 0 and raw and raw[start][:1].isupper():
-                if len(words) > start + 1 and verb_kind(piece, start + 1) and word not in lx.DETERMINERS:
+                known = (
+                    lx.MOTION_FORMS.keys() | lx.POSE_FORMS.keys() | lx.STATIC_FORMS.keys() | lx.CAMERA_MOTION
+                )
+                next_word = words[start + 1] if len(words) > start + 1 else ""
+                if (
+                    next_word.endswith("s")
+                    and verb_kind(piece, start + 1)
+                    and word not in lx.DETERMINERS | known
+                ):
                     if word.isalpha() and word not in lx.CONNECTORS and word not in _ALL_PREPS:
                         return SubjectMatch(
                             piece_index, start, start + 1, raw[start].strip(_PUNCT), "name", []
@@ -628,8 +638,30 @@ def _split_subject_piece(pieces: list[Piece], match: SubjectMatch) -> tuple[list
         return pieces, match
     head = make_piece(" ".join(tokens[:end]), piece.lead, piece.sentence)
     rest = make_piece(" ".join(tokens[end:]), " ", piece.sentence)
-    new = [*pieces[: match.piece], head, rest, *pieces[match.piece + 1 :]]
+    parts = [head, *_split_modifier(rest)]
+    new = [*pieces[: match.piece], *parts, *pieces[match.piece + 1 :]]
     return new, match
+
+
+def _split_modifier(piece: Piece) -> list[Piece]:
+    """ "with red hair walks along the beach" -> "with red hair" + "walks along the beach"."""
+    verbs = [i for i, kind in verbs_of(piece) if kind in ("motion", "expression", "pose")]
+    if not verbs or not piece.words or piece.words[0] not in {"with", "in", "wearing", "dressed", "clad"}:
+        return [piece]
+    first = verbs[0]
+    if first < 2 or piece.words[first - 1] in lx.DETERMINERS:
+        return [piece]
+    tokens = piece.text.split()
+    return [
+        make_piece(" ".join(tokens[:first]), piece.lead, piece.sentence),
+        make_piece(" ".join(tokens[first:]), " ", piece.sentence),
+    ]
+
+
+_SHOT_LEAD = re.compile(
+    r"^((?:an? |the )?(?:[\w-]+ ){0,2}(?:shot|close-up|closeup|close up|view|footage|portrait|pov))\s+of\s+",
+    re.IGNORECASE,
+)
 
 
 def analyse(text: str) -> tuple[list[Piece], SubjectMatch | None, str]:
@@ -638,6 +670,9 @@ def analyse(text: str) -> tuple[list[Piece], SubjectMatch | None, str]:
     meta = META_LEAD.match(text)
     lead_removed = meta.group(0) if meta else ""
     body = text[len(lead_removed) :] if meta else text
+    shot = _SHOT_LEAD.match(body)
+    if shot:  # "Tracking shot of a cyclist riding" -> "Tracking shot, a cyclist riding"
+        body = f"{shot.group(1)}, {body[shot.end() :]}"
     pieces = split_pieces(body)
     subject = find_subject(pieces)
     if subject is not None:

@@ -292,12 +292,12 @@ def compose_spatial(
             for part_category, text in piece.static:
                 if own or part_category in ("setting", "lighting_style"):
                     groups[part_category].append(text)
-    if not groups["framing"]:
-        groups["framing"].append(framing)
+    named = [term for term in lx.FRAMING_TERMS if any(term in p.text.lower() for p in pieces)]
+    framing_text = groups["framing"][0] if groups["framing"] else (named[0] if named else framing)
     phrases: list[str] = []
     priorities: list[int] = []
-    seen: set[str] = set()
-    for name in SPATIAL_ORDER:
+    seen: set[str] = {framing_text.lower()}
+    for name in SPATIAL_ORDER[:-1]:
         for rank, text in enumerate(groups[name]):
             key = text.lower()
             if not text or key in seen or (name != "subject" and not _is_static(text)):
@@ -306,8 +306,6 @@ def compose_spatial(
             phrases.append(text)
             # Later phrases of a group go before earlier ones; the first setting outlives extra ones.
             priorities.append(SPATIAL_PRIORITY[name] + (2 * rank if SPATIAL_PRIORITY[name] else 0))
-    framing_text = phrases.pop(-1) if groups["framing"] else framing
-    priorities.pop(-1)
     return [*phrases, framing_text], [*priorities, 0]
 
 
