@@ -69,7 +69,7 @@ def build_hyperlora(path: Path) -> None:
     folder.mkdir(parents=True)
     (folder / "hyper_lora_modules.json").write_text(json.dumps(modules_info, indent=1))
     (folder / "ipvg_hyperlora.json").write_text(json.dumps({"dim_head": RESAMPLER["dim_head"]}))
-    save_file(_random_state(model.hyper_lora_modules, 0.05), folder / "hyper_lora_modules.safetensors")
+    save_file(_random_state(model.hyper_lora_modules, 0.5), folder / "hyper_lora_modules.safetensors")
     save_file(_random_state(model.resampler, 0.2), folder / "resampler.safetensors")
     assert model.id_projector is not None
     save_file(_random_state(model.id_projector.layers, 0.2), folder / "id_projector.safetensors")
