@@ -173,7 +173,8 @@ class WebApp:
         def work() -> None:
             try:
                 with self._model_lock:
-                    events.put(("Loading models (first use of this preset only)", 0, None))
+                    if preset not in self.cache.loaded():
+                        events.put((f"Preparing the `{preset}` pipeline (first use only)", 0, None))
                     pipeline = self.cache.get(preset)
                     outcome["result"] = pipeline(
                         face_image,
@@ -289,6 +290,7 @@ class WebApp:
                     face_status = gr.Markdown(
                         "Upload a photo with one clearly visible face.", elem_id="ipvg-face-status"
                     )
+                    progress = gr.Markdown(elem_id="ipvg-progress")
                 with gr.Column(scale=1):
                     prompt = gr.Textbox(
                         label=f"Prompt (at most {limits.max_prompt_chars} characters)",
@@ -324,13 +326,13 @@ class WebApp:
                     )
                     decouple_status = gr.Markdown(elem_id="ipvg-decouple-status")
                     generate_button = gr.Button("Generate", variant="primary", elem_id="ipvg-generate")
-            progress = gr.Markdown(elem_id="ipvg-progress", label="Progress")
             with gr.Row():
                 with gr.Column(scale=1):
                     candidates = gr.Gallery(
                         label="First-frame candidates (identity score vs your photo; chosen one marked)",
                         columns=3,
                         height="auto",
+                        object_fit="contain",
                         elem_id="ipvg-candidates",
                     )
                     gr.Markdown(
