@@ -72,6 +72,8 @@ class RichProgress:
         )
         from rich.progress import Progress as RichBars
 
+        console = Console(stderr=True)
+        # Bars only on a terminal: in logs and pipes they would interleave with error lines.
         self._bars = RichBars(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -79,8 +81,9 @@ class RichProgress:
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
-            console=Console(stderr=True),
+            console=console,
             transient=False,
+            disable=not console.is_terminal,
         )
 
     def __enter__(self) -> RichProgress:

@@ -1,0 +1,136 @@
+"""The whole method on the tiny preset: from Python and from the CLI, record vs outputs, seeds,
+model reuse, and bad input stopping before expensive work."""
+
+from __future__ import annotations
+
+import json
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from ipvg.cli.main import main
+from ipvg.errors import NoFaceDetectedError, PromptError
+from ipvg.pipeline import IdentityVideoPipeline, uniform_indices
+
+PROMPT = "The man smiles, then turns his head to the left while the camera slowly zooms in, in a sunny park"
+
+
+@pytest.fixture(scope="module")
+def pipeline():
+    return IdentityVideoPipeline.from_preset("tiny")
+
+
+@pytest.fixture(scope="module")
+def face_path(sample_testset):
+    return sample_testset / "id004" / "image.png"  # dlib's HOG finds this one quickly
+
+
+@pytest.fixture(scope="module")
+def first_run(pipeline, face_path, tmp_path_factory):
+    out = tmp_path_factory.mktemp("generate")
+    return pipeline(face_path, PROMPT, seed=3, out_dir=out), out
+
+
+def test_outputs_and_record_agree(first_run):
+    result, out = first_run
+    assert sorted(p.name for p in out.iterdir()) == [
+        "candidates",
+        "first_frame.png",
+        "record.json",
+        "report.html",
+        "video.mp4",
+    ]
+    record = json.loads((out / "record.json").read_text())
+    with av.open(str(out / "video.mp4")) as container:
+        stream = container.streams.video[0]
+        frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(stream)]
+        fps = float(stream.average_rate)
+    assert len(frames) == record["outputs"]["num_frames"] == result.video.num_frames == 9
+    assert fps == record["outputs"]["fps"] == 24
+    assert frames[0].shape == (record["outputs"]["height"], record["outputs"]["width"], 3)
+    assert record["inputs"]["seed"] == 3 and record["inputs"]["prompt"] == PROMPT
+    assert (
+        record["prompts"]["temporal"] == result.prompts.temporal
+        and record["prompts"]["spatial"] == result.prompts.spatial
+    )
+    assert (
+        len(record["outputs"]["candidates"]) == 2
+        and sum(c["chosen"] for c in record["outputs"]["candidates"]) == 1
+    )
+    assert len(record["scores"]["video_identity_per_frame"]) == len(uniform_indices(9))
+    names = {stage["name"] for stage in record["stages"]}
+    assert {"faces.reference", "prompts.decouple", "temporal.denoise_decode", "faces.video_identity"} <= names
+    assert Image.open(out / "first_frame.png").size == result.first_frame.size
+    report = (out / "report.html").read_text()
+    assert (
+        "data:video/mp4;base64," in report
+        and "noise by design" in report
+        and result.prompts.temporal[:30] in report
+    )
+
+
+def test_prompts_are_decoupled(first_run):
+    result, _ = first_run
+    assert result.prompts.backend == "rules"
+    assert "zooms" not in result.prompts.spatial and "turns" not in result.prompts.spatial
+    assert "turns his head" in result.prompts.temporal or "turns" in result.prompts.temporal
+
+
+def test_same_seed_reproduces_and_models_are_reused(pipeline, face_path, first_run):
+    result, _ = first_run
+    spatial, temporal = pipeline.spatial, pipeline.temporal
+    temporal_pipe = temporal.pipe
+    again = pipeline(face_path, PROMPT, seed=3)
+    assert pipeline.spatial is spatial and pipeline.temporal is temporal and temporal.pipe is temporal_pipe
+    np.testing.assert_array_equal(np.asarray(again.first_frame), np.asarray(result.first_frame))
+    np.testing.assert_array_equal(again.video.frames_FHWC, result.video.frames_FHWC)
+
+
+def test_edited_prompts_are_used(pipeline, face_path):
+    from dataclasses import replace
+
+    decoupled = pipeline.decouple(PROMPT)
+    edited = replace(decoupled, temporal="A person jumps up and down")
+    result = pipeline(face_path, PROMPT, seed=0, prompts=edited)
+    assert result.record.to_dict()["inputs"]["prompt"] == PROMPT
+    assert result.prompts.temporal == "A person jumps up and down"
+
+
+def test_no_face_stops_before_models_load(tmp_path):
+    fresh = IdentityVideoPipeline.from_preset("tiny")
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (256, 256), (90, 140, 200)).save(blank)
+    with pytest.raises(NoFaceDetectedError, match="blank.png"):
+        fresh(blank, PROMPT, out_dir=tmp_path / "out")
+    assert fresh._spatial is None and fresh._temporal is None
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_empty_prompt_stops_first(face_path):
+    fresh = IdentityVideoPipeline.from_preset("tiny")
+    with pytest.raises(PromptError):
+        fresh(face_path, "  \n ")
+    assert fresh._faces is None
+
+
+def test_cli_generate(tmp_path, face_path, capsys):
+    code = main(
+        ["generate", "--face", str(face_path), "--prompt", PROMPT, "--out", str(tmp_path), "--seed", "1"]
+    )
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "temporal prompt:" in captured.out and "<- chosen" in captured.out
+    assert (tmp_path / "video.mp4").exists() and json.loads((tmp_path / "record.json").read_text())["inputs"][
+        "seed"
+    ] == 1
+
+
+def test_cli_generate_no_face_one_line(tmp_path, capsys):
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (64, 64), "white").save(blank)  # small: dlib's CNN fallback is quick on it
+    code = main(["generate", "--face", str(blank), "--prompt", PROMPT, "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code != 0 and "No face found" in err and len(err.strip().splitlines()) == 1
+    assert not list(tmp_path.rglob("*.mp4"))
