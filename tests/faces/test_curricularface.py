@@ -106,3 +106,11 @@ def test_default_weights_lookup_never_downloads(monkeypatch, tmp_path):
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))  # as on a machine without the file
     with pytest.raises(WeightsNotFoundError, match="ConsisID-preview"):
         create_face_backend("curricularface", detector="dlib")
+
+
+def test_auto_detector_prefers_an_insightface_pack(ir18_checkpoint, tmp_path):
+    from ipvg.testing import ensure_tiny_model
+
+    pack = ensure_tiny_model("insightface-pack")
+    backend = create_face_backend("curricularface", weights=ir18_checkpoint, model_pack=pack, providers="cpu")
+    assert backend.detector.name == "insightface" and backend.detector.model_pack == pack
