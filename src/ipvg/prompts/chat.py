@@ -117,17 +117,19 @@ class ChatDecoupler:
 
     def _ask(self, messages: Messages, key: str, validate: Callable[[str], str], warnings: list[str]) -> str:
         reasons: list[str] = []
-        for attempt in range(self.max_attempts):
-            try:
-                return validate(parse_field(self._chat(messages, attempt), key))
-            except ChatUnavailable as error:
-                raise _GiveUp(str(error)) from None
-            except ContractError as error:
-                logger.info("%s: %s answer %d rejected: %s", self.name, key, attempt + 1, error)
-                reasons.append(str(error))
-        if reasons:
-            warnings.append(f"`{self.name}` {key} answers rejected: {'; '.join(dict.fromkeys(reasons))}")
-        raise _GiveUp(f"no valid {key} prompt after {self.max_attempts} attempt(s)")
+        try:
+            for attempt in range(self.max_attempts):
+                try:
+                    return validate(parse_field(self._chat(messages, attempt), key))
+                except ChatUnavailable as error:
+                    raise _GiveUp(str(error)) from None
+                except ContractError as error:
+                    logger.info("%s: %s answer %d rejected: %s", self.name, key, attempt + 1, error)
+                    reasons.append(str(error))
+            raise _GiveUp(f"no valid {key} prompt after {self.max_attempts} attempt(s)")
+        finally:
+            if reasons:  # kept even when a later attempt succeeded: the record says what was retried
+                warnings.append(f"`{self.name}` {key} answers rejected: {'; '.join(dict.fromkeys(reasons))}")
 
     def _fall_back(
         self, prompt: str, text: str, subject: str | None, warnings: list[str], reason: str

@@ -74,7 +74,10 @@ def clean_source(text: str | None, *, max_chars: int = MAX_SOURCE_CHARS) -> Clea
     # 3. Drop sentences that address a language model instead of describing a video.
     cleaned, removed = remove_instructions(cleaned)
     if removed:
-        warnings.append(f"instruction-like text was ignored: {'; '.join(_shorten(r, 60) for r in removed)}")
+        # Not quoted: the record should never carry injected text onward.
+        warnings.append(
+            f"{len(removed)} instruction-like sentence(s) addressed to a language model were ignored"
+        )
     if not cleaned or not any(ch.isalnum() for ch in cleaned):
         raise PromptError(
             "The prompt has no usable description left (it was empty, only symbols, or only instructions).",
@@ -95,10 +98,6 @@ def remove_instructions(text: str) -> tuple[str, list[str]]:
 
 def has_instructions(text: str) -> bool:
     return INSTRUCTION_PATTERNS.search(text) is not None
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 # --- token counting ----------------------------------------------------------------------------
