@@ -54,6 +54,8 @@ def register(registry: Any) -> None:
             summary="insightface SCRFD + ArcFace 512-d, gender/age (needs a local buffalo_l/antelopev2 pack)",
             requires=("insightface", "onnxruntime", "cv2"),
             pip_hint=INSIGHTFACE_HINT,
+            # Shown as missing by `ipvg backends` until the default pack is unpacked there.
+            weights=("~/.insightface/models/buffalo_l",),
             defaults=(("model_pack", "~/.insightface/models/buffalo_l"), ("det_size", 640)),
         )
     )
@@ -65,6 +67,7 @@ def register(registry: Any) -> None:
             summary="CurricularFace IR-101 512-d on insightface/dlib keypoints (ConsisID-preview weights)",
             requires=("torch",),
             pip_hint="pip install 'ipvg[faces]'",
+            weights=("BestWishYsh/ConsisID-preview",),
             defaults=(
                 ("weights", "glint360k_curricular_face_r101_backbone.bin"),
                 ("detector", "insightface"),
