@@ -54,7 +54,31 @@ def test_tokens_are_unit_length(model) -> None:
         "down_blocks.1.attentions.0.transformer_blocks.0.attn1.processor",
         "unet.down_blocks.1.attentions.0.transformer_blocks.0.attn1",
         "lora_unet_down_blocks_1_attentions_0_transformer_blocks_0_attn1",
+        "input_blocks.4.1.transformer_blocks.0.attn1",
+        "lora_unet_input_blocks_4_1_transformer_blocks_0_attn1",
     ],
 )
 def test_module_names_map_to_kohya_prefix(name: str) -> None:
     assert kohya_module_prefix(name) == "lora_unet_down_blocks_1_attentions_0_transformer_blocks_0_attn1"
+
+
+@pytest.mark.parametrize(
+    ("ldm", "diffusers"),
+    [
+        (
+            "input_blocks_8_1_transformer_blocks_9_attn2",
+            "down_blocks_2_attentions_1_transformer_blocks_9_attn2",
+        ),
+        ("middle_block_1_transformer_blocks_3_attn1", "mid_block_attentions_0_transformer_blocks_3_attn1"),
+        (
+            "output_blocks_5_1_transformer_blocks_1_attn2",
+            "up_blocks_1_attentions_2_transformer_blocks_1_attn2",
+        ),
+        (
+            "output_blocks_0_1_transformer_blocks_0_attn1",
+            "up_blocks_0_attentions_0_transformer_blocks_0_attn1",
+        ),
+    ],
+)
+def test_sdxl_ldm_block_names_map_to_diffusers(ldm: str, diffusers: str) -> None:
+    assert kohya_module_prefix(ldm) == f"lora_unet_{diffusers}"

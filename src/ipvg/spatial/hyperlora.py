@@ -30,6 +30,7 @@ Shapes: B reference images, L CLIP tokens, C CLIP width, D resampler width, Q qu
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -185,13 +186,32 @@ class HyperLoRAModule(nn.Module):
         }
 
 
+_LDM_BLOCK = re.compile(r"^(?:(input_blocks|output_blocks)[._](\d+)|middle_block)[._]1[._]")
+
+
+def ldm_to_diffusers_block(name: str) -> str:
+    """SDXL's original (ldm/sgm) attention block names -> diffusers', for SDXL's layout (2 layers per
+    level, attention at levels 1 and 2): `input_blocks.4.1.` -> `down_blocks.1.attentions.0.`."""
+    match = _LDM_BLOCK.match(name)
+    if match is None:
+        return name
+    kind, index = match.group(1), int(match.group(2) or 0)
+    if kind == "input_blocks":
+        block = f"down_blocks.{(index - 1) // 3}.attentions.{(index - 1) % 3}."
+    elif kind == "output_blocks":
+        block = f"up_blocks.{index // 3}.attentions.{index % 3}."
+    else:
+        block = "mid_block.attentions.0."
+    return block + name[match.end() :]
+
+
 def kohya_module_prefix(name: str) -> str:
-    """`down_blocks.1.attentions.0.transformer_blocks.0.attn1(.processor)` or a kohya name ->
-    `lora_unet_down_blocks_1_attentions_0_transformer_blocks_0_attn1`."""
-    name = name.removesuffix(".processor").removeprefix("unet.")
-    if not name.startswith("lora_unet_"):
-        name = "lora_unet_" + name
-    return name.replace(".", "_")
+    """Any naming of a UNet attention module -> its kohya LoRA prefix, e.g.
+    `down_blocks.1.attentions.0.transformer_blocks.0.attn1(.processor)`, `input_blocks.4.1.transformer_blocks.0.attn1`
+    or `lora_unet_down_blocks_1_..._attn1` -> `lora_unet_down_blocks_1_attentions_0_transformer_blocks_0_attn1`."""
+    name = name.removesuffix(".processor").removeprefix("unet.").removeprefix("lora_unet_")
+    name = ldm_to_diffusers_block(name.removeprefix("diffusion_model."))
+    return "lora_unet_" + name.replace(".", "_")
 
 
 class HyperLoRA(nn.Module):
