@@ -110,3 +110,65 @@ def test_facesim_dlib_with_the_real_backend(challenge_dirs):
     assert own.metrics["facesim-dlib"].details["no_face_share"] == 0.5
     assert own.value("facesim-dlib") > 0.95
     assert other.value("facesim-dlib") < own.value("facesim-dlib") - 0.05
+
+
+@pytest.fixture(scope="module")
+def tiny_pack():
+    pytest.importorskip("insightface")
+    from ipvg.testing import ensure_tiny_model
+
+    return ensure_tiny_model("insightface-pack")
+
+
+def test_facesim_arc_through_the_insightface_backend(challenge_dirs, tiny_pack):
+    """FaceSim-Arc through the real insightface code path on a tiny random model pack (its detections
+    are noise: this checks the plumbing and the maths against an explicit computation)."""
+    from ipvg.faces import create_face_backend
+
+    testset, submission = challenge_dirs
+    faces = FaceStore(options={"insightface": {"model_pack": tiny_pack, "providers": "cpu"}})
+    video, reference_path = submission / "id001" / "prompt2.mp4", testset / "id001" / "image.png"
+    result = evaluate_video(video, reference_path, "x", ["facesim-arc"], faces=faces, num_frames=2)
+    check = create_face_backend("insightface", model_pack=tiny_pack, det_size=320, providers="cpu")
+    reference = max(
+        check.detect(Image.open(reference_path).convert("RGB")), key=lambda f: f.area
+    ).raw_embedding
+    expected = []
+    for frame in sample_frames(video, 2).frames_KHWC:
+        found = check.detect(Image.fromarray(frame))
+        raw = max(found, key=lambda f: f.area).raw_embedding if found else None
+        expected.append(
+            None
+            if raw is None
+            else max(0.0, float(raw @ reference / np.linalg.norm(raw) / np.linalg.norm(reference)))
+        )
+    arc = result.metrics["facesim-arc"]
+    assert [v is None for v in arc.per_frame] == [v is None for v in expected]
+    assert [v for v in arc.per_frame if v is not None] == pytest.approx(
+        [v for v in expected if v is not None], abs=1e-5
+    )
+    assert faces.options["insightface"]["det_size"] == 320  # the challenge scorer's detector size
+
+
+@pytest.mark.slow
+def test_facesim_cur_embeds_the_arc_detections(challenge_dirs, tiny_pack):
+    """FaceSim-Cur: CurricularFace (random IR-18) on the shared insightface detector's faces."""
+    from ipvg.faces.curricularface import IResNet
+    from ipvg.testing.faces import random_ir_state_dict
+
+    testset, submission = challenge_dirs
+    ir18 = IResNet(18)
+    ir18.load_state_dict(random_ir_state_dict(18, seed=1))
+    faces = FaceStore(
+        options={
+            "insightface": {"model_pack": tiny_pack, "providers": "cpu"},
+            "curricularface": {"model": ir18},
+        }
+    )
+    video, reference_path = submission / "id001" / "prompt2.mp4", testset / "id001" / "image.png"
+    result = evaluate_video(
+        video, reference_path, "x", ["facesim-arc", "facesim-cur"], faces=faces, num_frames=2
+    )
+    assert faces.backend("curricularface").detector is faces.backend("insightface")
+    cur = result.metrics["facesim-cur"]
+    assert len(cur.per_frame) == 2 and cur.value is not None and 0.0 <= cur.value <= 1.0

@@ -55,6 +55,16 @@ def eval_command(
     fid_faces: Annotated[
         str, typer.Option("--fid-faces", help="Face backend that finds and aligns faces for FID.")
     ] = "insightface",
+    insightface_pack: Annotated[
+        str | None,
+        typer.Option("--insightface-pack", help="insightface model pack folder (buffalo_l, antelopev2)."),
+    ] = None,
+    curricularface_weights: Annotated[
+        str | None,
+        typer.Option(
+            "--curricularface-weights", help="glint360k_curricular_face_r101_backbone.bin (ConsisID-preview)."
+        ),
+    ] = None,
     clip_model: Annotated[
         str | None, typer.Option("--clip-model", help="CLIP hub id or folder for CLIPScore.")
     ] = None,
@@ -79,7 +89,17 @@ def eval_command(
         },
         "clipscore": {"clip_model": clip_model, "device": device},
     }
-    common = {"metric_options": options, "num_frames": num_frames, "max_frames": max_frames, "out": out}
+    face_options = {
+        "insightface": {"model_pack": insightface_pack},
+        "curricularface": {"weights": curricularface_weights, "device": device},
+    }
+    common = {
+        "metric_options": options,
+        "face_options": face_options,
+        "num_frames": num_frames,
+        "max_frames": max_frames,
+        "out": out,
+    }
     if video is not None:
         if submission is not None or testset is not None:
             raise BadInputError(

@@ -20,14 +20,19 @@ def evaluate_items(
     *,
     metric_options: dict[str, dict[str, Any]] | None = None,
     faces: FaceStore | None = None,
+    face_options: dict[str, dict[str, Any]] | None = None,
     num_frames: int = NUM_SAMPLED_FRAMES,
     max_frames: int = DEFAULT_MAX_FRAMES,
     out: str | Path | None = None,
     progress: Progress | None = None,
 ) -> EvalRun:
     """Score `items` with `metrics` (default: every challenge metric that can run here, the others
-    skipped with their reason); write JSON, CSV and HTML into `out` when given."""
-    faces = faces or FaceStore()
+    skipped with their reason); write JSON, CSV and HTML into `out` when given.
+
+    `metric_options` and `face_options` map a metric / face backend name to keyword arguments for its
+    factory (e.g. `{"insightface": {"model_pack": "~/.insightface/models/buffalo_l"}}`).
+    """
+    faces = faces or FaceStore(options=face_options)
     built, skipped = create_metrics(
         metrics or DEFAULT_METRICS, metric_options, strict=metrics is not None, faces=faces
     )

@@ -49,30 +49,53 @@ class Metric(Protocol):
     def score(self, context: EvalContext) -> MetricValue: ...
 
 
-BackendFactory = Callable[[str], FaceBackend]
+BackendFactory = Callable[..., FaceBackend]
+
+# The challenge scorer runs insightface's FaceAnalysis with det_size 320.
+CHALLENGE_FACE_OPTIONS: dict[str, dict[str, Any]] = {"insightface": {"det_size": 320}}
 
 
-def _default_backend_factory(name: str) -> FaceBackend:
+def _default_backend_factory(name: str, **kwargs: Any) -> FaceBackend:
     from ipvg.faces import create_face_backend
 
-    return create_face_backend(name)
+    return create_face_backend(name, **kwargs)
 
 
 class FaceStore:
-    """Face backends by name (created on first use, or injected) and their cached detections."""
+    """Face backends by name (created on first use with `options[name]`, or injected) and their
+    cached detections."""
 
     def __init__(
-        self, backends: dict[str, FaceBackend] | None = None, factory: BackendFactory | None = None
+        self,
+        backends: dict[str, FaceBackend] | None = None,
+        factory: BackendFactory | None = None,
+        options: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         self._backends: dict[str, FaceBackend] = dict(backends or {})
         self._factory = factory or _default_backend_factory
+        self.options = {name: dict(kwargs) for name, kwargs in CHALLENGE_FACE_OPTIONS.items()}
+        for name, kwargs in (options or {}).items():
+            self.options.setdefault(name, {}).update({k: v for k, v in kwargs.items() if v is not None})
         self._references: dict[tuple[str, Path | None], Face | EvalProblem] = {}
         self._frames: dict[tuple[str, str], list[Face | None]] = {}
 
     def backend(self, name: str) -> FaceBackend:
         if name not in self._backends:
-            self._backends[name] = self._factory(name)
+            options = dict(self.options.get(name, {}))
+            if name == "curricularface" and "detector" not in options:
+                # FaceSim-Cur embeds the faces that FaceSim-Arc's detector found (the challenge's
+                # protocol), so both share one insightface detector when a model pack is present.
+                options["detector"] = self._shared_detector()
+            self._backends[name] = self._factory(name, **options)
         return self._backends[name]
+
+    def _shared_detector(self) -> FaceBackend | str:
+        from ipvg.errors import IpvgError
+
+        try:
+            return self.backend("insightface")
+        except IpvgError:
+            return "auto"  # the CurricularFace backend falls back to dlib keypoints, with a warning
 
     def reference_face(self, name: str, context: EvalContext) -> Face:
         """The reference photo's largest face; raises `EvalProblem(no_face_in_reference)`."""
