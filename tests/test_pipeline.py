@@ -61,7 +61,7 @@ def test_outputs_and_record_agree(first_run):
     )
     assert len(record["scores"]["video_identity_per_frame"]) == len(uniform_indices(9))
     names = {stage["name"] for stage in record["stages"]}
-    assert {"faces.reference", "prompts.decouple", "temporal.denoise_decode", "faces.video_identity"} <= names
+    assert {"faces.reference", "prompts.decouple", "temporal.denoise_decode", "temporal.vae_decode", "faces.video_identity", "outputs.encode_video"} <= names
     assert Image.open(out / "first_frame.png").size == result.first_frame.size
     report = (out / "report.html").read_text()
     assert (

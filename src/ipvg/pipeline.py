@@ -280,7 +280,17 @@ class IdentityVideoPipeline:
             paths[f"candidate_{index}"] = write_bytes_atomic(
                 folder / "candidates" / f"candidate_{index}.png", png(candidate.image)
             )
+        started = time.perf_counter()
         paths["video"] = write_video(result.video.frames_FHWC, result.video.fps, folder / "video.mp4")
+        record["stages"].append(
+            {
+                "name": "outputs.encode_video",
+                "seconds": time.perf_counter() - started,
+                "peak_memory_mb": None,
+                "device": "cpu",
+                "extra": {"codec": "libx264", "frames": result.video.num_frames},
+            }
+        )
         result.video.path = paths["video"]
         record["outputs"] |= {
             "first_frame": "first_frame.png",

@@ -8,8 +8,10 @@ conditions on the first frame's latents, which is how the model does image-to-vi
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -242,6 +244,7 @@ class WanImageToVideo:
         with (
             progress.steps(f"Denoising ({self.name})", settings.num_inference_steps) as advance,
             MemoryMeter(device) as meter,
+            _timed_method(pipe.vae, "decode", device) as decode_seconds,
         ):
 
             def on_step_end(
@@ -275,6 +278,13 @@ class WanImageToVideo:
                 str(device),
                 {"steps": settings.num_inference_steps},
             ),
+            StageRecord(
+                "temporal.vae_decode",
+                sum(decode_seconds),
+                None,
+                str(device),
+                {"part_of": "temporal.denoise_decode"},
+            ),
         ]
         return AnimateOutput(
             video=Video(frames_FHWC=frames_FHWC, fps=settings.fps),
@@ -283,6 +293,30 @@ class WanImageToVideo:
             warnings=warnings,
             models=self.describe_models(),
         )
+
+
+@contextlib.contextmanager
+def _timed_method(module: Any, name: str, device: torch.device) -> Iterator[list[float]]:
+    """Time every call of `module.<name>` inside the block (e.g. the VAE decode inside a diffusers
+    pipeline call), without changing what it computes."""
+    original = getattr(module, name)
+    seconds: list[float] = []
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        start = time.perf_counter()
+        result = original(*args, **kwargs)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        seconds.append(time.perf_counter() - start)
+        return result
+
+    setattr(module, name, timed)
+    try:
+        yield seconds
+    finally:
+        delattr(module, name)  # the instance attribute shadowed the class method; remove it
 
 
 def _to_uint8(frames: Any) -> np.ndarray:
