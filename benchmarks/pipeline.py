@@ -11,6 +11,7 @@ video encode, per-frame identity. Results: benchmarks/results/pipeline-<preset>.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -57,8 +58,6 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         for index in range(args.repeats + 1):
             result = pipeline(args.face, args.prompt, seed=index, out_dir=Path(scratch) / str(index))
-            import json
-
             record = json.loads(result.paths["record"].read_text())
             runs.append(
                 (stage_seconds(record), {s["name"]: s.get("peak_memory_mb") for s in record["stages"]})
