@@ -192,7 +192,11 @@ def _run_batch(
     for result in failed:
         typer.secho(f"error: {result.item.id}: {result.error}", err=True, fg=typer.colors.RED)
     if failed:
-        raise typer.Exit(code=1)
+        # An IpvgError (not typer.Exit): `ipvg.cli.main` turns it into one line and exit code 2.
+        raise BadInputError(
+            f"{len(failed)} of {len(results)} prompts could not be decoupled; their rows in {output} have an `error`.",
+            "fix those prompt files and run again (finished prompts come from the cache).",
+        )
 
 
 def register(app: typer.Typer) -> None:
