@@ -15,6 +15,7 @@ Results: benchmarks/results/faces-<device>.json and .md.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -178,6 +179,8 @@ def main() -> None:
         "machine": machine(),
         "onnxruntime_providers": onnxruntime.get_available_providers(),
         "dlib_load_s": load_dlib_s,
+        # The development machines are shared: a high load average inflates every time here.
+        "load_average_1_5_15": os.getloadavg(),
         "notes": [
             "faces_per_s = faces processed / median wall time over --repeats runs (after one warm-up).",
             "insightface and CurricularFace use random weights at real size; SCRFD detection is not measured.",

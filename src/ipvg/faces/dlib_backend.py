@@ -10,6 +10,7 @@ dlib recommends. dlib cannot tell gender or age, so those stay `None`.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import logging
 from dataclasses import dataclass
@@ -86,6 +87,26 @@ def keypoints_52_from_68(points_682: np.ndarray) -> np.ndarray:
     ).astype(np.float64)
 
 
+@functools.lru_cache(maxsize=2)
+def _load_models(paths: DlibModelPaths) -> tuple[Any, Any, Any]:
+    """dlib's shape and recognition models (~130 MB), loaded once per process: the prompt decoupler,
+    the spatial stage and the scorer may each create a dlib backend. dlib's models are read-only."""
+    import dlib
+
+    return (
+        dlib.shape_predictor(str(paths.shape_5)),
+        dlib.shape_predictor(str(paths.shape_68)),
+        dlib.face_recognition_model_v1(str(paths.recognition)),
+    )
+
+
+@functools.lru_cache(maxsize=2)
+def _load_cnn(path: Path) -> Any:
+    import dlib
+
+    return dlib.cnn_face_detection_model_v1(str(path))
+
+
 class DlibFaceBackend:
     """dlib HOG -> CNN -> padded retry detection, 68-point keypoints, 128-d ResNet descriptor."""
 
@@ -131,9 +152,7 @@ class DlibFaceBackend:
         self.num_jitters = num_jitters
         self._hog = dlib.get_frontal_face_detector()
         self._cnn: Any = None  # loaded on first need: most photos never need it
-        self._shape_5 = dlib.shape_predictor(str(paths.shape_5))
-        self._shape_68 = dlib.shape_predictor(str(paths.shape_68))
-        self._recognition = dlib.face_recognition_model_v1(str(paths.recognition))
+        self._shape_5, self._shape_68, self._recognition = _load_models(paths)
 
     def __repr__(self) -> str:
         return f"DlibFaceBackend(hog_upsample={self.hog_upsample}, cnn_fallback={self.cnn_fallback}, pad_scale={self.pad_scale})"
@@ -162,7 +181,7 @@ class DlibFaceBackend:
         if boxes or not cnn_fallback:
             return boxes
         if self._cnn is None:
-            self._cnn = self._dlib.cnn_face_detection_model_v1(str(self.model_paths.cnn_detector))
+            self._cnn = _load_cnn(self.model_paths.cnn_detector)
         detections = self._cnn(small_HWC, self.cnn_upsample)
         return [(to_full(d.rect), float(d.confidence), "cnn") for d in detections]
 
