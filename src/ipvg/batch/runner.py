@@ -55,6 +55,11 @@ class BatchOptions:
         return self.out_dir / STATE_DIR_NAME
 
     @property
+    def staging_dir(self) -> Path:
+        """Per shard: shards share the output folder, and each clears only its own staging."""
+        return self.state_dir / f"staging{self.shard.suffix}"
+
+    @property
     def manifest_path(self) -> Path:
         return self.state_dir / f"manifest{self.shard.suffix}.sqlite"
 
@@ -153,11 +158,11 @@ class BatchRunner:
         # 1. Check the output folder: writable, not inside the test set
         self._check_output_folder()
         state_dir = ensure_writable_dir(self.options.state_dir)
-        ensure_writable_dir(state_dir / "staging")
         lock = ManifestLock(self.options.manifest_path)
         lock.acquire()
-        manifest = Manifest(self.options.manifest_path)
-        self.manifest = manifest
+        shutil.rmtree(self.options.staging_dir, ignore_errors=True)  # left by a killed run
+        ensure_writable_dir(self.options.staging_dir)
+        manifest = self.manifest = Manifest(self.options.manifest_path)
         try:
             manifest.check_meta(
                 self.options.settings,
@@ -183,9 +188,9 @@ class BatchRunner:
             self._summarise(item_ids, time.perf_counter() - started)
             write_json_atomic(state_dir / f"summary{self.options.shard.suffix}.json", summary.to_dict())
         finally:
+            shutil.rmtree(self.options.staging_dir, ignore_errors=True)
             manifest.close()
             lock.release()
-            shutil.rmtree(state_dir / "staging", ignore_errors=True)
         return summary
 
     def _check_output_folder(self) -> None:
@@ -230,6 +235,7 @@ class BatchRunner:
             if item is None or state is None or state.state == "invalid":
                 continue
             input_sha = self._input_sha(item)
+            self._remove_partial_video(item)
             if state.state == "running":  # the process died during this item (SIGKILL, power loss)
                 self.manifest.set_state(
                     item_id,
@@ -265,6 +271,14 @@ class BatchRunner:
                 continue  # counted as given up in the summary
             due.append(item_id)
         return sorted(due, key=natural_key)
+
+    def _remove_partial_video(self, item: BatchItem) -> None:
+        """A process killed while writing an mp4 leaves its temporary file (`.NAME.*.tmp.mp4`, see
+        `atomic_path`) beside it; items belong to one shard, so this never touches another's."""
+        folder = self.video_path(item).parent
+        if folder.is_dir():
+            for leftover in folder.glob(f".{item.name}.*.tmp.mp4"):
+                leftover.unlink(missing_ok=True)
 
     def _adoptable(self, item: BatchItem, input_sha: str) -> bool:
         """An mp4 from an earlier run of these same settings and inputs, complete and unchanged."""
@@ -406,9 +420,7 @@ class BatchRunner:
         video_sha = hashlib.sha256(video_bytes).hexdigest()
         video = self.video_path(item)
         record_dir = self.record_dir(item)
-        staging = Path(
-            tempfile.mkdtemp(prefix=f"{item.identity}.{item.name}.", dir=self.options.state_dir / "staging")
-        )
+        staging = Path(tempfile.mkdtemp(prefix=f"{item.identity}.{item.name}.", dir=self.options.staging_dir))
         for relative, data in outcome.files.items():
             if relative == VIDEO_FILE:
                 continue
@@ -436,7 +448,7 @@ class BatchRunner:
         os.symlink(os.path.relpath(video, record_dir), staging / VIDEO_FILE)
         record_dir.parent.mkdir(parents=True, exist_ok=True)
         if record_dir.exists():  # an earlier attempt's record (its mp4 is about to be replaced)
-            old = Path(tempfile.mkdtemp(prefix="old.", dir=self.options.state_dir / "staging"))
+            old = Path(tempfile.mkdtemp(prefix="old.", dir=self.options.staging_dir))
             os.replace(record_dir, old / "record")
             shutil.rmtree(old, ignore_errors=True)
         os.replace(staging, record_dir)

@@ -8,27 +8,41 @@ from typing import Annotated
 import typer
 
 from ipvg.cli.common import DeviceOption, PresetOption, SeedOption, SetOption, build_config, parse_overrides
+from ipvg.errors import IpvgError
 
-HELP = """Generate a video for every face+prompt of TESTSET into OUT (challenge layout).
 
-TESTSET is a challenge test-set folder (idNNN/{image.png|image.webp, prompt1.txt .. prompt5.txt})
-or a .csv/.jsonl file of face,prompt pairs (optional columns id, name). Videos go to
-OUT/idNNN/promptN.mp4 (only mp4 files in the idNNN folders: zip those for the challenge); records,
-reports and the manifest go to OUT/_ipvg/. Re-running the same command resumes: done items are
-skipped, failed ones retried up to --max-attempts, nothing is produced twice.
+class BatchIncompleteError(IpvgError):
+    """Some items have no video after the run; the CLI exits non-zero (1, or 3 if it stopped early)."""
+
+    def __init__(self, message: str, fix: str, *, exit_code: int = 1) -> None:
+        super().__init__(message, fix)
+        self.exit_code = exit_code
+
+
+HELP = """Generate a video for every face+prompt of TESTSET into OUT.
+
+TESTSET: a challenge test-set folder (idNNN/ with image.png or
+image.webp and prompt1.txt .. prompt5.txt), or a .csv/.jsonl file of
+face,prompt pairs (optional columns: id, name).
+
+OUT gets OUT/idNNN/promptN.mp4 (only mp4 files in the idNNN folders:
+zip those for the challenge) and OUT/_ipvg/ (manifest, records,
+reports). Re-running the same command resumes: done items are skipped,
+failed ones retried up to --max-attempts, nothing is made twice.
 
 \b
-Scale-out:
-  one machine, one GPU:  ipvg batch testset --out submission --preset paper-5b
-  one machine, 8 GPUs:   ipvg batch testset --out submission --preset paper-5b --workers 8
-  a Ray cluster:         ipvg batch testset --out submission --workers 32 --ray-address auto
-  a SLURM array (0-7):   ipvg batch testset --out submission --shard $SLURM_ARRAY_TASK_ID/8
-  prompts first, once:   ipvg batch testset --out submission --decouple-only --set prompts.backend=openai
+One GPU:       ipvg batch testset -o sub --preset paper-5b
+8 GPUs (Ray):  ipvg batch testset -o sub --preset paper-5b -w 8
+Ray cluster:   ipvg batch testset -o sub -w 32 --ray-address auto
+SLURM array:   ipvg batch testset -o sub --shard $SLURM_ARRAY_TASK_ID/8
+Prompts once:  ipvg batch testset -o sub --decouple-only
+               --set prompts.backend=openai  (then run as above)
+
 \b
-Few long videos, many GPUs each (context parallelism instead of one video per GPU):
-  torchrun --nproc-per-node 8 -m ipvg.cli.main batch testset --out submission \\
-      --preset paper-14b --set runtime.ulysses_degree=8
-  (every rank runs each item together; rank 0 writes the outputs and the manifest).
+Few long videos, several GPUs per video (context parallelism):
+  torchrun --nproc-per-node 8 -m ipvg.cli.main batch testset -o sub
+    --preset paper-14b --set runtime.ulysses_degree=8
+Every rank works on each item; rank 0 writes outputs and manifest.
 """
 
 
@@ -89,7 +103,12 @@ def batch_command(
         )
         for item_id, reason, message in result.failures:
             typer.echo(f"  {item_id}: {reason}: {message}")
-        raise typer.Exit(1 if result.failures else 0)
+        if result.failures:
+            raise BatchIncompleteError(
+                f"{len(result.failures)} prompts could not be decoupled.",
+                "fix the inputs listed above and run the same command again.",
+            )
+        return
     with distributed_world() as world:
         summary = run_batch(
             testset,
@@ -111,7 +130,23 @@ def batch_command(
         typer.echo(line)
     if config.name == "tiny":
         typer.secho("note: the tiny preset uses random weights, so its videos are noise by design.", err=True)
-    raise typer.Exit(0 if summary.ok else (3 if summary.fatal else 1))
+    if summary.fatal:
+        raise BatchIncompleteError(
+            f"The batch stopped early: {summary.fatal}",
+            "fix that, then run the same command to resume.",
+            exit_code=3,
+        )
+    if not summary.ok:
+        missing = summary.total - summary.done_now - summary.skipped_done
+        raise BatchIncompleteError(
+            f"{missing} of {summary.total} items have no video yet (see the summary above).",
+            "fix the inputs listed, then run the same command again: done items are skipped"
+            + (
+                ", or raise --max-attempts to retry items that used up their attempts."
+                if summary.gave_up
+                else "."
+            ),
+        )
 
 
 batch_command.__doc__ = HELP
