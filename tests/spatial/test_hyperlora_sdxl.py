@@ -36,7 +36,7 @@ def test_generates_candidates_through_the_real_pipeline(tiny_spatial, first) -> 
     assert first.candidates[first.chosen_index].image is first.image
     assert {s.name for s in first.stages} >= {
         "spatial.load",
-        "spatial.identity_lora",
+        "spatial.identity",
         "spatial.generate_refine_score",
     }
     # Random weights draw noise: the two seeds differ, and no face is found in them (warned).

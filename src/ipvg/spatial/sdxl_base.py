@@ -1,0 +1,440 @@
+"""What every SDXL identity backend shares: loading SDXL (folder, hub id or single file) with DPM++ 2M
+Karras, an img2img view of the same components for the face-detail pass, best-of-N candidates in
+batches, refinement and scoring.
+
+A backend subclasses `SdxlIdentityBackend` and supplies the identity part: `_load_identity_models`
+(before the base model, so missing files fail fast), `_attach_to_pipeline` (e.g. IP-Adapter
+processors), `_set_identity` (a new face) and `_identity_call_kwargs` (extra pipeline arguments).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from PIL import Image
+
+from ipvg.config import FacesConfig, RuntimeConfig, SpatialConfig
+from ipvg.errors import ConfigError, IpvgError, WeightsNotFoundError
+from ipvg.faces.base import Face, FaceBackend, cosine_similarity, largest_face
+from ipvg.progress import Progress, SilentProgress
+from ipvg.runtime import MemoryMeter, prepare_pipeline, resolve_device, resolve_dtype
+from ipvg.spatial.base import (
+    KeyframeCandidate,
+    KeyframeResult,
+    check_prompt,
+    parse_options,
+    truncation_warning,
+    with_trigger_words,
+)
+from ipvg.spatial.faceprep import feathered_mask, refine_region
+from ipvg.spatial.selection import best_of_n, candidate_seeds
+from ipvg.types import StageRecord
+from ipvg.weights import is_tiny, resolve_model
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SdxlRecipe:
+    """A backend's official recipe; `SpatialConfig` fields and `spatial.options` override it."""
+
+    model: str = "SG161222/RealVisXL_V4.0"
+    height: int = 480
+    width: int = 832
+    num_inference_steps: int = 20
+    guidance_scale: float = 5.0
+    refine_face: bool = True
+
+
+# Options every SDXL backend understands (each backend adds its own).
+COMMON_OPTIONS: dict[str, Any] = {
+    "trigger_words": "",
+    "clip_skip": 2,  # A1111/ComfyUI convention: 2 = penultimate layer (SDXL's default in diffusers)
+    "negative_prompt": "",
+    "single_file_config": None,  # diffusers config folder/hub id for a single .safetensors checkpoint
+    "batch_size": None,  # candidates per batch; None: as many as memory allows
+    "refine_strength": 0.5,
+    "refine_steps": 10,  # steps actually run (ComfyUI's `steps` at `denoise`)
+    "refine_size": 1024,  # the face crop is redrawn at this side (SDXL's native size)
+    "refine_crop_factor": 3.0,  # crop side / face side (Impact Pack FaceDetailer's default)
+    "refine_feather": 0.08,  # feather width / crop side
+}
+COMMON_TINY_OPTIONS: dict[str, Any] = {"refine_size": 64, "refine_steps": 2}
+
+
+@dataclass(frozen=True)
+class SdxlSettings:
+    height: int
+    width: int
+    num_inference_steps: int
+    guidance_scale: float
+    num_candidates: int
+    early_stop_similarity: float
+    refine_face: bool
+    options: dict[str, Any]
+
+
+def resolve_settings(
+    config: SpatialConfig,
+    recipe: SdxlRecipe,
+    defaults: dict[str, Any],
+    name: str,
+    num_candidates: int | None = None,
+) -> SdxlSettings:
+    """Recipe + config + options, validated (before anything loads)."""
+    options = parse_options(config.options, defaults, name)
+    if not isinstance(options["clip_skip"], int) or options["clip_skip"] < 2:
+        raise ConfigError(
+            f"`spatial.options.clip_skip` is {options['clip_skip']!r}; SDXL reads the penultimate layer or earlier.",
+            "use an integer >= 2 (2 = penultimate, the recipe).",
+        )
+    if not 0.0 < float(options["refine_strength"]) <= 1.0:
+        raise ConfigError(
+            f"`spatial.options.refine_strength` is {options['refine_strength']!r}.", "use a value in (0, 1]."
+        )
+    height, width = config.height or recipe.height, config.width or recipe.width
+    if height % 8 or width % 8:
+        raise ConfigError(
+            f"`spatial.height`/`spatial.width` are {height}x{width}; SDXL needs multiples of 8.",
+            "round them to multiples of 8 (e.g. 832x480).",
+        )
+    num = num_candidates if num_candidates is not None else config.num_candidates
+    if num < 1:
+        raise ConfigError(f"`num_candidates` must be >= 1, got {num}.", "pass 1 or more.")
+    return SdxlSettings(
+        height=height,
+        width=width,
+        num_inference_steps=config.num_inference_steps or recipe.num_inference_steps,
+        guidance_scale=recipe.guidance_scale if config.guidance_scale is None else config.guidance_scale,
+        num_candidates=num,
+        early_stop_similarity=config.early_stop_similarity,
+        refine_face=recipe.refine_face if config.refine_face is None else config.refine_face,
+        options=options,
+    )
+
+
+def diffusers_clip_skip(clip_skip: int) -> int | None:
+    """A1111's "CLIP skip n" (n >= 2) -> diffusers' SDXL `clip_skip` (which counts past the penultimate)."""
+    return None if clip_skip == 2 else clip_skip - 2
+
+
+def load_sdxl_pipeline(
+    model: str, dtype: torch.dtype, single_file_config: str | None, allow_download: bool
+) -> Any:
+    """RealVisXL (or any SDXL) from a diffusers folder / hub id, or from a single .safetensors file,
+    with DPM++ 2M Karras (ComfyUI's dpmpp_2m + karras)."""
+    from diffusers import DPMSolverMultistepScheduler, StableDiffusionXLPipeline
+
+    try:
+        if model.endswith((".safetensors", ".ckpt")):
+            if not Path(model).expanduser().is_file():
+                raise WeightsNotFoundError(
+                    f"The SDXL checkpoint file {model} does not exist.", "pass an existing .safetensors file."
+                )
+            kwargs: dict[str, Any] = {"torch_dtype": dtype}
+            if single_file_config:
+                kwargs["config"] = resolve_model(single_file_config, allow_download=allow_download)
+            pipe = StableDiffusionXLPipeline.from_single_file(str(Path(model).expanduser()), **kwargs)
+        else:
+            path = resolve_model(model, allow_download=allow_download)
+            pipe = StableDiffusionXLPipeline.from_pretrained(path, dtype=dtype)
+    except (OSError, ValueError, KeyError) as error:
+        if isinstance(error, IpvgError):
+            raise
+        raise IpvgError(
+            f"Cannot load `{model}` as an SDXL pipeline: {error}",
+            "pass a diffusers SDXL folder/hub id, or a single .safetensors checkpoint with "
+            "spatial option `single_file_config` naming an SDXL config folder for offline use.",
+        ) from None
+    pipe.scheduler = DPMSolverMultistepScheduler.from_config(
+        pipe.scheduler.config, algorithm_type="dpmsolver++", solver_order=2, use_karras_sigmas=True
+    )
+    return pipe
+
+
+def image_fingerprint(image: Image.Image) -> str:
+    return hashlib.sha1(np.asarray(image.convert("RGB")).tobytes()).hexdigest()
+
+
+class SdxlIdentityBackend:
+    """SDXL first frames conditioned on a face; models load once per object and are reused."""
+
+    name: ClassVar[str] = ""
+    recipe: ClassVar[SdxlRecipe] = SdxlRecipe()
+    option_defaults: ClassVar[dict[str, Any]] = COMMON_OPTIONS
+    tiny_option_defaults: ClassVar[dict[str, Any]] = COMMON_TINY_OPTIONS
+
+    def __init__(
+        self,
+        config: SpatialConfig,
+        faces: FacesConfig,
+        runtime: RuntimeConfig,
+        face_backend: FaceBackend | None = None,
+    ) -> None:
+        self.config = config
+        self.faces_config = faces
+        self.runtime = runtime
+        self.model = config.model or self.recipe.model
+        self.settings = self.resolve_settings()  # validates options before anything loads
+        self._face_backend = face_backend
+        self.pipe: Any = None
+        self.img2img: Any = None
+        self.applied: Any = None
+        self.load_seconds = 0.0
+        self._identity_key: str | None = None
+
+    def resolve_settings(self, num_candidates: int | None = None) -> SdxlSettings:
+        defaults = self.option_defaults | (self.tiny_option_defaults if is_tiny(self.model) else {})
+        return resolve_settings(self.config, self.recipe, defaults, self.name, num_candidates)
+
+    @property
+    def face_backend(self) -> FaceBackend:
+        if self._face_backend is None:
+            from ipvg.faces import create_face_backend
+
+            kwargs = {"model_root": self.faces_config.model_root} if self.faces_config.model_root else {}
+            self._face_backend = create_face_backend(self.faces_config.backend, **kwargs)
+        return self._face_backend
+
+    # --- hooks -----------------------------------------------------------------------------------
+
+    def _load_identity_models(self, device: torch.device) -> None:
+        """Load the identity model(s); called before the base model so missing files fail fast."""
+
+    def _attach_to_pipeline(self, pipe: Any) -> None:
+        """Attach identity layers to the freshly loaded base pipeline (before placement)."""
+
+    def _set_identity(self, face_image: Image.Image, reference: Face) -> None:
+        raise NotImplementedError
+
+    def _identity_call_kwargs(self, num_images: int) -> dict[str, Any]:
+        return {}
+
+    def describe_identity(self) -> dict[str, Any]:
+        return {}
+
+    # --- models ----------------------------------------------------------------------------------
+
+    def load(self, progress: Progress | None = None) -> None:
+        """Load the identity models, SDXL and the img2img view of it (once)."""
+        if self.pipe is not None:
+            return
+        from diffusers import StableDiffusionXLImg2ImgPipeline
+
+        progress = progress or SilentProgress()
+        device = resolve_device(self.runtime)
+        dtype = resolve_dtype(self.runtime, device)
+        start = time.perf_counter()
+        with progress.stage(f"Loading {self.name} from {self.model}"):
+            # 1. Identity models first: a missing file should fail before the 7 GB base loads
+            self._load_identity_models(device)
+            # 2. SDXL, identity layers, then placement and speed options from one place (ipvg.runtime)
+            pipe = load_sdxl_pipeline(
+                self.model, dtype, self.settings.options["single_file_config"], self.runtime.allow_download
+            )
+            self._attach_to_pipeline(pipe)
+            self.applied = prepare_pipeline(
+                pipe, self.runtime, denoisers=("unet",), num_inference_steps=self.settings.num_inference_steps
+            )
+            # 3. The face-detail pass shares every component (and so the identity conditioning)
+            self.img2img = StableDiffusionXLImg2ImgPipeline.from_pipe(pipe)
+            self.img2img.set_progress_bar_config(disable=True)
+        self.pipe = pipe
+        self.load_seconds = time.perf_counter() - start
+
+    def unload(self) -> None:
+        """Release every model (the next call loads them again)."""
+        self.pipe = self.img2img = None
+        self._identity_key = None
+
+    def describe_models(self) -> dict[str, Any]:
+        info: dict[str, Any] = {"backend": self.name, "model": self.model} | self.describe_identity()
+        if self.pipe is not None:
+            info["scheduler"] = type(self.pipe.scheduler).__name__
+            info["runtime"] = {
+                "device": self.applied.device,
+                "dtype": self.applied.dtype,
+                "applied": self.applied.applied,
+            }
+        return info
+
+    # --- generation ------------------------------------------------------------------------------
+
+    def _batch_size(self, num_candidates: int) -> int:
+        requested = self.settings.options["batch_size"]
+        if requested is not None:
+            return max(1, int(requested))
+        device = resolve_device(self.runtime)
+        if device.type != "cuda":
+            return num_candidates
+        if self.runtime.offload != "none":
+            return 1
+        free_bytes, _ = torch.cuda.mem_get_info(device)
+        # ~1.5 GiB of activations per 832x480 SDXL image in bf16 with CFG; keep a wide margin.
+        per_image = 3 * 2**30 * (self.settings.height * self.settings.width) / (832 * 480)
+        return max(1, min(num_candidates, int(free_bytes // per_image)))
+
+    def _call_kwargs(self, prompt: str, num_images: int) -> dict[str, Any]:
+        negative = str(self.settings.options["negative_prompt"]) or None
+        return {
+            "prompt": prompt,
+            "negative_prompt": negative,
+            "num_images_per_prompt": num_images,
+            "guidance_scale": self.settings.guidance_scale,
+            "clip_skip": diffusers_clip_skip(int(self.settings.options["clip_skip"])),
+        } | self._identity_call_kwargs(num_images)
+
+    def _generate_batch(self, prompt: str, seeds: list[int], advance: Any) -> list[Image.Image]:
+        """One batch of candidates; candidate i's noise comes from its own seed."""
+
+        def on_step_end(_pipe: Any, step: int, _t: Any, callback_kwargs: dict[str, Any]) -> dict[str, Any]:
+            advance(step + 1)
+            return callback_kwargs
+
+        output = self.pipe(
+            **self._call_kwargs(prompt, len(seeds)),
+            height=self.settings.height,
+            width=self.settings.width,
+            num_inference_steps=self.settings.num_inference_steps,
+            generator=[torch.Generator("cpu").manual_seed(seed) for seed in seeds],
+            callback_on_step_end=on_step_end,
+        )
+        return list(output.images)
+
+    def refine(self, image: Image.Image, face: Face, prompt: str, seed: int) -> Image.Image:
+        """The face-detail pass: redraw an enlarged face crop at `refine_strength`, paste it back feathered."""
+        options = self.settings.options
+        region = refine_region(face, image.size, float(options["refine_crop_factor"]))
+        size = max(8, int(options["refine_size"]) // 8 * 8)
+        crop = image.crop(region.box).resize((size, size), Image.Resampling.LANCZOS)
+        strength = float(options["refine_strength"])
+        # diffusers runs strength x num_inference_steps steps; ComfyUI's `steps` counts those run.
+        scheduled = max(1, math.ceil(int(options["refine_steps"]) / strength))
+        redrawn = self.img2img(
+            **self._call_kwargs(prompt, 1),
+            image=crop,
+            strength=strength,
+            num_inference_steps=scheduled,
+            generator=torch.Generator("cpu").manual_seed(seed),
+        ).images[0]
+        redrawn = redrawn.resize((region.side, region.side), Image.Resampling.LANCZOS)
+        x0, y0, x1, y1 = face.box_xyxy
+        box_in_crop = (x0 - region.left, y0 - region.top, x1 - region.left, y1 - region.top)
+        mask = feathered_mask(region.side, box_in_crop, float(options["refine_feather"]) * region.side)
+        result = image.copy()
+        result.paste(redrawn, (region.left, region.top), mask)
+        return result
+
+    def _evaluate(self, image: Image.Image, seed: int, prompt: str, reference: Face) -> KeyframeCandidate:
+        """Refine (when on) and score one candidate against the reference face."""
+        faces = self.face_backend.detect(image)
+        refined = False
+        if faces and self.settings.refine_face:
+            image = self.refine(image, faces[0], prompt, seed)
+            refined = True
+            faces = self.face_backend.detect(image)
+        similarity = None
+        if faces and faces[0].embedding is not None and reference.embedding is not None:
+            similarity = cosine_similarity(reference.embedding, faces[0].embedding)
+        return KeyframeCandidate(
+            image=image, seed=seed, similarity=similarity, refined=refined, face_found=bool(faces)
+        )
+
+    def generate(
+        self,
+        face_image: Image.Image,
+        spatial_prompt: str,
+        *,
+        seed: int = 0,
+        num_candidates: int | None = None,
+        progress: Progress | None = None,
+        reference: Face | None = None,
+    ) -> KeyframeResult:
+        """First frame of the person in `face_image` as `spatial_prompt` describes; best of N."""
+        progress = progress or SilentProgress()
+        warnings: list[str] = []
+        stages: list[StageRecord] = []
+        settings = self.settings = self.resolve_settings(num_candidates)
+        # 1. Check inputs: a prompt, and a face in the reference (before any model loads)
+        spatial_prompt = check_prompt(spatial_prompt)
+        face_image = face_image.convert("RGB")
+        if reference is None:
+            started = time.perf_counter()
+            reference = largest_face(self.face_backend, face_image, source="the face image")
+            stages.append(StageRecord("spatial.reference_face", time.perf_counter() - started))
+        # 2. Load (no-op after the first call)
+        self.load(progress)
+        device = resolve_device(self.runtime)
+        stages.append(
+            StageRecord("spatial.load", self.load_seconds, None, str(device), {"model": self.model})
+        )
+        # 3. Identity conditioning from the face; a new face swaps it, the base model stays
+        key = image_fingerprint(face_image)
+        started = time.perf_counter()
+        if key != self._identity_key:
+            with progress.stage(f"Preparing the identity ({self.name})"):
+                self._set_identity(face_image, reference)
+            self._identity_key = key
+        stages.append(StageRecord("spatial.identity", time.perf_counter() - started, None, str(device)))
+        # 4. The prompt the model reads: trigger words first; warn about what CLIP cuts
+        prompt = with_trigger_words(spatial_prompt, str(settings.options["trigger_words"]))
+        cut = truncation_warning(self.pipe.tokenizer, prompt)
+        if cut:
+            warnings.append(cut)
+            logger.warning(cut)
+        # 5. Candidates in batches, each refined and scored; early stop above the threshold
+        seeds = candidate_seeds(seed, settings.num_candidates)
+        done = 0
+        total_steps = settings.num_candidates * settings.num_inference_steps
+        with (
+            progress.steps(f"First frames ({self.name})", total_steps) as advance,
+            MemoryMeter(device) as meter,
+        ):
+
+            def generate_batch(batch: list[int]) -> list[Image.Image]:
+                nonlocal done
+                offset = done
+                images = self._generate_batch(prompt, batch, lambda step: advance(offset + step * len(batch)))
+                done += settings.num_inference_steps * len(batch)
+                return images
+
+            candidates, chosen = best_of_n(
+                seeds,
+                generate_batch,
+                lambda image, candidate_seed: self._evaluate(image, candidate_seed, prompt, reference),
+                batch_size=self._batch_size(settings.num_candidates),
+                early_stop_similarity=settings.early_stop_similarity,
+            )
+        stages.append(
+            StageRecord(
+                "spatial.generate_refine_score",
+                meter.seconds,
+                meter.peak_memory_mb,
+                str(device),
+                {"candidates": len(candidates), "steps": settings.num_inference_steps},
+            )
+        )
+        if not any(c.face_found for c in candidates):
+            warnings.append(
+                f"No face was found in any of the {len(candidates)} first-frame candidates; kept candidate 0. "
+                "Describe the face in the spatial prompt (e.g. end it with 'close-up') or raise num_candidates."
+            )
+        return KeyframeResult(
+            image=candidates[chosen].image,
+            candidates=candidates,
+            chosen_index=chosen,
+            prompt=prompt,
+            settings=dataclasses.asdict(settings),
+            stages=stages,
+            warnings=warnings,
+            models=self.describe_models(),
+        )
