@@ -66,3 +66,15 @@ def test_serve_without_gradio_says_what_to_install(
     monkeypatch.setitem(sys.modules, "gradio", None)  # makes `import gradio` raise ImportError
     assert main(["serve"]) == 3
     assert "pip install 'ipvg[web]'" in capsys.readouterr().err and not launched
+
+
+def test_serve_on_a_busy_port_is_one_clear_line(capsys) -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert f"Cannot serve on 127.0.0.1:{port}" in err and "pick another --port" in err

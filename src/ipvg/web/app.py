@@ -29,7 +29,7 @@ import gradio as gr
 from PIL import Image, ImageOps
 
 from ipvg.config import PRESETS, TINY_NOTE, get_preset
-from ipvg.errors import IpvgError, NoFaceDetectedError
+from ipvg.errors import ConfigError, IpvgError, NoFaceDetectedError
 from ipvg.progress import CallbackProgress
 from ipvg.types import DecoupledPrompt
 from ipvg.web.logic import (
@@ -262,7 +262,11 @@ class WebApp:
 
     def build(self) -> gr.Blocks:
         limits = self.limits
-        with gr.Blocks(title="ipvg: a video of a person from one photo", analytics_enabled=False) as demo:
+        with gr.Blocks(
+            title="ipvg: a video of a person from one photo",
+            analytics_enabled=False,
+            delete_cache=(3600, 86400),  # uploads and copies older than a day go, hourly
+        ) as demo:
             gr.Markdown(
                 "## ipvg: identity-preserving text-to-video\n"
                 "One face photo + a prompt -> a video of that person. The prompt is split into a "
@@ -440,14 +444,29 @@ def launch(
     """Serve on `host:port` (localhost by default) with one queue; never a share link or telemetry."""
     web.runs_dir.mkdir(parents=True, exist_ok=True)
     demo.queue(default_concurrency_limit=1, max_size=32)
+    try:
+        _start(demo, web, host, port)
+    except OSError as error:
+        raise ConfigError(
+            f"Cannot serve on {host}:{port or 'a port from 7860'}: {error}",
+            "pick another --port, or stop what is using this one.",
+        ) from None
+    if not quiet:
+        print(f"ipvg web UI on {demo.local_url} (Ctrl+C to stop)", flush=True)
+    if block:
+        demo.block_thread()
+    return demo
+
+
+def _start(demo: gr.Blocks, web: WebApp, host: str, port: int | None) -> None:
     demo.launch(
         server_name=host,
         server_port=port,
         share=False,
         inbrowser=False,
-        prevent_thread_lock=not block,
+        prevent_thread_lock=True,
         show_error=True,
-        quiet=quiet,
+        quiet=True,
         run_history=False,  # keeps nothing of a visitor's runs in the browser (and offers no cloud bucket)
         footer_links=["api", "settings"],
         allowed_paths=[str(web.runs_dir)],
@@ -458,4 +477,3 @@ def launch(
         css=CSS,
         theme=gr.themes.Default(),
     )
-    return demo
