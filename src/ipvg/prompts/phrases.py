@@ -176,6 +176,7 @@ class Piece:
     category: str = "other"
     actor: str = "subject"  # subject | other (other people) | scene
     static: list[tuple[str, str]] = field(default_factory=list)  # (category, text) a first frame can show
+    verbs: list[tuple[int, str]] | None = field(default=None, repr=False)  # cache of `verbs_of`
 
 
 @dataclass
@@ -226,8 +227,11 @@ def _protect_quotes(text: str) -> str:
     return _QUOTED.sub(mask, text)
 
 
+_RESTORE_TABLE = str.maketrans(_RESTORE)
+
+
 def restore(text: str) -> str:
-    return "".join(_RESTORE.get(ch, ch) for ch in text)
+    return text.translate(_RESTORE_TABLE)
 
 
 def split_pieces(text: str) -> list[Piece]:
@@ -323,7 +327,10 @@ def verb_kind(piece: Piece, index: int) -> str | None:
 
 
 def verbs_of(piece: Piece) -> list[tuple[int, str]]:
-    return [(i, kind) for i in range(len(piece.words)) if (kind := verb_kind(piece, i))]
+    """(index, kind) of every verb in the piece; computed once per piece (words never change)."""
+    if piece.verbs is None:
+        piece.verbs = [(i, kind) for i in range(len(piece.words)) if (kind := verb_kind(piece, i))]
+    return piece.verbs
 
 
 # --- classification ---------------------------------------------------------------------------------
