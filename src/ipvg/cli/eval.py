@@ -65,6 +65,10 @@ def eval_command(
             "--curricularface-weights", help="glint360k_curricular_face_r101_backbone.bin (ConsisID-preview)."
         ),
     ] = None,
+    gme_model: Annotated[
+        str | None,
+        typer.Option("--gme-model", help="gme-Qwen2-VL-2B-Instruct hub id or folder for the GME score."),
+    ] = None,
     clip_model: Annotated[
         str | None, typer.Option("--clip-model", help="CLIP hub id or folder for CLIPScore.")
     ] = None,
@@ -88,6 +92,7 @@ def eval_command(
             "device": device,
         },
         "clipscore": {"clip_model": clip_model, "device": device},
+        "gme": {"gme_model": gme_model, "device": device},
     }
     face_options = {
         "insightface": {"model_pack": insightface_pack},

@@ -61,6 +61,13 @@ def register(registry: Any) -> None:
         ),
         BackendSpec(
             "metrics",
+            "gme",
+            "ipvg.eval.metrics:create_gme",
+            "GME score: prompt-as-query vs frame embeddings of gme-Qwen2-VL-2B-Instruct, mean cosine.",
+            weights=("Alibaba-NLP/gme-Qwen2-VL-2B-Instruct",),
+        ),
+        BackendSpec(
+            "metrics",
             "overall-first-place",
             "ipvg.eval.metrics:create_first_place_overall",
             "The first-place team's overall score: 0.3 GME + 0.2 (Cur + Arc) + 0.15 (motion + imaging).",

@@ -94,6 +94,16 @@ def clip_score(image_embeds_KD: np.ndarray, text_embed_D: np.ndarray) -> tuple[f
     return max(0.0, float(np.mean(per_frame))), per_frame
 
 
+def gme_score(frame_embeds_KD: np.ndarray, text_embed_D: np.ndarray) -> tuple[float, list[float]]:
+    """GME text-video score: cosine of the prompt's (query) embedding with each frame's, averaged.
+
+    Returns (video score, per-frame cosines).
+    """
+    frame_embeds_KD = np.atleast_2d(np.asarray(frame_embeds_KD, dtype=np.float64))
+    per_frame = [cosine(row_D, text_embed_D) for row_D in frame_embeds_KD]
+    return float(np.mean(per_frame)), per_frame
+
+
 def first_place_overall(scores: Mapping[str, float | None]) -> float | None:
     """The first-place team's overall score (their weighting, `FIRST_PLACE_WEIGHTS`); None unless
     every input is present."""

@@ -154,6 +154,27 @@ class ClipScoreMetric:
         return MetricValue(value=value, per_frame=per_frame, details=details)
 
 
+class GmeMetric:
+    """GME score: the prompt as a text-to-image retrieval query against each sampled frame
+    (gme-Qwen2-VL-2B-Instruct embeddings), mean cosine over frames. Our reading of the challenge's
+    "GME score"; the first-place team's overall score weights it by 0.3."""
+
+    higher_is_better = True
+    name = "gme"
+
+    def __init__(self, embedder: Any) -> None:
+        self.embedder = embedder
+
+    def score(self, context: EvalContext) -> MetricValue:
+        if not context.item.prompt:
+            raise EvalProblem(
+                Reason.EMPTY_PROMPT, f"the prompt of {context.item.item_id} is empty", "write the prompt file"
+            )
+        text_embed_D = self.embedder.text_embeds([context.item.prompt])[0]
+        value, per_frame = maths.gme_score(self.embedder.image_embeds(context.frame_images()), text_embed_D)
+        return MetricValue(value=value, per_frame=per_frame, details={"model": self.embedder.model_id})
+
+
 class FirstPlaceOverallMetric:
     """The first-place team's overall score (their weighting; see `maths.FIRST_PLACE_WEIGHTS`),
     computed only when every input metric has a value for this item."""
@@ -249,3 +270,21 @@ def create_clipscore(clip_model: str | None = None, device: str = "cpu", **_: An
 
 def create_first_place_overall(**_: Any) -> FirstPlaceOverallMetric:
     return FirstPlaceOverallMetric()
+
+
+def create_gme(
+    gme_model: str | None = None,
+    device: str = "cpu",
+    min_image_tokens: int = 256,
+    max_image_tokens: int = 1280,
+    **_: Any,
+) -> GmeMetric:
+    from ipvg.eval.gme import DEFAULT_GME_MODEL, GmeEmbedder
+
+    embedder = GmeEmbedder(
+        gme_model or DEFAULT_GME_MODEL,
+        device=device,
+        min_image_tokens=min_image_tokens,
+        max_image_tokens=max_image_tokens,
+    )
+    return GmeMetric(embedder)

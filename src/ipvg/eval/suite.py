@@ -26,7 +26,15 @@ from ipvg.progress import Progress, SilentProgress
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_METRICS = ("facesim-dlib", "facesim-arc", "facesim-cur", "fid", "clipscore", "overall-first-place")
+DEFAULT_METRICS = (
+    "facesim-dlib",
+    "facesim-arc",
+    "facesim-cur",
+    "fid",
+    "clipscore",
+    "gme",
+    "overall-first-place",
+)
 # Metrics computed from other metrics' values run after them.
 DERIVED_METRICS = ("overall-first-place",)
 

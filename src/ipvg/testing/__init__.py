@@ -28,8 +28,10 @@ BUILDERS: dict[str, str] = {
     "sdxl": "ipvg.testing.sdxl:build_sdxl",
     "hyperlora": "ipvg.testing.hyperlora:build_hyperlora",
     "clip-vit": "ipvg.testing.hyperlora:build_clip_vit",
+    "ip-adapter-faceid": "ipvg.testing.sdxl:build_ip_adapter_faceid",
     "inception-v3-fid": "ipvg.testing.evalmodels:build_tiny_inception",
     "clip-vit-b16": "ipvg.testing.evalmodels:build_tiny_clip",
+    "gme-qwen2-vl": "ipvg.testing.evalmodels:build_tiny_gme",
     "qwen3": "ipvg.testing.qwen:build_qwen3",
 }
 

@@ -82,3 +82,57 @@ def build_tiny_clip(path: Path) -> None:
     CLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}).save_pretrained(
         path
     )
+
+
+GME_SPECIAL_TOKENS = ("<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>")
+
+
+def build_tiny_gme(path: Path) -> None:
+    """A 2-layer Qwen2-VL (`Qwen2VLForConditionalGeneration`, as gme-Qwen2-VL-2B-Instruct) with a
+    byte-level Qwen tokenizer holding the vision special tokens, and the Qwen2-VL image processor."""
+    import torch
+    from transformers import Qwen2VLConfig, Qwen2VLForConditionalGeneration
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+
+    from ipvg.testing.qwen import build_qwen_tokenizer
+
+    tokenizer = build_qwen_tokenizer()
+    tokenizer.add_special_tokens({"additional_special_tokens": list(GME_SPECIAL_TOKENS)})
+    ids = {token: tokenizer.convert_tokens_to_ids(token) for token in GME_SPECIAL_TOKENS}
+    torch.manual_seed(0)
+    config = Qwen2VLConfig(
+        text_config={
+            "vocab_size": len(tokenizer),
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "num_key_value_heads": 1,
+            "max_position_embeddings": 4096,
+            "rope_parameters": {
+                "rope_type": "default",
+                "rope_theta": 1_000_000.0,
+                "mrope_section": [4, 2, 2],
+            },
+            "bos_token_id": tokenizer.convert_tokens_to_ids("<|endoftext|>"),
+            "eos_token_id": tokenizer.convert_tokens_to_ids("<|im_end|>"),
+            "pad_token_id": tokenizer.convert_tokens_to_ids("<|endoftext|>"),
+        },
+        vision_config={
+            "depth": 2,
+            "embed_dim": 32,
+            "hidden_size": 32,
+            "num_heads": 2,
+            "mlp_ratio": 2,
+            "patch_size": 14,
+            "spatial_merge_size": 2,
+            "temporal_patch_size": 2,
+        },
+        image_token_id=ids["<|image_pad|>"],
+        video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"],
+        vision_end_token_id=ids["<|vision_end|>"],
+    )
+    Qwen2VLForConditionalGeneration(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    Qwen2VLImageProcessorPil(min_pixels=56 * 56, max_pixels=112 * 112).save_pretrained(path)
