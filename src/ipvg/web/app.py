@@ -152,8 +152,9 @@ class WebApp:
         decoupled: DecoupledPrompt | None,
     ) -> Iterator[tuple[Any, ...]]:
         """Run the pipeline in a worker thread, streaming per-stage progress, then show the results."""
-        skip = gr.skip()
-        rest = (skip,) * (len(self.output_names) - 1)
+        rest = (gr.skip(),) * (len(self.output_names) - 1)  # progress only; earlier results stay shown
+
+        # 1. Check inputs before queueing for the models: face, prompt, edited prompts
         try:
             if not face_path:
                 raise NoFaceDetectedError(
@@ -165,6 +166,8 @@ class WebApp:
         except Exception as error:
             yield (error_markdown(error), *rest)
             return
+
+        # 2. Run the pipeline in a worker thread that reports stages through a queue
         run_dir = self.runs_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
         log = StageLog()
         events: queue.Queue[tuple[str, int, int | None] | None] = queue.Queue()
@@ -190,6 +193,8 @@ class WebApp:
                 events.put(None)
 
         threading.Thread(target=work, name="ipvg-generate", daemon=True).start()
+
+        # 3. Stream the stage list to the page until the worker is done (refreshing elapsed times)
         yield (log.markdown(), *rest)
         last_yield = time.perf_counter()
         while True:
@@ -204,6 +209,8 @@ class WebApp:
             if time.perf_counter() - last_yield >= STATUS_REFRESH_S / 2:
                 yield (log.markdown(), *rest)
                 last_yield = time.perf_counter()
+
+        # 4. Show the error in one line, or the results
         log.finish()
         if "error" in outcome:
             yield (error_markdown(outcome["error"]) + "\n\n" + log.markdown(), *rest)
