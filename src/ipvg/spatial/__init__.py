@@ -41,6 +41,28 @@ def register(registry: Any) -> None:
             ),
         )
     )
+    registry.register(
+        BackendSpec(
+            kind="spatial",
+            name="faceid-sdxl",
+            target="ipvg.spatial.faceid_sdxl:create",
+            summary="RealVisXL v4 + IP-Adapter FaceID Plus v2 (ArcFace + CLIP ViT-H face tokens, its LoRA at 0.7); "
+            "same sampler, best-of-N and face refinement as hyperlora-sdxl",
+            requires=("diffusers", "transformers", "peft"),
+            pip_hint=SPATIAL_PIP_HINT,
+            weights=(
+                "SG161222/RealVisXL_V4.0",
+                "h94/IP-Adapter-FaceID",
+                "laion/CLIP-ViT-H-14-laion2B-s32B-b79K",
+            ),
+            defaults=(
+                ("ip_adapter_scale", 1.0),
+                ("shortcut_scale", 1.0),
+                ("lora_scale", 0.7),
+                ("refine_face", True),
+            ),
+        )
+    )
 
 
 def create_spatial_backend(

@@ -112,3 +112,79 @@ def build_sdxl(path: Path) -> None:
         force_zeros_for_empty_prompt=True,
     )
     pipe.save_pretrained(path)
+
+
+def _random(shape: tuple[int, ...], scale: float) -> torch.Tensor:
+    return (torch.randn(shape) * scale).contiguous()
+
+
+def build_ip_adapter_faceid(path: Path) -> None:
+    """IP-Adapter FaceID Plus v2 for the tiny SDXL UNet, in h94/IP-Adapter-FaceID's file layout:
+    `ip-adapter-faceid-plusv2_sdxl.bin` (`image_proj` = ID MLP + face Perceiver resampler over CLIP
+    hidden states, `ip_adapter` = per cross-attention to_k_ip/to_v_ip) and the companion kohya LoRA
+    `ip-adapter-faceid-plusv2_sdxl_lora.safetensors`. ID embeddings are 128-d (dlib's width; ArcFace's
+    512 in the real model); the CLIP width is the tiny `clip-vit` encoder's."""
+    from safetensors.torch import save_file
+
+    from ipvg.spatial.hyperlora import kohya_module_prefix
+    from ipvg.testing.hyperlora import CLIP_DIM, ID_EMBED_DIM, unet_attention_modules
+
+    torch.manual_seed(0)
+    width = 2 * TEXT_DIM  # the resampler runs at the UNet's cross-attention width, 64-wide heads
+    num_tokens, ff_mult = 4, 4
+    image_proj = {
+        "proj.0.weight": _random((2 * ID_EMBED_DIM, ID_EMBED_DIM), 0.1),
+        "proj.0.bias": _random((2 * ID_EMBED_DIM,), 0.01),
+        "proj.2.weight": _random((num_tokens * width, 2 * ID_EMBED_DIM), 0.1),
+        "proj.2.bias": _random((num_tokens * width,), 0.01),
+        "norm.weight": torch.ones(width),
+        "norm.bias": torch.zeros(width),
+        "perceiver_resampler.proj_in.weight": _random((width, CLIP_DIM), 0.1),
+        "perceiver_resampler.proj_in.bias": torch.zeros(width),
+        "perceiver_resampler.proj_out.weight": _random((width, width), 0.1),
+        "perceiver_resampler.proj_out.bias": torch.zeros(width),
+        "perceiver_resampler.norm_out.weight": torch.ones(width),
+        "perceiver_resampler.norm_out.bias": torch.zeros(width),
+    }
+    for layer in range(4):  # the released resampler's depth (diffusers' converter expects 4)
+        prefix = f"perceiver_resampler.layers.{layer}"
+        for norm in ("norm1", "norm2"):
+            image_proj[f"{prefix}.0.{norm}.weight"] = torch.ones(width)
+            image_proj[f"{prefix}.0.{norm}.bias"] = torch.zeros(width)
+        image_proj[f"{prefix}.0.to_q.weight"] = _random((width, width), 0.1)
+        image_proj[f"{prefix}.0.to_kv.weight"] = _random((2 * width, width), 0.1)
+        image_proj[f"{prefix}.0.to_out.weight"] = _random((width, width), 0.1)
+        image_proj[f"{prefix}.1.0.weight"] = torch.ones(width)
+        image_proj[f"{prefix}.1.0.bias"] = torch.zeros(width)
+        image_proj[f"{prefix}.1.1.weight"] = _random((ff_mult * width, width), 0.1)
+        image_proj[f"{prefix}.1.3.weight"] = _random((width, ff_mult * width), 0.1)
+    modules = unet_attention_modules(tiny_sdxl_unet())
+    ip_adapter: dict[str, torch.Tensor] = {}
+    key_id = 1  # the released files number cross-attention processors 1, 3, 5, ...
+    for info in modules.values():
+        if info["cross_attention_dim"] is None:
+            continue
+        hidden = int(info["hidden_size"])  # type: ignore[arg-type]
+        ip_adapter[f"{key_id}.to_k_ip.weight"] = _random((hidden, 2 * TEXT_DIM), 0.1)
+        ip_adapter[f"{key_id}.to_v_ip.weight"] = _random((hidden, 2 * TEXT_DIM), 0.1)
+        key_id += 2
+    path.mkdir(parents=True, exist_ok=True)
+    torch.save(
+        {"image_proj": image_proj, "ip_adapter": ip_adapter}, path / "ip-adapter-faceid-plusv2_sdxl.bin"
+    )
+    lora: dict[str, torch.Tensor] = {}
+    rank = 4
+    for name, info in modules.items():
+        hidden = int(info["hidden_size"])  # type: ignore[arg-type]
+        context = int(info["cross_attention_dim"] or hidden)
+        for layer, in_features in (
+            ("to_q", hidden),
+            ("to_k", context),
+            ("to_v", context),
+            ("to_out_0", hidden),
+        ):
+            key = f"{kohya_module_prefix(name)}_{layer}"
+            lora[f"{key}.lora_down.weight"] = _random((rank, in_features), 0.1)
+            lora[f"{key}.lora_up.weight"] = _random((hidden, rank), 0.1)
+            lora[f"{key}.alpha"] = torch.tensor(float(rank))
+    save_file(lora, path / "ip-adapter-faceid-plusv2_sdxl_lora.safetensors")
