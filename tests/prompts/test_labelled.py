@@ -1,5 +1,7 @@
-"""The `rules` decoupler on a hand-labelled set of 51 varied prompts (camera moves, two people,
-negations, very long, one word, non-English, prompt injection, ...).
+"""The `rules` decoupler on hand-labelled prompts (camera moves, two people, negations, very long,
+one word, non-English, prompt injection, ...): `labelled_prompts.jsonl` (51 prompts, written with
+the decoupler and used to tune it) and `labelled_prompts_heldout.jsonl` (16 prompts written after
+tuning; first run: 76% phrases, 81% prompt checks, then the bugs they exposed were fixed).
 
 Two scores, both per category: phrase classification (each labelled phrase vs the category of the
 piece that covers most of it) and prompt checks (spatial/temporal must/must-not contain, the
@@ -16,11 +18,13 @@ from ipvg.prompts.phrases import analyse
 from ipvg.prompts.rules import RulesBackend
 from ipvg.prompts.text import clean_source
 
-DATA = Path(__file__).parent / "data" / "labelled_prompts.jsonl"
+DATA = Path(__file__).parent / "data"
+FILES = ("labelled_prompts.jsonl", "labelled_prompts_heldout.jsonl")
 
 
-def load_labelled() -> list[dict]:
-    return [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
+def load_labelled(names: tuple[str, ...] = FILES) -> list[dict]:
+    lines = [line for name in names for line in (DATA / name).read_text(encoding="utf-8").splitlines()]
+    return [json.loads(line) for line in lines if line.strip()]
 
 
 def _covering_category(pieces: list, phrase: str) -> str:
@@ -80,7 +84,7 @@ def _accuracy(scores: dict[str, list[int]]) -> float:
 
 def test_labelled_set_is_large_and_varied() -> None:
     items = load_labelled()
-    assert len(items) >= 40
+    assert len(items) >= 60 and len({item["id"] for item in items}) == len(items)
     assert {"camera", "two_people", "negation", "long", "one_word", "non_english", "injection"} <= {
         i["group"] for i in items
     }

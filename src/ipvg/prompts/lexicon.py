@@ -413,7 +413,30 @@ parka windbreaker tracksuit jumpsuit bodysuit corset collar sleeve sleeves long-
 turnout badge lanyard headset earphones headphones
 """.split()
 )
-CLOTHING_LEADS = ("wearing", "dressed", "clad", "donning", "attired", "outfitted", "suited", "sporting")
+CLOTHING_LEADS = (
+    "wearing",
+    "wears",
+    "wore",
+    "wear",
+    "dressed",
+    "clad",
+    "donning",
+    "dons",
+    "donned",
+    "attired",
+    "outfitted",
+    "suited",
+    "sporting",
+)
+# Nouns ending like agent nouns (-er, -or, -ist) that are not people.
+NOT_PEOPLE = set(
+    """
+water river flower tower corner center centre computer letter ladder weather winter summer thunder silver
+paper number butter color colour door floor mirror motor tractor elevator radiator monitor shoulder finger
+feather leather sweater trailer container helicopter scooter poster banner counter timer meter theater
+""".split()
+)
+PERSON_SUFFIXES = ("er", "or", "ist", "ian", "smith", "man", "woman", "wright", "ess", "ant")
 
 APPEARANCE = set(
     """
@@ -439,7 +462,7 @@ bedroom bathroom livingroom living-room lounge venue ballroom theater theatre ci
 background landscape skyline sky space station spaceship spacecraft planet moon orbit
 building house home apartment flat cabin tent camp campsite pool poolside ring rink slope
 runway catwalk podium pavilion tunnel highway racetrack circuit course raceway countryside
-wilderness snow island lagoon waterfall reef underwater newsroom set-up bakery salon
+wilderness snow island lagoon path pathway waterfall reef underwater newsroom set-up bakery salon
 workshop greenhouse vineyard orchard plains prairie tundra glacier volcano castle palace ruins
 """.split()
 )

@@ -213,7 +213,7 @@ def make_piece(text: str, lead: str, sentence: int) -> Piece:
 _QUOTED = re.compile(r"\"[^\"]{0,200}\"|“[^”]{0,200}”")
 _SENTENCES = re.compile(r"(?<=[.!?;])\s+|(?<=[.!?][\"”’)])\s+")
 _CLAUSE_START = re.compile(
-    r"\s+(?=(?:while|whereas|before|after|then|until|meanwhile|when|once)\b)"
+    r"(?<!\band)\s+(?=(?:while|whereas|before|after|then|until|meanwhile|when|once)\b)"
     r"|\s+(?=as (?:the|his|her|their|its|he|she|they|it|a|an|[A-Z])\b)",
 )
 _PROTECT = {",": "\ue000", ".": "\ue001", ";": "\ue002", "!": "\ue003", "?": "\ue004"}
@@ -310,7 +310,7 @@ def verb_kind(piece: Piece, index: int) -> str | None:
     previous = piece.words[index - 1] if index else ""
     if index and (previous in lx.DETERMINERS or piece.possessive[index - 1]):
         return None  # "a dance", "the winding track", "her smile", "the bride's first dance"
-    if word in lx.NOT_VERBS and previous not in _VERB_CONTEXT:
+    if word in lx.NOT_VERBS and previous not in _VERB_CONTEXT and not (index == 0 and word.endswith("ing")):
         return None
     if previous == "with" and word.endswith("ing"):
         return None  # "filled with cheering fans"
@@ -346,8 +346,10 @@ def classify(piece: Piece) -> str:
     nonvisual = [i for i, w in enumerate(words) if w in lx.NONVISUAL]
     if nonvisual and nonvisual[0] < max(first_action, first_verb if "motion" not in kinds else first_action):
         return "sound"
-    if _CAMERA_MOTION.search(text):
-        return "camera"
+    if _CAMERA_MOTION.search(text) or (
+        "camera" in words and "motion" in kinds and words.index("camera") < first_action
+    ):
+        return "camera"  # "the camera swaying slightly" (not "turns to the camera")
     if (any(term in text for term in lx.FRAMING_TERMS) or _FRAMING_EXTRA.search(text)) and not kinds & {
         "motion",
         "expression",
@@ -607,7 +609,7 @@ def _person_after(piece: Piece, start: int) -> tuple[int, str, str, list[str]] |
         word = words[index]
         if word in lx.GENERIC_PERSON:
             return index + 1, word, "generic", piece.text.split()[start + 1 : index]
-        if word in lx.ROLE_PERSON:
+        if word in lx.ROLE_PERSON or _agent_noun(piece, index):
             return index + 1, word, "role", piece.text.split()[start + 1 : index]
         if (
             word in _ALL_PREPS
@@ -617,6 +619,27 @@ def _person_after(piece: Piece, start: int) -> tuple[int, str, str, list[str]] |
         ):
             return None
     return None
+
+
+def _agent_noun(piece: Piece, index: int) -> bool:
+    """An unlisted person noun ("blacksmith", "beekeeper") right before what people are given: a
+    comma, "with"/"in"/"wearing", or an action verb."""
+    word = piece.words[index]
+    if (
+        not word.endswith(lx.PERSON_SUFFIXES)
+        or word in lx.NOT_PEOPLE
+        or word in PLACES
+        or word in lx.CLOTHING
+    ):
+        return False
+    if piece.text.split()[index].endswith(","):
+        return True
+    following = piece.words[index + 1] if index + 1 < len(piece.words) else ""
+    return following in {"with", "in", "wearing", "dressed", "who"} or verb_kind(piece, index + 1) in (
+        "motion",
+        "pose",
+        "expression",
+    )
 
 
 def _coordinated(piece: Piece, end: int) -> list[str]:
@@ -686,10 +709,14 @@ def analyse(text: str) -> tuple[list[Piece], SubjectMatch | None, str]:
         pieces, subject = _split_subject_piece(pieces, subject)
     for index, piece in enumerate(pieces):
         piece.category = classify(piece)
-        if subject is not None and index == subject.piece and piece.category == "other":
+        if (
+            subject is not None
+            and index == subject.piece
+            and (piece.category == "other" or (subject.start == 0 and subject.end >= len(piece.words)))
+        ):
             piece.category = "subject"
     assign_actors(pieces)
     for piece in pieces:
-        if piece.category in ("action", "expression", "camera", "other", "subject"):
+        if piece.category in ("action", "expression", "camera", "other", "subject") or piece.actor == "other":
             piece.static = static_parts(piece)
     return pieces, subject, lead_removed

@@ -288,7 +288,9 @@ def compose_spatial(
                 groups[category].append(text)
         if category == "expression" and _held_expression(piece):
             groups["expression"].append(static_text(piece))
-        if category in (*_TEMPORAL_ONLY, "subject"):
+        if category in (*_TEMPORAL_ONLY, "subject") or (
+            not own and category in ("pose", "clothing", "appearance")
+        ):
             for part_category, text in piece.static:
                 if own or part_category in ("setting", "lighting_style"):
                     groups[part_category].append(text)
