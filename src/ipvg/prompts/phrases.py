@@ -293,6 +293,8 @@ def _split_on_and(text: str) -> list[str]:
 
 def verb_kind(piece: Piece, index: int) -> str | None:
     """ "motion", "expression", "pose", "static" when word `index` is used as a verb, else None."""
+    if not 0 <= index < len(piece.words):
+        return None
     word = piece.words[index]
     if not word:
         return None
