@@ -63,6 +63,19 @@ def register(registry: Any) -> None:
             ),
         )
     )
+    registry.register(
+        BackendSpec(
+            kind="spatial",
+            name="kontext",
+            target="ipvg.spatial.kontext:create",
+            summary="FLUX.1 Kontext [dev]: the face photo as context image + the spatial prompt; 28 steps, "
+            "guidance 2.5; best-of-N by face similarity (no refinement)",
+            requires=("diffusers", "transformers", "sentencepiece"),
+            pip_hint=SPATIAL_PIP_HINT,
+            weights=("black-forest-labs/FLUX.1-Kontext-dev",),
+            defaults=(("steps", 28), ("guidance", 2.5), ("size", "832x480")),
+        )
+    )
 
 
 def create_spatial_backend(

@@ -29,6 +29,7 @@ BUILDERS: dict[str, str] = {
     "hyperlora": "ipvg.testing.hyperlora:build_hyperlora",
     "clip-vit": "ipvg.testing.hyperlora:build_clip_vit",
     "ip-adapter-faceid": "ipvg.testing.sdxl:build_ip_adapter_faceid",
+    "flux-kontext": "ipvg.testing.kontext:build_flux_kontext",
     "inception-v3-fid": "ipvg.testing.evalmodels:build_tiny_inception",
     "clip-vit-b16": "ipvg.testing.evalmodels:build_tiny_clip",
     "gme-qwen2-vl": "ipvg.testing.evalmodels:build_tiny_gme",

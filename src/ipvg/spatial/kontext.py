@@ -1,0 +1,242 @@
+"""`kontext`: FLUX.1 Kontext [dev] (Black Forest Labs, arXiv 2506.15742) as a first-frame backend:
+the reference face photo is the context image and the spatial prompt says what to make of it.
+
+No identity model beyond Kontext's in-context conditioning; best-of-N by face similarity as for the
+SDXL backends. Refinement is not offered (Kontext has no img2img view in diffusers).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, ClassVar
+
+import torch
+from PIL import Image
+
+from ipvg.config import FacesConfig, RuntimeConfig, SpatialConfig
+from ipvg.errors import ConfigError, IpvgError
+from ipvg.faces.base import Face, FaceBackend, cosine_similarity, largest_face
+from ipvg.progress import Progress, SilentProgress
+from ipvg.runtime import MemoryMeter, prepare_pipeline, resolve_device, resolve_dtype
+from ipvg.spatial.base import (
+    KeyframeCandidate,
+    KeyframeResult,
+    check_prompt,
+    parse_options,
+    truncation_warning,
+)
+from ipvg.spatial.selection import best_of_n, candidate_seeds
+from ipvg.types import StageRecord
+from ipvg.weights import is_tiny, resolve_model
+
+logger = logging.getLogger(__name__)
+
+
+class KontextBackend:
+    """FLUX.1 Kontext first frames; the pipeline loads once and is reused."""
+
+    name: ClassVar[str] = "kontext"
+    model_default: ClassVar[str] = "black-forest-labs/FLUX.1-Kontext-dev"
+    option_defaults: ClassVar[dict[str, Any]] = {
+        "prompt_template": "{prompt}",  # e.g. "Show this person: {prompt}"
+        "auto_resize": True,  # Kontext's preferred input resolutions
+        "reference_max_side": None,  # shrink the context image first (tiny models)
+        "batch_size": None,
+    }
+    tiny_option_defaults: ClassVar[dict[str, Any]] = {"auto_resize": False, "reference_max_side": 64}
+
+    def __init__(
+        self,
+        config: SpatialConfig,
+        faces: FacesConfig,
+        runtime: RuntimeConfig,
+        face_backend: FaceBackend | None = None,
+    ) -> None:
+        if config.refine_face:
+            raise ConfigError(
+                "The spatial backend `kontext` has no face refinement.",
+                "set spatial.refine_face=false (or leave it unset).",
+            )
+        self.config, self.faces_config, self.runtime = config, faces, runtime
+        self.model = config.model or self.model_default
+        defaults = self.option_defaults | (self.tiny_option_defaults if is_tiny(self.model) else {})
+        self.options = parse_options(config.options, defaults, self.name)
+        self.height, self.width = config.height or 480, config.width or 832
+        if self.height % 16 or self.width % 16:
+            raise ConfigError(
+                f"`spatial.height`/`spatial.width` are {self.height}x{self.width}; FLUX needs multiples of 16.",
+                "round them to multiples of 16 (e.g. 832x480).",
+            )
+        self.num_inference_steps = config.num_inference_steps or 28
+        self.guidance_scale = 2.5 if config.guidance_scale is None else config.guidance_scale
+        self._face_backend = face_backend
+        self.pipe: Any = None
+        self.applied: Any = None
+        self.load_seconds = 0.0
+
+    @property
+    def face_backend(self) -> FaceBackend:
+        if self._face_backend is None:
+            from ipvg.faces import create_face_backend
+
+            kwargs = {"model_root": self.faces_config.model_root} if self.faces_config.model_root else {}
+            self._face_backend = create_face_backend(self.faces_config.backend, **kwargs)
+        return self._face_backend
+
+    def load(self, progress: Progress | None = None) -> None:
+        if self.pipe is not None:
+            return
+        from diffusers import FluxKontextPipeline
+
+        progress = progress or SilentProgress()
+        device = resolve_device(self.runtime)
+        start = time.perf_counter()
+        with progress.stage(f"Loading {self.name} from {self.model}"):
+            path = resolve_model(self.model, allow_download=self.runtime.allow_download)
+            try:
+                pipe = FluxKontextPipeline.from_pretrained(path, dtype=resolve_dtype(self.runtime, device))
+            except (OSError, ValueError, KeyError) as error:
+                raise IpvgError(
+                    f"Cannot load `{self.model}` as FLUX.1 Kontext: {error}",
+                    "pass a diffusers copy of black-forest-labs/FLUX.1-Kontext-dev.",
+                ) from None
+            self.applied = prepare_pipeline(
+                pipe, self.runtime, denoisers=("transformer",), num_inference_steps=self.num_inference_steps
+            )
+        self.pipe = pipe
+        self.load_seconds = time.perf_counter() - start
+
+    def unload(self) -> None:
+        self.pipe = None
+
+    def describe_models(self) -> dict[str, Any]:
+        info: dict[str, Any] = {"backend": self.name, "model": self.model}
+        if self.applied is not None:
+            info["runtime"] = {
+                "device": self.applied.device,
+                "dtype": self.applied.dtype,
+                "applied": self.applied.applied,
+            }
+        return info
+
+    def _context_image(self, face_image: Image.Image) -> Image.Image:
+        limit = self.options["reference_max_side"]
+        if limit and max(face_image.size) > int(limit):
+            scale = int(limit) / max(face_image.size)
+            size = (max(16, round(face_image.width * scale)), max(16, round(face_image.height * scale)))
+            return face_image.resize(size, Image.Resampling.LANCZOS)
+        return face_image
+
+    def _score(self, image: Image.Image, seed: int, reference: Face) -> KeyframeCandidate:
+        faces = self.face_backend.detect(image)
+        similarity = None
+        if faces and faces[0].embedding is not None and reference.embedding is not None:
+            similarity = cosine_similarity(reference.embedding, faces[0].embedding)
+        return KeyframeCandidate(image=image, seed=seed, similarity=similarity, face_found=bool(faces))
+
+    def generate(
+        self,
+        face_image: Image.Image,
+        spatial_prompt: str,
+        *,
+        seed: int = 0,
+        num_candidates: int | None = None,
+        progress: Progress | None = None,
+        reference: Face | None = None,
+    ) -> KeyframeResult:
+        progress = progress or SilentProgress()
+        warnings: list[str] = []
+        stages: list[StageRecord] = []
+        num = num_candidates if num_candidates is not None else self.config.num_candidates
+        if num < 1:
+            raise ConfigError(f"`num_candidates` must be >= 1, got {num}.", "pass 1 or more.")
+        # 1. Inputs before any model loads
+        prompt = str(self.options["prompt_template"]).format(prompt=check_prompt(spatial_prompt))
+        face_image = face_image.convert("RGB")
+        if reference is None:
+            reference = largest_face(self.face_backend, face_image, source="the face image")
+        # 2. Load once
+        self.load(progress)
+        device = resolve_device(self.runtime)
+        stages.append(
+            StageRecord("spatial.load", self.load_seconds, None, str(device), {"model": self.model})
+        )
+        # 3. CLIP reads 77 tokens (pooled), T5 512: warn about either cut
+        for tokenizer in (self.pipe.tokenizer, self.pipe.tokenizer_2):
+            cut = truncation_warning(tokenizer, prompt) if tokenizer is not None else None
+            if cut:
+                warnings.append(cut)
+        context = self._context_image(face_image)
+
+        def generate_batch(seeds: list[int]) -> list[Image.Image]:
+            return list(
+                self.pipe(
+                    image=context,
+                    prompt=prompt,
+                    num_images_per_prompt=len(seeds),
+                    height=self.height,
+                    width=self.width,
+                    num_inference_steps=self.num_inference_steps,
+                    guidance_scale=self.guidance_scale,
+                    generator=[torch.Generator("cpu").manual_seed(s) for s in seeds],
+                    max_area=self.height * self.width if not self.options["auto_resize"] else 1024**2,
+                    _auto_resize=bool(self.options["auto_resize"]),
+                ).images
+            )
+
+        # 4. Best of N by face similarity
+        batch_size = int(self.options["batch_size"] or (num if device.type != "cuda" else 1))
+        with progress.stage(f"First frames ({self.name})"), MemoryMeter(device) as meter:
+            candidates, chosen = best_of_n(
+                candidate_seeds(seed, num),
+                generate_batch,
+                lambda image, s: self._score(image, s, reference),
+                batch_size=batch_size,
+                early_stop_similarity=self.config.early_stop_similarity,
+            )
+        stages.append(
+            StageRecord(
+                "spatial.generate_score",
+                meter.seconds,
+                meter.peak_memory_mb,
+                str(device),
+                {"candidates": len(candidates)},
+            )
+        )
+        if not any(c.face_found for c in candidates):
+            warnings.append(
+                f"No face was found in any of the {len(candidates)} first-frame candidates; kept candidate 0."
+            )
+        settings = {
+            "height": self.height,
+            "width": self.width,
+            "num_inference_steps": self.num_inference_steps,
+            "guidance_scale": self.guidance_scale,
+            "num_candidates": num,
+            "early_stop_similarity": self.config.early_stop_similarity,
+            "refine_face": False,
+            "options": dict(self.options),
+        }
+        return KeyframeResult(
+            image=candidates[chosen].image,
+            candidates=candidates,
+            chosen_index=chosen,
+            prompt=prompt,
+            settings=settings,
+            stages=stages,
+            warnings=warnings,
+            models=self.describe_models(),
+        )
+
+
+def create(
+    config: SpatialConfig,
+    faces: FacesConfig,
+    runtime: RuntimeConfig,
+    face_backend: FaceBackend | None = None,
+) -> KontextBackend:
+    return KontextBackend(config, faces, runtime, face_backend=face_backend)
+
+
+__all__ = ["KontextBackend", "create"]
