@@ -65,6 +65,9 @@ def eval_command(
             "--curricularface-weights", help="glint360k_curricular_face_r101_backbone.bin (ConsisID-preview)."
         ),
     ] = None,
+    amt_weights: Annotated[
+        str | None, typer.Option("--amt-weights", help="VBench's amt-s.pth for motion smoothness.")
+    ] = None,
     gme_model: Annotated[
         str | None,
         typer.Option("--gme-model", help="gme-Qwen2-VL-2B-Instruct hub id or folder for the GME score."),
@@ -93,6 +96,7 @@ def eval_command(
         },
         "clipscore": {"clip_model": clip_model, "device": device},
         "gme": {"gme_model": gme_model, "device": device},
+        "motion-smoothness": {"amt_weights": amt_weights, "device": device},
     }
     face_options = {
         "insightface": {"model_pack": insightface_pack},

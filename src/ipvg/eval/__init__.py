@@ -68,6 +68,12 @@ def register(registry: Any) -> None:
         ),
         BackendSpec(
             "metrics",
+            "motion-smoothness",
+            "ipvg.eval.metrics:create_motion_smoothness",
+            "VBench motion smoothness: AMT-S interpolation error of odd frames from even ones (amt-s.pth).",
+        ),
+        BackendSpec(
+            "metrics",
             "overall-first-place",
             "ipvg.eval.metrics:create_first_place_overall",
             "The first-place team's overall score: 0.3 GME + 0.2 (Cur + Arc) + 0.15 (motion + imaging).",

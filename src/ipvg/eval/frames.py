@@ -9,6 +9,7 @@ Shape legend: F frames, K sampled frames, H height, W width, C=3 RGB channels (u
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,3 +149,20 @@ def sample_frames(
         warnings.append(f"only {len(decoded)} of {len(wanted)} sampled frames could be decoded")
     kept = tuple(int(i) for i in indices if int(i) in decoded)
     return SampledFrames(np.stack([decoded[i] for i in kept]), kept, probe, warnings)
+
+
+def iter_frames(path: str | Path) -> Iterator[np.ndarray]:
+    """Every frame of a video in order (RGB uint8 (H, W, 3)), decoded one at a time, for metrics
+    that need all frames (motion smoothness) without holding them all in memory."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            for frame in container.decode(stream):
+                yield frame.to_ndarray(format="rgb24")
+    except (av.error.FFmpegError, OSError, ValueError, IndexError) as error:
+        raise EvalProblem(
+            Reason.UNREADABLE_VIDEO, f"cannot decode {Path(path).name}: {error}", "re-encode it"
+        ) from None

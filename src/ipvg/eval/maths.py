@@ -104,6 +104,20 @@ def gme_score(frame_embeds_KD: np.ndarray, text_embed_D: np.ndarray) -> tuple[fl
     return float(np.mean(per_frame)), per_frame
 
 
+def mean_abs_difference(a_HWC: np.ndarray, b_HWC: np.ndarray) -> float:
+    """Mean absolute difference of two uint8 images, in grey levels (0..255)."""
+    return float(np.abs(np.asarray(a_HWC, dtype=np.int16) - np.asarray(b_HWC, dtype=np.int16)).mean())
+
+
+def interpolation_smoothness(mean_abs_differences: Sequence[float]) -> float:
+    """VBench's motion smoothness from frame-interpolation errors: (255 - mean error) / 255, so 1 is a
+    video whose odd frames are exactly what interpolating the even ones predicts (Huang et al.,
+    "VBench", CVPR 2024)."""
+    if not mean_abs_differences:
+        raise ValueError("`mean_abs_differences` is empty: motion smoothness needs at least three frames.")
+    return (255.0 - float(np.mean(mean_abs_differences))) / 255.0
+
+
 def first_place_overall(scores: Mapping[str, float | None]) -> float | None:
     """The first-place team's overall score (their weighting, `FIRST_PLACE_WEIGHTS`); None unless
     every input is present."""

@@ -175,6 +175,41 @@ class GmeMetric:
         return MetricValue(value=value, per_frame=per_frame, details={"model": self.embedder.model_id})
 
 
+class MotionSmoothnessMetric:
+    """VBench motion smoothness: AMT-S interpolates every odd frame from its even neighbours; the
+    score is (255 - mean absolute error) / 255 over all such frames (every frame of the video is
+    decoded, one at a time)."""
+
+    higher_is_better = True
+    name = "motion-smoothness"
+
+    def __init__(self, interpolator: Any) -> None:
+        self.interpolator = interpolator
+
+    def score(self, context: EvalContext) -> MetricValue:
+        from ipvg.eval.frames import iter_frames
+
+        errors: list[float] = []
+        previous_even = odd = None
+        for index, frame_HWC in enumerate(iter_frames(context.item.video_path)):
+            if index % 2:
+                odd = frame_HWC
+                continue
+            if previous_even is not None and odd is not None:
+                errors.append(maths.mean_abs_difference(odd, self.interpolator(previous_even, frame_HWC)))
+            previous_even = frame_HWC
+        if not errors:
+            raise EvalProblem(
+                Reason.NO_FRAMES,
+                f"{context.item.video_path.name} has fewer than 3 frames",
+                "motion smoothness needs 3 or more",
+            )
+        per_frame = [(255.0 - error) / 255.0 for error in errors]
+        return MetricValue(
+            maths.interpolation_smoothness(errors), per_frame, {"interpolated_frames": len(errors)}
+        )
+
+
 class FirstPlaceOverallMetric:
     """The first-place team's overall score (their weighting; see `maths.FIRST_PLACE_WEIGHTS`),
     computed only when every input metric has a value for this item."""
@@ -288,3 +323,19 @@ def create_gme(
         max_image_tokens=max_image_tokens,
     )
     return GmeMetric(embedder)
+
+
+def create_motion_smoothness(
+    amt_weights: str | Path | None = None, device: str = "cpu", **_: Any
+) -> MotionSmoothnessMetric:
+    from ipvg.eval.amt import AMT_S_WEIGHTS_FILE, MidFrameInterpolator, load_amt_s
+    from ipvg.weights import cache_dir, is_tiny, resolve_model
+
+    if amt_weights is None:
+        path = cache_dir() / "weights" / AMT_S_WEIGHTS_FILE
+    elif is_tiny(str(amt_weights)):
+        path = Path(resolve_model(str(amt_weights), marker="")) / AMT_S_WEIGHTS_FILE
+    else:
+        path = Path(amt_weights).expanduser()
+        path = path / AMT_S_WEIGHTS_FILE if path.is_dir() else path
+    return MotionSmoothnessMetric(MidFrameInterpolator(load_amt_s(path), device=device))

@@ -33,6 +33,7 @@ BUILDERS: dict[str, str] = {
     "inception-v3-fid": "ipvg.testing.evalmodels:build_tiny_inception",
     "clip-vit-b16": "ipvg.testing.evalmodels:build_tiny_clip",
     "gme-qwen2-vl": "ipvg.testing.evalmodels:build_tiny_gme",
+    "amt-s": "ipvg.testing.evalmodels:build_tiny_amt",
     "qwen3": "ipvg.testing.qwen:build_qwen3",
 }
 

@@ -136,3 +136,43 @@ def build_tiny_gme(path: Path) -> None:
     Qwen2VLForConditionalGeneration(config).save_pretrained(path)
     tokenizer.save_pretrained(path)
     Qwen2VLImageProcessorPil(min_pixels=56 * 56, max_pixels=112 * 112).save_pretrained(path)
+
+
+def random_amt_state_dict(seed: int = 0) -> dict:
+    """Random AMT-S weights, the same on every machine and torch version (one generator per tensor,
+    seeded from its name): LeCun-scaled convolutions times 0.3 (so flows stay moderate and outputs do not
+    saturate), small biases, PReLU slopes 0.25."""
+    import zlib
+
+    import torch
+
+    from ipvg.eval.amt import AmtS
+
+    with torch.device("meta"):
+        template = AmtS().state_dict()
+    state = {}
+    for key, like in template.items():
+        generator = torch.Generator().manual_seed(seed * 1_000_003 + zlib.crc32(key.encode()))
+        if like.ndim >= 2:
+            fan_in = like.shape[1] * like[0, 0].numel() if like.ndim == 4 else like.shape[1]
+            if "ConvTranspose" in key or key.endswith("convblock.2.weight"):
+                fan_in = (
+                    like.shape[0] * like[0, 0].numel() / 4
+                )  # stride-2 transposed: 1/4 of taps land per pixel
+            state[key] = torch.randn(like.shape, generator=generator) * 0.3 / fan_in**0.5
+        elif key.endswith(".bias"):
+            state[key] = 0.01 * torch.randn(like.shape, generator=generator)
+        else:  # PReLU slopes
+            state[key] = torch.full(like.shape, 0.25)
+    return state
+
+
+def build_tiny_amt(path: Path) -> None:
+    """AMT-S at its real size (3.0M parameters) with random weights, in the authors' checkpoint
+    layout (`{"state_dict": ...}` in `amt-s.pth`)."""
+    import torch
+
+    from ipvg.eval.amt import AMT_S_WEIGHTS_FILE
+
+    path.mkdir(parents=True, exist_ok=True)
+    torch.save({"state_dict": random_amt_state_dict(0)}, path / AMT_S_WEIGHTS_FILE)
