@@ -133,6 +133,11 @@ def test_tiny_pack_matches_face_analysis_itself(tiny_pack, astronaut, no_downloa
     assert faces[0].area >= faces[-1].area
 
 
+def test_tiny_pack_by_scheme(tiny_pack):
+    backend = create_face_backend("insightface", model_pack="ipvg-tiny:insightface-pack", providers="cpu")
+    assert backend.model_pack == tiny_pack and backend._app is not None
+
+
 def test_pack_is_found_by_name_under_root(tiny_pack, tmp_path, no_downloads):
     import shutil
 

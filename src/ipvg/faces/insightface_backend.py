@@ -65,7 +65,12 @@ def pack_candidates(model_pack: str | Path | None, root: str | Path | None) -> l
 
 
 def find_model_pack(model_pack: str | Path | None = None, root: str | Path | None = None) -> Path:
-    """The first candidate folder that holds ONNX files (antelopev2's zip nests one level deeper)."""
+    """The first candidate folder that holds ONNX files (antelopev2's zip nests one level deeper).
+    `ipvg-tiny:insightface-pack` builds the tiny random pack (tests, the `tiny` preset)."""
+    from ipvg.weights import is_tiny, resolve_model
+
+    if model_pack is not None and is_tiny(str(model_pack)):
+        return Path(resolve_model(str(model_pack), marker=""))
     candidates = pack_candidates(model_pack, root)
     for folder in candidates:
         for inner in (folder, folder / folder.name):
