@@ -8,6 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+# The tiny base model each backend runs on under the `tiny` preset.
+TINY_MODELS = {
+    "hyperlora-sdxl": "ipvg-tiny:sdxl",
+    "faceid-sdxl": "ipvg-tiny:sdxl",
+    "kontext": "ipvg-tiny:flux-kontext",
+}
+
 SPATIAL_PIP_HINT = "pip install ipvg (diffusers, transformers, peft) and 'ipvg[faces]' for the face backend"
 
 
