@@ -34,7 +34,7 @@ serve volley dribble score tackle block bat pitch swat spar box wrestle fight fe
 spray extinguish rescue save lead guide chase_after search look_around glance peek peer stare_at
 examine inspect check adjust arrange demonstrate illustrate emphasize emphasise indicate_with use
 handle operate press flick flash wag shrug scratch rub massage pat stroke squeeze tickle pinch
-splatter spill drip pour_out dig plant water harvest pick feed_on hunt fish reel
+splatter spill drip pour_out dig plant water harvest pick feed_on hunt fish cast reel
 transition change evolve progress unfold burst explode erupt collapse_down crumble shatter rain
 groan vibrate tremble shiver shudder quiver wobble flutter flap ripple flow stream blow pound bang stomp
 swoop zoom pan tilt track dolly orbit

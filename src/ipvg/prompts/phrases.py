@@ -98,6 +98,11 @@ _ALL_PREPS = (
     _STATIC_PREPS_ONE | set(lx.DIRECTIONAL_PREPOSITIONS) | {"with", "of", "for", "about", "like", "during"}
 )
 _SURFACES = {
+    "boat",
+    "ship",
+    "raft",
+    "yacht",
+    "bus",
     "track",
     "trail",
     "road",
@@ -139,6 +144,20 @@ _SURFACES = {
     "cliff",
     "avenue",
     "sidewalk",
+}
+_AT_OBJECTS = {
+    "desk",
+    "table",
+    "stove",
+    "counter",
+    "window",
+    "sink",
+    "door",
+    "bar",
+    "podium",
+    "piano",
+    "easel",
+    "venue",
 }
 PLACES = lx.PLACES | {
     "mat",
@@ -317,6 +336,14 @@ def verb_kind(piece: Piece, index: int) -> str | None:
     if previous == "with" and word.endswith("ing"):
         return None  # "filled with cheering fans"
     following = piece.words[index + 1] if index + 1 < len(piece.words) else ""
+    if kind == "pose" and following in {"down", "up"}:
+        return "motion"  # "sits down", "stands up": a change of posture
+    if (
+        kind == "motion"
+        and word.startswith("cast")
+        and set(piece.words[index + 1 : index + 4]) & lx.LIGHTING_STYLE
+    ):
+        return "static"  # "casting sharp shadows", not "casts his net"
     if word.endswith(("ing", "ed")) and (
         following in lx.CLOTHING or (following in PLACES and previous in _ALL_PREPS)
     ):
@@ -481,9 +508,10 @@ def static_parts(piece: Piece) -> list[tuple[str, str]]:
                 index = end
                 continue
         if word in _ALL_PREPS and word not in {"of", "with", "for", "about", "like"}:
-            if word == "to" and index + 1 < len(words) and verb_kind(piece, index + 1):
+            following = words[index + 1] if index + 1 < len(words) else ""
+            if (word == "to" and verb_kind(piece, index + 1)) or following in _ALL_PREPS:
                 index += 1
-                continue  # "to reveal": an infinitive, not a place
+                continue  # "to reveal": an infinitive; "sits down at": a particle before the real preposition
             end = _noun_phrase_end(words, index + 1, piece)
             span = words[index + 1 : end]
             places = [i for i, w in enumerate(span) if w in PLACES]
@@ -513,9 +541,8 @@ def _static_place(preposition: str, raw_span: list[str], span: list[str]) -> str
     place_index = max(i for i, w in enumerate(span) if w in PLACES)
     start = max((i for i in range(place_index + 1) if span[i] in lx.DETERMINERS), default=0)
     noun_phrase = " ".join(raw_span[start : place_index + 1]).strip(_PUNCT)
-    static = "on" if span[place_index] in _SURFACES else "in"
-    if preposition in {"from", "to", "toward", "towards", "past"}:
-        static = "at"
+    noun = span[place_index]
+    static = "on" if noun in _SURFACES else "at" if noun in _AT_OBJECTS else "in"
     return f"{static} {noun_phrase}"
 
 
@@ -655,9 +682,11 @@ def _coordinated(piece: Piece, end: int) -> list[str]:
 
 
 def _split_subject_piece(pieces: list[Piece], match: SubjectMatch) -> tuple[list[Piece], SubjectMatch]:
-    """Give the subject's noun phrase a piece of its own, so what follows it ("standing in front of
-    screens", "with red hair walks ...") is classified on its own."""
-    piece = pieces[match.piece]
+    """Give the subject's noun phrase a piece of its own, so what precedes it ("In a busy market")
+    and what follows it ("standing in front of screens", "with red hair walks ...") are classified
+    on their own."""
+    original = match.piece
+    piece = pieces[original]
     tokens = piece.text.split()
     end = match.end
     if match.coordinated:
@@ -666,13 +695,21 @@ def _split_subject_piece(pieces: list[Piece], match: SubjectMatch) -> tuple[list
             + 1
             + next((i for i, w in enumerate(piece.words[end + 1 :], 1) if w == match.coordinated[-1]), 1)
         )
+    parts: list[Piece] = []
+    lead = piece.lead
+    if match.start > 0 and piece.words[0] in _ALL_PREPS:  # "In a busy market a woman buys fruit"
+        parts.append(make_piece(" ".join(tokens[: match.start]), lead, piece.sentence))
+        shift = match.start
+        match = SubjectMatch(
+            original + 1, 0, match.end - shift, match.head, match.kind, match.modifiers, match.coordinated
+        )
+        tokens, end, lead = tokens[shift:], end - shift, ", "
     if end >= len(tokens) or tokens[end - 1].endswith(","):
-        return pieces, match
-    head = make_piece(" ".join(tokens[:end]), piece.lead, piece.sentence)
-    rest = make_piece(" ".join(tokens[end:]), " ", piece.sentence)
-    parts = [head, *_split_modifier(rest)]
-    new = [*pieces[: match.piece], *parts, *pieces[match.piece + 1 :]]
-    return new, match
+        parts.append(make_piece(" ".join(tokens), lead, piece.sentence))
+    else:
+        parts.append(make_piece(" ".join(tokens[:end]), lead, piece.sentence))
+        parts += _split_modifier(make_piece(" ".join(tokens[end:]), " ", piece.sentence))
+    return [*pieces[:original], *parts, *pieces[original + 1 :]], match
 
 
 def _split_modifier(piece: Piece) -> list[Piece]:

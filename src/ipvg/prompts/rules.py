@@ -223,7 +223,7 @@ def compose_temporal(pieces: list[Piece], match: SubjectMatch | None, subject_np
             if lead == " " and match is not None and i == match.piece + 1 and "," in subject_np:
                 lead = ", "  # "A woman, a chef, leapt": close the apposition
             if _moved(i, order):
-                lead, text = ", ", _lower_article(text)
+                lead, text = ", ", _decapitalise(text)
             sentences[-1].append(lead + text)
     body = " ".join(_end_sentence("".join(parts)) for parts in sentences if parts)
     body = body.replace(" ,", ",")
@@ -255,6 +255,39 @@ def _strip_connector(text: str) -> str:
     ):
         words = words[1:]
     return " ".join(words)
+
+
+_LOWER_FIRST = {
+    "in",
+    "at",
+    "on",
+    "under",
+    "during",
+    "with",
+    "by",
+    "near",
+    "the",
+    "a",
+    "an",
+    "close-up",
+    "closeup",
+    "tracking",
+    "handheld",
+    "aerial",
+    "medium",
+    "wide",
+    "slow",
+    "camera",
+    "shot",
+    "extreme",
+    "long",
+}
+
+
+def _decapitalise(text: str) -> str:
+    """Lower-case a moved phrase's first word when it is a common word ("At sunset" -> "at sunset")."""
+    first, _, rest = text.partition(" ")
+    return f"{first.lower()} {rest}".strip() if first.lower() in _LOWER_FIRST else text
 
 
 def _capitalise(text: str) -> str:
