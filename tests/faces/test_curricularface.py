@@ -114,3 +114,13 @@ def test_auto_detector_prefers_an_insightface_pack(ir18_checkpoint, tmp_path):
     pack = ensure_tiny_model("insightface-pack")
     backend = create_face_backend("curricularface", weights=ir18_checkpoint, model_pack=pack, providers="cpu")
     assert backend.detector.name == "insightface" and backend.detector.model_pack == pack
+
+
+def test_auto_detector_falls_back_to_dlib_without_a_pack(ir18_checkpoint, tmp_path, caplog):
+    backend = create_face_backend(
+        "curricularface", weights=ir18_checkpoint, root=tmp_path, det_size=320, providers="cpu"
+    )
+    assert backend.detector.name == "dlib"
+    assert "dlib keypoints" in caplog.text
+    with pytest.raises(WeightsNotFoundError, match="No insightface model pack"):
+        create_face_backend("curricularface", weights=ir18_checkpoint, model_pack=tmp_path / "missing")

@@ -46,7 +46,10 @@ def backend_options(
     if name == "insightface":
         return insightface
     if name == "curricularface":
-        return {"weights": weights, **(insightface if pack else {})}
+        return {
+            "weights": weights,
+            **insightface,
+        }  # the detector options; dropped if dlib finds the keypoints
     return {}
 
 

@@ -55,9 +55,15 @@ def resize_112(crop_HWC: np.ndarray) -> np.ndarray:
     return cv2.resize(crop_HWC, (INPUT_SIZE, INPUT_SIZE))
 
 
+# Options that only the insightface detector takes; dropped when keypoints come from dlib.
+INSIGHTFACE_OPTIONS = frozenset(
+    {"model_pack", "root", "det_size", "det_thresh", "providers", "recognition_model"}
+)
+
+
 def make_detector(detector: str | FaceBackend, **kwargs: Any) -> FaceBackend:
-    """The keypoint source: a backend instance, "insightface", "dlib", or "auto" (insightface when a
-    model pack is found, else dlib with a warning that scores will differ from the challenge's)."""
+    """The keypoint source: a backend instance, "insightface", "dlib", or "auto": insightface when a
+    model pack is given or found, else dlib with a warning that scores will differ from the challenge's."""
     if not isinstance(detector, str):
         return detector
     if detector not in ("auto", "insightface", "dlib"):
@@ -67,14 +73,18 @@ def make_detector(detector: str | FaceBackend, **kwargs: Any) -> FaceBackend:
     if detector == "auto":
         from ipvg.faces.insightface_backend import find_model_pack
 
-        try:
-            find_model_pack(kwargs.get("model_pack"), kwargs.get("root"))
-            detector = "insightface"
-        except WeightsNotFoundError:
-            logger.warning(
-                "No insightface model pack found: CurricularFace uses dlib keypoints (scores differ slightly from the challenge's)."
-            )
-            detector = "dlib"
+        detector = "insightface"
+        if kwargs.get("model_pack") is None:  # an explicit pack must load, or fail with its own error
+            try:
+                find_model_pack(None, kwargs.get("root"))
+            except WeightsNotFoundError:
+                logger.warning(
+                    "No insightface model pack found: CurricularFace uses dlib keypoints "
+                    "(scores differ slightly from the challenge's)."
+                )
+                detector = "dlib"
+    if detector == "dlib":
+        kwargs = {key: value for key, value in kwargs.items() if key not in INSIGHTFACE_OPTIONS}
     from ipvg.faces import create_face_backend
 
     return create_face_backend(detector, **kwargs)
