@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -77,3 +79,12 @@ def test_to_rgb_array_accepts_modes_and_rejects_bad_arrays():
 def test_unit():
     np.testing.assert_allclose(np.linalg.norm(unit(np.array([3.0, 4.0]))), 1.0)
     assert not unit(np.zeros(3)).any()
+
+
+def test_alignment_without_opencv_stays_within_a_few_grey_levels(astronaut, monkeypatch):
+    image_HWC = np.asarray(astronaut)
+    with_cv2 = norm_crop(image_HWC, KEYPOINTS_52, 224).astype(int)
+    monkeypatch.setitem(sys.modules, "cv2", None)  # `import cv2` now raises ImportError
+    without_cv2 = norm_crop(image_HWC, KEYPOINTS_52, 224).astype(int)
+    difference = np.abs(with_cv2 - without_cv2)
+    assert difference.mean() < 1.0 and difference.max() <= 4

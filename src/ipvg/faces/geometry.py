@@ -85,8 +85,10 @@ def norm_crop(image: Image.Image | np.ndarray, keypoints_52: np.ndarray, size: i
     matrix_23 = arcface_matrix_23(np.asarray(keypoints_52, dtype=np.float64), size)
     try:
         import cv2
-    except ImportError:  # PIL's bilinear warp differs from OpenCV's by at most a few grey levels
+    except ImportError:  # PIL's bilinear warp differs from OpenCV's by a grey level or two
         inverse_23 = np.linalg.inv(np.vstack([matrix_23, [0.0, 0.0, 1.0]]))[:2]
+        # OpenCV puts pixel centres at integers, PIL at +0.5: shift the translation accordingly.
+        inverse_23[:, 2] += 0.5 - inverse_23[:, :2] @ np.array([0.5, 0.5])
         warped = Image.fromarray(image_HWC).transform(
             (size, size), Image.Transform.AFFINE, inverse_23.ravel().tolist(), Image.Resampling.BILINEAR
         )
