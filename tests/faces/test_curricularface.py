@@ -124,3 +124,22 @@ def test_auto_detector_falls_back_to_dlib_without_a_pack(ir18_checkpoint, tmp_pa
     assert "dlib keypoints" in caplog.text
     with pytest.raises(WeightsNotFoundError, match="No insightface model pack"):
         create_face_backend("curricularface", weights=ir18_checkpoint, model_pack=tmp_path / "missing")
+
+
+@pytest.mark.gpu
+def test_ir101_on_cuda_matches_cpu():
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA GPU")
+    fixture = np.load(FIXTURE)
+    with torch.device("meta"):
+        model = IResNet(100)
+    model.load_state_dict(random_ir_state_dict(100, seed=int(fixture["seed"])), assign=True)
+    model.eval()
+    pixels_BCHW = (
+        torch.from_numpy(fixture["crops_BHWC"]).permute(0, 3, 1, 2).float().div(255).sub(0.5).div(0.5)
+    )
+    with torch.inference_mode():
+        on_gpu = model.cuda()(pixels_BCHW.cuda()).cpu().numpy()
+    on_gpu /= np.linalg.norm(on_gpu, axis=1, keepdims=True)
+    expected = fixture["expected_B512"] / np.linalg.norm(fixture["expected_B512"], axis=1, keepdims=True)
+    np.testing.assert_allclose(on_gpu, expected, atol=1e-3)  # TF32 convolutions on Ampere and later
