@@ -88,3 +88,14 @@ def test_clip_estimate_is_conservative_for_common_words() -> None:
     # Real CLIP BPE: 1 token per common word plus start/end (7 + 2 = 9); the estimate must not be lower.
     assert estimate_clip_tokens("a woman walks along the beach smiling") >= 9
     assert estimate_clip_tokens("2025") == 2 + 4  # CLIP splits digits one by one
+
+
+def test_clip_estimate_never_undercounts_the_real_tokenizer() -> None:
+    """Fixture: real CLIP BPE counts of 140+ texts (computed outside the repository)."""
+    import json
+    from pathlib import Path
+
+    data = json.loads((Path(__file__).parent / "data" / "clip_token_counts.json").read_text(encoding="utf-8"))
+    ratios = [estimate_clip_tokens(text) / count for text, count in data["counts"]]
+    assert len(ratios) > 100 and min(ratios) >= 1.0
+    assert sum(ratios) / len(ratios) < 1.6  # conservative, not absurdly so
