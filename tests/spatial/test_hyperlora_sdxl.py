@@ -149,3 +149,17 @@ def test_bad_options_and_missing_weights(face_backend, tmp_path) -> None:
 def test_clip_skip_mapping() -> None:
     assert diffusers_clip_skip(2) is None  # penultimate: SDXL's default in diffusers
     assert diffusers_clip_skip(3) == 1
+
+
+def test_mismatched_hyperlora_fails_before_the_base_model_loads(face_backend, faces) -> None:
+    from pathlib import Path
+
+    config = get_preset("tiny")
+    parity_weights = (
+        Path(__file__).parent / "fixtures" / "hyperlora_parity" / "weights"
+    )  # CLIP width 24, ID 16-d
+    spatial = dataclasses.replace(config.spatial, options=(("hyperlora", str(parity_weights)),))
+    backend = create_spatial_backend(spatial, config.faces, config.runtime, face_backend=face_backend)
+    with pytest.raises(ConfigError, match="expects 24"):
+        backend.generate(faces["id001"], PROMPT)
+    assert backend.pipe is None

@@ -180,6 +180,9 @@ class HyperLoRASDXL(SdxlIdentityBackend):
         self.pipe.set_adapters([name], adapter_weights=[float(self.settings.options["lora_scale"])])
         self._adapter = name
 
+    def _check_reference(self, face_image: Image.Image, reference: Face) -> None:
+        self.id_embedding(face_image, reference)  # the embedding width must match the ID projector
+
     def _set_identity(self, face_image: Image.Image, reference: Face) -> None:
         self.set_lora(self.identity_lora(face_image, reference))
 

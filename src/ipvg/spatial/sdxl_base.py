@@ -191,6 +191,8 @@ class SdxlIdentityBackend:
         self.applied: Any = None
         self.load_seconds = 0.0
         self._identity_key: str | None = None
+        self._identity_models_loaded = False
+        self.identity_load_seconds = 0.0
 
     def resolve_settings(self, num_candidates: int | None = None) -> SdxlSettings:
         defaults = self.option_defaults | (self.tiny_option_defaults if is_tiny(self.model) else {})
@@ -209,6 +211,9 @@ class SdxlIdentityBackend:
 
     def _load_identity_models(self, device: torch.device) -> None:
         """Load the identity model(s); called before the base model so missing files fail fast."""
+
+    def _check_reference(self, face_image: Image.Image, reference: Face) -> None:
+        """Fail on an unusable reference (e.g. the wrong embedding width) before the base model loads."""
 
     def _attach_to_pipeline(self, pipe: Any) -> None:
         """Attach identity layers to the freshly loaded base pipeline (before placement)."""
@@ -236,7 +241,7 @@ class SdxlIdentityBackend:
         start = time.perf_counter()
         with progress.stage(f"Loading {self.name} from {self.model}"):
             # 1. Identity models first: a missing file should fail before the 7 GB base loads
-            self._load_identity_models(device)
+            self.load_identity_models()
             # 2. SDXL, identity layers, then placement and speed options from one place (ipvg.runtime)
             pipe = load_sdxl_pipeline(
                 self.model, dtype, self.settings.options["single_file_config"], self.runtime.allow_download
@@ -251,10 +256,18 @@ class SdxlIdentityBackend:
         self.pipe = pipe
         self.load_seconds = time.perf_counter() - start
 
+    def load_identity_models(self) -> None:
+        if not self._identity_models_loaded:
+            start = time.perf_counter()
+            self._load_identity_models(resolve_device(self.runtime))
+            self._identity_models_loaded = True
+            self.identity_load_seconds = time.perf_counter() - start
+
     def unload(self) -> None:
         """Release every model (the next call loads them again)."""
         self.pipe = self.img2img = None
         self._identity_key = None
+        self._identity_models_loaded = False
 
     def describe_models(self) -> dict[str, Any]:
         info: dict[str, Any] = {"backend": self.name, "model": self.model} | self.describe_identity()
@@ -371,7 +384,9 @@ class SdxlIdentityBackend:
             started = time.perf_counter()
             reference = largest_face(self.face_backend, face_image, source="the face image")
             stages.append(StageRecord("spatial.reference_face", time.perf_counter() - started))
-        # 2. Load (no-op after the first call)
+        # 2. Load (no-op after the first call); the identity models first, to check the reference with
+        self.load_identity_models()
+        self._check_reference(face_image, reference)
         self.load(progress)
         device = resolve_device(self.runtime)
         stages.append(
