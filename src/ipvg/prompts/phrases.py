@@ -386,6 +386,8 @@ def classify(piece: Piece) -> str:
         return "framing"
     if words and words[0] in lx.COMMENTARY:
         return "commentary"
+    if words and words[0] in {"which", "where", "whose"} and verbs:
+        return "other"  # a relative clause about something else ("which begins to bubble")
     if _NARRATION.search(text) and not kinds & {"motion", "expression", "pose"}:
         return "commentary"
     if _EXPRESSION_PHRASES.search(text):

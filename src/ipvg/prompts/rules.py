@@ -88,6 +88,8 @@ class RulesBackend:
             return make_record(prompt, spatial, temporal, subject_phrase, self.name, warnings + cut + cut2)
         # 3. Analyse: pieces, categories, actors, the prompt's own subject.
         pieces, match, _meta = analyse(text)
+        if not subject and match is not None and lx.GENERIC_PERSON.get(match.head) in ("man", "woman"):
+            subject_phrase = f"A {lx.GENERIC_PERSON[match.head]}"  # the prompt's own "a young woman" decides
         subject_np, subject_warnings = subject_noun_phrase(pieces, match, subject_phrase)
         warnings += subject_warnings
         # 4. Compose, then fit both prompts into their windows.
