@@ -162,9 +162,10 @@ class HyperLoRALayer(nn.Module):
 
     def forward(self, tokens_2H: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return (lora_down [rank, in], lora_up [out, rank]) in kohya's orientation."""
+        tokens_2H = tokens_2H.to(self.id_down_basis.dtype)
         down_IR = torch.einsum("h,hir->ir", tokens_2H[0], self.id_down_basis)
         up_RO = torch.einsum("h,hro->ro", tokens_2H[1], self.id_up_basis)
-        return down_IR.t().contiguous(), up_RO.t().contiguous()
+        return down_IR.t().float().contiguous(), up_RO.t().float().contiguous()
 
 
 class HyperLoRAModule(nn.Module):
@@ -250,6 +251,9 @@ class HyperLoRA(nn.Module):
         if self.id_projector is not None:
             if id_embeds_BE is None:
                 raise ValueError("This HyperLoRA needs `id_embeds_BE` (ArcFace embeddings).")
+            dtype = self.resampler.latents.dtype
+            id_embeds_BE = id_embeds_BE.to(dtype)
+            clip_tokens_BLC = clip_tokens_BLC.to(dtype) if clip_tokens_BLC is not None else None
             id_tokens_BTC = self.id_projector(id_embeds_BE.reshape(id_embeds_BE.shape[0], -1))
             if self.shape.num_conds == 2:
                 if clip_tokens_BLC is None:
@@ -258,7 +262,7 @@ class HyperLoRA(nn.Module):
             return self.resampler(id_tokens_BTC)
         if clip_tokens_BLC is None:
             raise ValueError("This HyperLoRA needs `clip_tokens_BLC` (CLIP hidden states).")
-        return self.resampler(clip_tokens_BLC)
+        return self.resampler(clip_tokens_BLC.to(self.resampler.latents.dtype))
 
     @torch.no_grad()
     def forward(
@@ -326,26 +330,30 @@ def infer_shape(
     )
 
 
-def load_hyperlora(folder: str | Path) -> HyperLoRA:
-    """Load the released HyperLoRA files from `folder` (float32, CPU, eval mode)."""
+def load_hyperlora(
+    folder: str | Path, dtype: torch.dtype = torch.float32, device: str | torch.device = "cpu"
+) -> HyperLoRA:
+    """Load the released HyperLoRA files from `folder` in eval mode. The released bases hold ~1.5 B
+    numbers, so the model is built on the meta device and takes the loaded tensors as they are."""
     from safetensors.torch import load_file
 
     folder = Path(folder)
     check_hyperlora_folder(folder)
     modules_info = json.loads((folder / "hyper_lora_modules.json").read_text())
-    resampler_sd = load_file(folder / "resampler.safetensors")
-    modules_sd = load_file(folder / "hyper_lora_modules.safetensors")
+    resampler_sd = load_file(folder / "resampler.safetensors", device=str(device))
+    modules_sd = load_file(folder / "hyper_lora_modules.safetensors", device=str(device))
     projector_path = folder / ID_PROJECTOR_FILE
-    projector_sd = load_file(projector_path) if projector_path.is_file() else None
+    projector_sd = load_file(projector_path, device=str(device)) if projector_path.is_file() else None
     overrides = (
         json.loads((folder / OVERRIDES_FILE).read_text()) if (folder / OVERRIDES_FILE).is_file() else {}
     )
     shape = infer_shape(
         resampler_sd, modules_sd, projector_sd, len(modules_info), dim_head=int(overrides.get("dim_head", 64))
     )
-    model = HyperLoRA(shape, modules_info)
-    model.resampler.load_state_dict(resampler_sd)
-    model.hyper_lora_modules.load_state_dict(modules_sd)
+    with torch.device("meta"):
+        model = HyperLoRA(shape, modules_info)
+    model.resampler.load_state_dict(resampler_sd, assign=True)
+    model.hyper_lora_modules.load_state_dict(modules_sd, assign=True)
     if model.id_projector is not None and projector_sd is not None:
-        model.id_projector.layers.load_state_dict(projector_sd)
-    return model.float().eval()
+        model.id_projector.layers.load_state_dict(projector_sd, assign=True)
+    return model.to(dtype).eval()

@@ -93,20 +93,22 @@ class HyperLoRASDXL(SdxlIdentityBackend):
         folder = find_hyperlora_folder(
             str(options["hyperlora"]), str(options["hyperlora_variant"]), self.runtime.allow_download
         )
-        hyperlora = load_hyperlora(folder)
+        # The hypernetwork runs where the UNet runs (CPU when offloading), in half precision on a GPU
+        # as the reference nodes do by default; the generated LoRA matrices are float32 either way.
+        hyper_device = device if self.runtime.offload == "none" else torch.device("cpu")
+        hyper_dtype = torch.float16 if hyper_device.type == "cuda" else torch.float32
+        hyperlora = load_hyperlora(folder, dtype=hyper_dtype, device=hyper_device)
         encoder_path = resolve_model(
             str(options["image_encoder"]), marker="config.json", allow_download=self.runtime.allow_download
         )
-        image_encoder = CLIPVisionModel.from_pretrained(encoder_path).eval()
+        image_encoder = CLIPVisionModel.from_pretrained(encoder_path, dtype=hyper_dtype).eval()
         if image_encoder.config.hidden_size != hyperlora.shape.embedding_dim:
             raise ConfigError(
                 f"The image encoder `{options['image_encoder']}` is {image_encoder.config.hidden_size} wide; "
                 f"this HyperLoRA expects {hyperlora.shape.embedding_dim} (CLIP ViT-L/14 is 1024).",
                 "pass CLIP ViT-L/14 (openai/clip-vit-large-patch14) as the spatial option `image_encoder`.",
             )
-        # The hypernetwork is small: float32 where the UNet runs (CPU when offloading).
-        hyper_device = device if self.runtime.offload == "none" else torch.device("cpu")
-        self.hyperlora = hyperlora.to(hyper_device)
+        self.hyperlora = hyperlora
         self.hyperlora_folder = folder
         self.image_encoder = image_encoder.to(hyper_device)
         self.image_processor = CLIPImageProcessor.from_pretrained(encoder_path)
@@ -160,7 +162,8 @@ class HyperLoRASDXL(SdxlIdentityBackend):
         clip_tokens = None
         if self.hyperlora.uses_clip:
             crop = hyperlora_face_crop(face_image.convert("RGB"), reference)
-            pixels = self.image_processor(images=crop, return_tensors="pt").pixel_values.to(device)
+            pixels = self.image_processor(images=crop, return_tensors="pt").pixel_values
+            pixels = pixels.to(device, self.image_encoder.dtype)
             clip_tokens = self.image_encoder(pixels, output_hidden_states=True).hidden_states[-2].float()
         embedding = self.id_embedding(face_image, reference)
         id_embeds = None
