@@ -207,7 +207,7 @@ class SubjectMatch:
     end: int
     head: str  # the person noun or pronoun
     kind: str  # generic | role | pronoun | name
-    modifiers: list[str]  # words between the determiner and the head ("young", "race car")
+    modifiers: list[str]  # words after the determiner: before the head ("young"), or with it for roles
     coordinated: list[str] = field(default_factory=list)  # other heads joined by "and"
 
 
@@ -318,6 +318,8 @@ def verb_kind(piece: Piece, index: int) -> str | None:
     if not word:
         return None
     kind = None
+    if word not in _KNOWN_FORMS and _looks_finite(piece, index):
+        return "motion"  # an unlisted verb: "bobs his head", "grabbed the rope"
     if word in lx.EXPRESSION_FORMS:
         kind = "expression"
     elif word in lx.MOTION_FORMS:
@@ -353,6 +355,33 @@ def verb_kind(piece: Piece, index: int) -> str | None:
         if earlier in ("motion", "static", "pose") and piece.words[index - 1] not in AUXILIARIES:
             return None  # "emphasize points": a plural noun right after a verb
     return kind
+
+
+_KNOWN_FORMS = (
+    lx.EXPRESSION_FORMS.keys() | lx.MOTION_FORMS.keys() | lx.POSE_FORMS.keys() | lx.STATIC_FORMS.keys()
+)
+_OBJECT_STARTS = {"his", "her", "their", "its", "the", "a", "an", "my", "our", "your"}
+
+
+def _looks_finite(piece: Piece, index: int) -> bool:
+    """An unknown word ending in -s/-ed between a person and an object ("he bobs his head")."""
+    word = piece.words[index]
+    if (
+        index == 0
+        or index + 1 >= len(piece.words)
+        or len(word) < 4
+        or word.endswith(("ss", "us", "is", "'s"))
+    ):
+        return False
+    if not word.endswith(("s", "ed")) or piece.words[index + 1] not in _OBJECT_STARTS:
+        return False
+    previous = piece.words[index - 1]
+    person = previous in lx.PRONOUNS_SUBJECT | set(lx.GENERIC_PERSON) | lx.ROLE_PERSON | {
+        "then",
+        "and",
+        "also",
+    }
+    return person or piece.words[index - 1] in lx.CLOTHING or piece.words[index - 1] in lx.APPEARANCE
 
 
 def verbs_of(piece: Piece) -> list[tuple[int, str]]:
@@ -641,7 +670,13 @@ def _person_after(piece: Piece, start: int) -> tuple[int, str, str, list[str]] |
         if word in lx.GENERIC_PERSON:
             return index + 1, word, "generic", piece.text.split()[start + 1 : index]
         if word in lx.ROLE_PERSON or _agent_noun(piece, index):
-            return index + 1, word, "role", piece.text.split()[start + 1 : index]
+            # Role modifiers keep the head as written ("race car driver", "DJ").
+            return (
+                index + 1,
+                word,
+                "role",
+                [t.strip(_PUNCT) for t in piece.text.split()[start + 1 : index + 1]],
+            )
         if (
             word in _ALL_PREPS
             or word in lx.DETERMINERS

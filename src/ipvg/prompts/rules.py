@@ -147,10 +147,10 @@ def subject_noun_phrase(
         )
     if match.kind == "generic":
         if simple and match.modifiers:
-            return indefinite(" ".join([*match.modifiers, subject_noun(subject)])).capitalize(), warnings
+            return _capitalise(indefinite(" ".join([*match.modifiers, subject_noun(subject)]))), warnings
         return subject, warnings
     if match.kind == "role":
-        return f"{subject}, {indefinite(' '.join([*match.modifiers, match.head]))}", warnings
+        return f"{subject}, {indefinite(' '.join(match.modifiers or [match.head]))}", warnings
     if match.kind == "name":
         return f"{subject}, {match.head}", warnings
     return subject, warnings  # pronoun
