@@ -1,7 +1,11 @@
 """Stage 1 backends: the identity-preserving first frame (text + face -> image).
 
 `hyperlora-sdxl` is the paper's recipe (RealVisXL v4 + HyperLoRA, best-of-N by face similarity,
-face refinement). Create one with `create_spatial_backend(spatial_config, faces_config, runtime)`.
+face refinement); `faceid-sdxl` swaps HyperLoRA for IP-Adapter FaceID Plus v2; `kontext` uses
+FLUX.1 Kontext with the face photo as context. Create one with
+`create_spatial_backend(spatial_config, faces_config, runtime, face_backend=None)` and call
+`backend.generate(face_image, spatial_prompt, seed=..., num_candidates=..., progress=..., reference=...)`
+-> `KeyframeResult` (see `ipvg.spatial.base`).
 """
 
 from __future__ import annotations
@@ -75,7 +79,7 @@ def register(registry: Any) -> None:
             kind="spatial",
             name="kontext",
             target="ipvg.spatial.kontext:create",
-            summary="FLUX.1 Kontext [dev]: the face photo as context image + the spatial prompt; 28 steps, "
+            summary="FLUX.1 Kontext dev: the face photo as context image + the spatial prompt; 28 steps, "
             "guidance 2.5; best-of-N by face similarity (no refinement)",
             requires=("diffusers", "transformers", "sentencepiece"),
             pip_hint=SPATIAL_PIP_HINT,
