@@ -68,6 +68,10 @@ def eval_command(
     amt_weights: Annotated[
         str | None, typer.Option("--amt-weights", help="VBench's amt-s.pth for motion smoothness.")
     ] = None,
+    musiq_weights: Annotated[
+        str | None,
+        typer.Option("--musiq-weights", help="pyiqa's musiq_spaq_ckpt-358bb6af.pth for imaging quality."),
+    ] = None,
     gme_model: Annotated[
         str | None,
         typer.Option("--gme-model", help="gme-Qwen2-VL-2B-Instruct hub id or folder for the GME score."),
@@ -97,6 +101,7 @@ def eval_command(
         "clipscore": {"clip_model": clip_model, "device": device},
         "gme": {"gme_model": gme_model, "device": device},
         "motion-smoothness": {"amt_weights": amt_weights, "device": device},
+        "imaging-quality": {"musiq_weights": musiq_weights, "device": device},
     }
     face_options = {
         "insightface": {"model_pack": insightface_pack},

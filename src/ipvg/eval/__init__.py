@@ -74,6 +74,12 @@ def register(registry: Any) -> None:
         ),
         BackendSpec(
             "metrics",
+            "imaging-quality",
+            "ipvg.eval.metrics:create_imaging_quality",
+            "VBench imaging quality: MUSIQ-SPAQ per frame (longer side <= 512) / 100 (musiq_spaq_ckpt-358bb6af.pth).",
+        ),
+        BackendSpec(
+            "metrics",
             "overall-first-place",
             "ipvg.eval.metrics:create_first_place_overall",
             "The first-place team's overall score: 0.3 GME + 0.2 (Cur + Arc) + 0.15 (motion + imaging).",

@@ -210,6 +210,35 @@ class MotionSmoothnessMetric:
         )
 
 
+class ImagingQualityMetric:
+    """VBench imaging quality: MUSIQ (trained on SPAQ) on every frame, longer side at most 512,
+    averaged and divided by 100 (`every_nth` > 1 scores a subset, to save time)."""
+
+    higher_is_better = True
+    name = "imaging-quality"
+
+    def __init__(self, model: Any, every_nth: int = 1) -> None:
+        if every_nth < 1:
+            raise ValueError(f"`every_nth` must be >= 1; got {every_nth}.")
+        self.model, self.every_nth = model, every_nth
+
+    def score(self, context: EvalContext) -> MetricValue:
+        import torch
+
+        from ipvg.eval.frames import iter_frames
+        from ipvg.eval.musiq import vbench_frame_tensor
+
+        device = next(self.model.parameters()).device
+        per_frame = []
+        for index, frame_HWC in enumerate(iter_frames(context.item.video_path)):
+            if index % self.every_nth:
+                continue
+            with torch.no_grad():
+                per_frame.append(float(self.model(vbench_frame_tensor(frame_HWC).to(device))[0]) / 100.0)
+        details = {"scored_frames": len(per_frame), "every_nth": self.every_nth}
+        return MetricValue(float(np.mean(per_frame)), per_frame, details)
+
+
 class FirstPlaceOverallMetric:
     """The first-place team's overall score (their weighting; see `maths.FIRST_PLACE_WEIGHTS`),
     computed only when every input metric has a value for this item."""
@@ -339,3 +368,19 @@ def create_motion_smoothness(
         path = Path(amt_weights).expanduser()
         path = path / AMT_S_WEIGHTS_FILE if path.is_dir() else path
     return MotionSmoothnessMetric(MidFrameInterpolator(load_amt_s(path), device=device))
+
+
+def create_imaging_quality(
+    musiq_weights: str | Path | None = None, device: str = "cpu", every_nth: int = 1, **_: Any
+) -> ImagingQualityMetric:
+    from ipvg.eval.musiq import MUSIQ_SPAQ_WEIGHTS_FILE, load_musiq
+    from ipvg.weights import cache_dir, is_tiny, resolve_model
+
+    if musiq_weights is None:
+        path = cache_dir() / "weights" / MUSIQ_SPAQ_WEIGHTS_FILE
+    elif is_tiny(str(musiq_weights)):
+        path = Path(resolve_model(str(musiq_weights), marker="")) / MUSIQ_SPAQ_WEIGHTS_FILE
+    else:
+        path = Path(musiq_weights).expanduser()
+        path = path / MUSIQ_SPAQ_WEIGHTS_FILE if path.is_dir() else path
+    return ImagingQualityMetric(load_musiq(path, device=device), every_nth=every_nth)

@@ -33,6 +33,8 @@ DEFAULT_METRICS = (
     "fid",
     "clipscore",
     "gme",
+    "motion-smoothness",
+    "imaging-quality",
     "overall-first-place",
 )
 # Metrics computed from other metrics' values run after them.

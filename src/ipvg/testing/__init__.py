@@ -34,6 +34,7 @@ BUILDERS: dict[str, str] = {
     "clip-vit-b16": "ipvg.testing.evalmodels:build_tiny_clip",
     "gme-qwen2-vl": "ipvg.testing.evalmodels:build_tiny_gme",
     "amt-s": "ipvg.testing.evalmodels:build_tiny_amt",
+    "musiq-spaq": "ipvg.testing.evalmodels:build_tiny_musiq",
     "qwen3": "ipvg.testing.qwen:build_qwen3",
 }
 

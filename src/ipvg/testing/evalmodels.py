@@ -176,3 +176,39 @@ def build_tiny_amt(path: Path) -> None:
 
     path.mkdir(parents=True, exist_ok=True)
     torch.save({"state_dict": random_amt_state_dict(0)}, path / AMT_S_WEIGHTS_FILE)
+
+
+def random_musiq_state_dict(
+    seed: int = 0, hidden_size: int = 48, mlp_dim: int = 96, num_layers: int = 2
+) -> dict:
+    """Random MUSIQ weights (the real stem and 6 heads; a smaller transformer by default), the same on
+    every machine: normal weights scaled by 1/sqrt(fan-in), small biases and embeddings, unit norms."""
+    import zlib
+
+    import torch
+
+    from ipvg.eval.musiq import Musiq
+
+    with torch.device("meta"):
+        template = Musiq(hidden_size=hidden_size, mlp_dim=mlp_dim, num_layers=num_layers).state_dict()
+    state = {}
+    for key, like in template.items():
+        generator = torch.Generator().manual_seed(seed * 1_000_003 + zlib.crc32(key.encode()))
+        noise = torch.randn(like.shape, generator=generator)
+        if key.endswith("weight") and like.ndim >= 2:
+            state[key] = noise / (like[0].numel() ** 0.5)
+        elif ("gn" in key or "norm" in key) and key.endswith("weight"):
+            state[key] = 1.0 + 0.1 * noise
+        else:  # biases, class token, position and scale embeddings
+            state[key] = 0.1 * noise
+    return state
+
+
+def build_tiny_musiq(path: Path) -> None:
+    """A MUSIQ with the real stem and a 2-layer, 48-wide transformer, saved as pyiqa names its file."""
+    import torch
+
+    from ipvg.eval.musiq import MUSIQ_SPAQ_WEIGHTS_FILE
+
+    path.mkdir(parents=True, exist_ok=True)
+    torch.save(random_musiq_state_dict(0), path / MUSIQ_SPAQ_WEIGHTS_FILE)
