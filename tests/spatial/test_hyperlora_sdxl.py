@@ -163,3 +163,35 @@ def test_mismatched_hyperlora_fails_before_the_base_model_loads(face_backend, fa
     with pytest.raises(ConfigError, match="expects 24"):
         backend.generate(faces["id001"], PROMPT)
     assert backend.pipe is None
+
+
+def test_generate_keeps_every_candidate_and_picks_the_reference_person(
+    tiny_spatial, faces, monkeypatch
+) -> None:
+    """Best-of-N inside `generate`, with the denoiser's output replaced by real photos (a random-weight
+    SDXL draws no faces): seeds 0..3 give id001, id005, id004 mirrored, id001."""
+    pool = [faces["id001"], faces["id005"], faces["id004_mirrored"], faces["id001"]]
+    batches: list[list[int]] = []
+
+    def fake_batch(prompt: str, seeds: list[int], advance) -> list:
+        batches.append(list(seeds))
+        return [pool[seed] for seed in seeds]
+
+    monkeypatch.setattr(tiny_spatial, "_generate_batch", fake_batch)
+    monkeypatch.setattr(
+        tiny_spatial,
+        "config",
+        dataclasses.replace(
+            tiny_spatial.config,
+            num_candidates=4,
+            early_stop_similarity=0.9,  # dlib-scaled (different people sit near 0.7)
+            refine_face=False,
+            options=(("batch_size", 1),),
+        ),
+    )
+    result = tiny_spatial.generate(faces["id004"], PROMPT, seed=0)
+    assert batches == [[0], [1], [2]]  # stopped early after the match
+    assert result.chosen_index == 2 and result.image is pool[2]
+    similarities = [c.similarity for c in result.candidates]
+    assert similarities[2] > 0.9 > max(similarities[:2])
+    assert all(c.face_found for c in result.candidates)
