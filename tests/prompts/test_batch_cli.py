@@ -127,3 +127,54 @@ def test_cli_batch_reports_bad_rows(tmp_path: Path, capsys: pytest.CaptureFixtur
     rows = {row["id"]: row for row in map(json.loads, output.read_text().splitlines())}
     assert rows["ok"]["spatial"].startswith("A woman") and "empty" in rows["bad"]["error"]
     assert "error: bad" in capsys.readouterr().err
+
+
+def test_cli_batch_subjects_come_from_each_identitys_face(
+    sample_testset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The challenge layout's image.png decides each identity's subject phrase, one detection per identity."""
+    import numpy as np
+
+    import ipvg.cli.decouple as command
+    from ipvg.faces.base import Face
+
+    class AlternatingFaces:
+        name, embedding_dim = "fake", 4
+
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def detect(self, image):
+            self.calls += 1
+            gender = "female" if self.calls % 2 else "male"
+            return [Face((0.0, 0.0, 10.0, 10.0), np.zeros((5, 2)), 0.9, gender=gender, backend="fake")]
+
+    faces = AlternatingFaces()
+    monkeypatch.setattr(command, "_face_backend", lambda name: faces if name else None)
+    output = tmp_path / "prompts.jsonl"
+    assert (
+        main(
+            [
+                "decouple",
+                "--input",
+                str(sample_testset),
+                "--output",
+                str(output),
+                "--face-backend",
+                "fake",
+                "--no-cache",
+            ]
+        )
+        == 0
+    )
+    rows = [json.loads(line) for line in output.read_text().splitlines()]
+    subjects = {row["id"].split("/")[0]: row["subject"] for row in rows}
+    assert subjects == {
+        "id001": "A woman",
+        "id002": "A man",
+        "id003": "A woman",
+        "id004": "A man",
+        "id005": "A woman",
+    }
+    assert faces.calls == 5
+    assert all(row["temporal"].startswith(subjects[row["id"].split("/")[0]]) for row in rows)
