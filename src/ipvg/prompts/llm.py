@@ -89,7 +89,8 @@ class LocalChatBackend(ChatDecoupler):
             self.dtype, torch.bfloat16 if device.startswith("cuda") else torch.float32
         )
         self._tokenizer = AutoTokenizer.from_pretrained(path)
-        self._model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device).eval()
+        # Load straight onto the device: an 8B model should not pass through host memory first.
+        self._model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, device_map=device).eval()
 
     def _chat(self, messages: Messages, attempt: int) -> str:
         if self._load_error is not None:
