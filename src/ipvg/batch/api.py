@@ -75,11 +75,16 @@ def make_executor(
     *,
     use_gpu: bool | None = None,
     cpus_per_worker: int = 1,
+    use_ray: bool | None = None,
 ) -> Executor:
-    """In this process for one worker without a cluster; Ray actors otherwise."""
+    """In this process for one worker without a cluster; Ray actors otherwise (`use_ray` forces either)."""
     if workers < 1:
         raise ConfigError(f"`--workers` must be >= 1, got {workers}.")
-    if workers == 1 and not ray_address:
+    if use_ray is None:
+        use_ray = workers > 1 or bool(ray_address)
+    if not use_ray:
+        if workers > 1 or ray_address:
+            raise ConfigError("Several workers or a cluster address need Ray.", "drop use_ray=False.")
         return LocalExecutor(factory)
     return RayExecutor(
         factory, workers, address=ray_address, use_gpu=use_gpu, cpus_per_worker=cpus_per_worker
@@ -96,6 +101,7 @@ def run_batch(
     workers: int = 1,
     ray_address: str | None = None,
     use_gpu: bool | None = None,
+    use_ray: bool | None = None,
     shard: Shard | str | None = None,
     max_attempts: int = 3,
     limit: int | None = None,
@@ -147,7 +153,7 @@ def run_batch(
             return BatchSummary(executor="torchrun")
         executor = ContextParallelExecutor(factory, world)
     else:
-        executor = make_executor(factory, workers, ray_address, use_gpu=use_gpu)
+        executor = make_executor(factory, workers, ray_address, use_gpu=use_gpu, use_ray=use_ray)
     # 3. Run
     try:
         return BatchRunner(dataset, executor, options, progress).run()

@@ -8,7 +8,8 @@ Ray: one actor per worker, each holding its own loaded pipeline for the whole ru
 an actor reserves one GPU (`num_gpus=1`, Ray sets CUDA_VISIBLE_DEVICES), on CPU machines
 `cpus_per_worker` CPUs (its torch thread count, so results do not depend on how many actors share
 the machine). `address=None` starts a local Ray instance; `"auto"` or `ray://host:10001` joins a
-cluster.
+cluster. Workers' own logs (library warnings) stay in Ray's log folder
+(/tmp/ray/session_latest/logs), so the progress bar stays readable; their errors come back as outcomes.
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ class RayExecutor:
             env = {k: v for k, v in os.environ.items() if k.startswith(FORWARDED_ENV_PREFIXES)}
             kwargs: dict[str, Any] = {
                 "include_dashboard": False,
-                "log_to_driver": True,
+                "log_to_driver": False,
                 "runtime_env": {"env_vars": env},
             }
             if address is None:

@@ -10,6 +10,8 @@ Errors never cross the seam as exceptions: `run_item` classifies them into reaso
 from __future__ import annotations
 
 import gc
+import hashlib
+import json
 import logging
 import os
 import socket
@@ -20,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+
+import numpy as np
 
 from ipvg.errors import (
     ConfigError,
@@ -37,6 +41,7 @@ from ipvg.errors import (
 logger = logging.getLogger(__name__)
 
 VIDEO_FILE = "video.mp4"
+FRAMES_FILE = "frames.json"  # digest of the raw (pre-encoding) frames, for reproducibility checks
 # What an out-of-memory retry changes by default: model CPU offload and VAE tiling (runtime/ applies both).
 DEFAULT_LOW_MEMORY_OVERRIDES: dict[str, Any] = {"runtime.offload": "model", "runtime.vae_tiling": True}
 # Errors that would fail every item the same way (missing weights, bad config): stop the run.
@@ -201,9 +206,18 @@ class PipelineGenerator:
             prompts = DecoupledPrompt(
                 **(request.prompts | {"warnings": tuple(request.prompts.get("warnings", ()))})
             )
-        self.pipeline(request.low_memory)(
+        result = self.pipeline(request.low_memory)(
             face, request.prompt, seed=request.seed, out_dir=out_dir, prompts=prompts
         )
+        # The mp4 is lossy and libx264 (PyAV 18) does not always give the same bitstream for the same
+        # frames, so the raw frames' digest is what proves two runs made the same video.
+        frames_FHWC = result.video.frames_FHWC
+        facts = {
+            "frames_sha256": hashlib.sha256(np.ascontiguousarray(frames_FHWC).tobytes()).hexdigest(),
+            "frames_shape": list(frames_FHWC.shape),
+            "seed": request.seed,
+        }
+        (out_dir / FRAMES_FILE).write_text(json.dumps(facts, indent=2) + "\n")
 
     def decouple(self, prompt: str, face_bytes: bytes, face_name: str) -> Any:
         """The prompt stage alone (for the `--decouple-only` pass)."""
