@@ -126,3 +126,18 @@ def test_console_script_help_everywhere():
 def test_backends_command_lists_temporal_backends(capsys):
     code, stdout, _ = run_cli(["backends", "--kind", "temporal"], capsys)
     assert code == 0 and "wan22-ti2v-5b" in stdout and "wan22-i2v-a14b" in stdout
+
+
+def test_typer_exit_codes_propagate():
+    import typer
+
+    from ipvg.cli.main import app
+
+    @app.command("exit-three", hidden=True)
+    def exit_three() -> None:
+        raise typer.Exit(code=3)
+
+    try:
+        assert main(["exit-three"]) == 3
+    finally:
+        app.registered_commands = [c for c in app.registered_commands if c.name != "exit-three"]

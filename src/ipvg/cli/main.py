@@ -41,7 +41,10 @@ _register_commands()
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        app(args=argv, standalone_mode=False)
+        # Without standalone mode, click returns (not raises) the code of a `typer.Exit(code)`.
+        returned = app(args=argv, standalone_mode=False)
+        if isinstance(returned, int) and not isinstance(returned, bool):
+            return returned
     except IpvgError as error:
         typer.secho(f"error: {error.one_line()}", err=True, fg=typer.colors.RED)
         return error.exit_code
