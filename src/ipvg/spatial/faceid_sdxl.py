@@ -19,8 +19,13 @@ from PIL import Image
 from ipvg.config import FacesConfig, RuntimeConfig, SpatialConfig
 from ipvg.errors import ConfigError, WeightsNotFoundError
 from ipvg.faces.base import Face, FaceBackend
-from ipvg.spatial.sdxl_base import COMMON_OPTIONS, COMMON_TINY_OPTIONS, SdxlIdentityBackend, SdxlRecipe
-from ipvg.weights import resolve_model
+from ipvg.spatial.sdxl_base import (
+    COMMON_OPTIONS,
+    COMMON_TINY_OPTIONS,
+    SdxlIdentityBackend,
+    SdxlRecipe,
+    resolve_companion,
+)
 
 ALIGNED_FACE_SIZE = 224  # insightface norm_crop size the released model was trained with
 
@@ -65,7 +70,7 @@ class FaceIdSDXL(SdxlIdentityBackend):
 
         options = self.settings.options
         folder = Path(
-            resolve_model(str(options["ip_adapter"]), marker="", allow_download=self.runtime.allow_download)
+            resolve_companion(str(options["ip_adapter"]), "ip_adapter", "", self.runtime.allow_download)
         )
         wanted = [str(options["weight_name"])] + (
             [str(options["lora_weight_name"])] if options["lora_weight_name"] else []
@@ -77,8 +82,8 @@ class FaceIdSDXL(SdxlIdentityBackend):
                 "download h94/IP-Adapter-FaceID (or pass its folder as the spatial option `ip_adapter`); "
                 "set `lora_weight_name=none` to run without its LoRA.",
             )
-        encoder_path = resolve_model(
-            str(options["image_encoder"]), marker="config.json", allow_download=self.runtime.allow_download
+        encoder_path = resolve_companion(
+            str(options["image_encoder"]), "image_encoder", "config.json", self.runtime.allow_download
         )
         self._image_encoder = CLIPVisionModelWithProjection.from_pretrained(encoder_path).eval()
         self._feature_extractor = CLIPImageProcessor.from_pretrained(encoder_path)

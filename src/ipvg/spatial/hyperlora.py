@@ -293,7 +293,7 @@ def check_hyperlora_folder(folder: Path) -> None:
         raise WeightsNotFoundError(
             f"The HyperLoRA folder {folder} lacks {', '.join(missing)}.",
             "download `bytedance-research/HyperLoRA` (folder `sdxl_hyper_id_lora_v1_fidelity`) and pass "
-            "that folder with --set spatial.options.hyperlora=PATH.",
+            "that folder with `--option hyperlora=PATH` (spatial.options).",
         )
 
 

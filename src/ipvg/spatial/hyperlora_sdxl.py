@@ -30,8 +30,8 @@ from ipvg.spatial.sdxl_base import (
     SdxlIdentityBackend,
     SdxlRecipe,
     diffusers_clip_skip,
+    resolve_companion,
 )
-from ipvg.weights import resolve_model
 
 __all__ = ["HyperLoRASDXL", "create", "diffusers_clip_skip", "find_hyperlora_folder"]
 
@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 def find_hyperlora_folder(location: str, variant: str, allow_download: bool) -> Path:
     """The folder holding HyperLoRA's files: `location` itself or its `variant` subfolder."""
-    root = Path(resolve_model(location, marker="", allow_download=allow_download))
+    root = Path(resolve_companion(location, "hyperlora", "", allow_download))
     for folder in (root, root / variant):
         if all((folder / name).is_file() for name in HYPERLORA_FILES):
             return folder
@@ -98,8 +98,8 @@ class HyperLoRASDXL(SdxlIdentityBackend):
         hyper_device = device if self.runtime.offload == "none" else torch.device("cpu")
         hyper_dtype = torch.float16 if hyper_device.type == "cuda" else torch.float32
         hyperlora = load_hyperlora(folder, dtype=hyper_dtype, device=hyper_device)
-        encoder_path = resolve_model(
-            str(options["image_encoder"]), marker="config.json", allow_download=self.runtime.allow_download
+        encoder_path = resolve_companion(
+            str(options["image_encoder"]), "image_encoder", "config.json", self.runtime.allow_download
         )
         image_encoder = CLIPVisionModel.from_pretrained(encoder_path, dtype=hyper_dtype).eval()
         if image_encoder.config.hidden_size != hyperlora.shape.embedding_dim:

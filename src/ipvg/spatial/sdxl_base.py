@@ -161,6 +161,19 @@ def load_sdxl_pipeline(
     return pipe
 
 
+def resolve_companion(location: str, option: str, marker: str, allow_download: bool) -> str:
+    """`resolve_model` for weights named by a spatial option, with the fix naming that option."""
+    try:
+        return resolve_model(location, marker=marker, allow_download=allow_download)
+    except WeightsNotFoundError as error:
+        raise WeightsNotFoundError(
+            error.message,
+            f"download `{location}` (`ipvg models download {location}` or `hf download {location}`) on a machine "
+            f"with internet, pass a local copy with `--option {option}=PATH` (spatial.options), "
+            "or allow downloading with --allow-download.",
+        ) from None
+
+
 def image_fingerprint(image: Image.Image) -> str:
     return hashlib.sha1(np.asarray(image.convert("RGB")).tobytes()).hexdigest()
 
