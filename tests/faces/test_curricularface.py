@@ -143,3 +143,15 @@ def test_ir101_on_cuda_matches_cpu():
     on_gpu /= np.linalg.norm(on_gpu, axis=1, keepdims=True)
     expected = fixture["expected_B512"] / np.linalg.norm(fixture["expected_B512"], axis=1, keepdims=True)
     np.testing.assert_allclose(on_gpu, expected, atol=1e-3)  # TF32 convolutions on Ampere and later
+
+
+def test_model_root_finds_the_checkpoint_in_a_consisid_download(ir18_checkpoint, tmp_path, dlib_backend):
+    from ipvg.faces.curricularface_backend import HUB_FILE, weights_in
+
+    download = tmp_path / "ConsisID-preview"
+    (download / "face_encoder").mkdir(parents=True)
+    (download / HUB_FILE).symlink_to(ir18_checkpoint)
+    assert weights_in(download) == download / HUB_FILE
+    assert weights_in(download / "face_encoder") == download / HUB_FILE
+    backend = create_face_backend("curricularface", model_root=str(download), detector=dlib_backend)
+    assert backend.model.num_layers == 18

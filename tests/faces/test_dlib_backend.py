@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from ipvg.errors import NoFaceDetectedError, WeightsNotFoundError
-from ipvg.faces import cosine_similarity, largest_face
+from ipvg.faces import cosine_similarity, create_face_backend, largest_face
 from ipvg.faces.dlib_backend import find_dlib_models
 
 from .conftest import SAMPLE_IDS, insightface_image
@@ -124,3 +124,8 @@ def test_align_gives_the_requested_square(dlib_backend, dlib_sample_faces, sampl
     face = dlib_sample_faces[identity][0]
     crop = dlib_backend.align(sample_images[identity], face, 224)
     assert crop.size == (224, 224) and crop.mode == "RGB"
+
+
+def test_model_root_is_the_models_folder(tmp_path):
+    with pytest.raises(WeightsNotFoundError, match=str(tmp_path)):
+        create_face_backend("dlib", model_root=str(tmp_path))

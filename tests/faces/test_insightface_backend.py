@@ -147,3 +147,8 @@ def test_pack_is_found_by_name_under_root(tiny_pack, tmp_path, no_downloads):
     backend = create_face_backend("insightface", root=tmp_path, model_pack="antelopev2", providers="cpu")
     assert backend.model_pack == tmp_path / "models" / "antelopev2" / "antelopev2"
     assert backend.recognition_model.name == "tiny_arcface_r0.onnx"
+
+
+def test_model_root_is_the_pack(tiny_pack):
+    backend = create_face_backend("insightface", model_root=str(tiny_pack), providers="cpu")
+    assert backend.model_pack == tiny_pack

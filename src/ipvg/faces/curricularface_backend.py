@@ -166,5 +166,20 @@ class CurricularFaceBackend:
         return Image.fromarray(norm_crop(image, face.keypoints_52, size))
 
 
-def create(**kwargs: Any) -> CurricularFaceBackend:
+def weights_in(model_root: str | Path) -> Path:
+    """The checkpoint given as a file, or found in a folder: the folder itself, its `face_encoder/`
+    (a ConsisID-preview download), or that folder's parent."""
+    root = Path(model_root).expanduser()
+    name = Path(HUB_FILE).name
+    for candidate in (root, root / name, root / "face_encoder" / name, root.parent / name):
+        if candidate.is_file():
+            return candidate
+    return root / "face_encoder" / name if (root / "face_encoder").is_dir() else root / name
+
+
+def create(*, model_root: str | Path | None = None, **kwargs: Any) -> CurricularFaceBackend:
+    """Registry factory; `model_root` (`FacesConfig.model_root`) is the checkpoint file or a folder
+    holding it (e.g. a ConsisID-preview download)."""
+    if model_root is not None:
+        kwargs.setdefault("weights", weights_in(model_root))
     return CurricularFaceBackend(**kwargs)

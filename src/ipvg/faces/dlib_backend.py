@@ -224,5 +224,8 @@ class DlibFaceBackend:
         return Image.fromarray(norm_crop(image, face.keypoints_52, size))
 
 
-def create(**kwargs: Any) -> DlibFaceBackend:
+def create(*, model_root: str | Path | None = None, **kwargs: Any) -> DlibFaceBackend:
+    """Registry factory; `model_root` (`FacesConfig.model_root`) is the folder of dlib's .dat files."""
+    if model_root is not None:
+        kwargs.setdefault("models_dir", model_root)
     return DlibFaceBackend(**kwargs)

@@ -280,5 +280,8 @@ class InsightFaceBackend:
         return np.asarray(self._recognizer.get_feat(crops_bgr), dtype=np.float32)
 
 
-def create(**kwargs: Any) -> InsightFaceBackend:
+def create(*, model_root: str | Path | None = None, **kwargs: Any) -> InsightFaceBackend:
+    """Registry factory; `model_root` (`FacesConfig.model_root`) is the model-pack folder or name."""
+    if model_root is not None:
+        kwargs.setdefault("model_pack", model_root)
     return InsightFaceBackend(**kwargs)
