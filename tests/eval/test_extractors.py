@@ -98,3 +98,30 @@ def test_clip_truncates_long_prompts(clip_embedder):
     long_prompt = " ".join(["a man walks in the park"] * 40)
     assert clip_embedder.num_tokens(long_prompt) > 77
     assert clip_embedder.text_embed(long_prompt).shape == (16,)
+
+
+def test_fid_inception_matches_torch_fidelity_reference():
+    """Pool features of the real-size network on `random_inception_state_dict(0)`, against
+    torch-fidelity's FeatureExtractorInceptionV3 (the TensorFlow FID graph in torch, derived from
+    pytorch-fid; run outside this repository, see tests/eval/fixtures/README.md). pytorch-fid itself
+    builds on torchvision, which cannot run here."""
+    from pathlib import Path
+
+    from ipvg.testing.evalmodels import random_inception_state_dict
+
+    expected = np.load(Path(__file__).parent / "fixtures" / "inception_torch_fidelity_reference.npz")[
+        "features"
+    ]
+    model = InceptionV3Features("pytorch-fid")
+    state = random_inception_state_dict(0)
+    model.load_state_dict({k: v for k, v in state.items() if not k.startswith("fc.")})
+    y, x = np.mgrid[0:299, 0:299]
+    image = np.stack([(x * 3 + y) % 256, (y * 2) % 256, (x * y // 7) % 256], -1).astype(np.uint8)
+    # torch-fidelity feeds (x - 128) / 128 for uint8 x; our [0, 1] input x / 256 maps to exactly that.
+    # (The fixture holds a second image's features too; one image keeps this test under ~2 s.)
+    with torch.no_grad():
+        features = model.eval()(torch.from_numpy(image).permute(2, 0, 1)[None].float() / 256.0).numpy()
+    assert np.abs(features[0] - expected[0]).max() < 1e-4
+    assert (
+        expected[0].std() > 0.1 and np.abs(expected[0] - expected[1]).mean() > 0.1
+    )  # not a constant network

@@ -212,3 +212,31 @@ def build_tiny_musiq(path: Path) -> None:
 
     path.mkdir(parents=True, exist_ok=True)
     torch.save(random_musiq_state_dict(0), path / MUSIQ_SPAQ_WEIGHTS_FILE)
+
+
+def random_inception_state_dict(seed: int = 0, width: float = 1.0, num_classes: int = 1008) -> dict:
+    """Random Inception v3 weights in pytorch-fid's layout (with its 1008-class `fc`), the same on every
+    machine: He-scaled convolutions (so the signal survives ~95 ReLU layers), BatchNorm statistics
+    near identity with a little noise."""
+    import zlib
+
+    import torch
+
+    from ipvg.eval.inception import InceptionV3Features
+
+    with torch.device("meta"):
+        template = InceptionV3Features("pytorch-fid", width=width).state_dict()
+    template["fc.weight"] = torch.empty(num_classes, 2048)
+    template["fc.bias"] = torch.empty(num_classes)
+    state = {}
+    for key, like in template.items():
+        generator = torch.Generator().manual_seed(seed * 1_000_003 + zlib.crc32(key.encode()))
+        if like.dtype == torch.int64:
+            state[key] = torch.zeros(like.shape, dtype=torch.int64)
+        elif key.endswith("conv.weight"):
+            state[key] = torch.randn(like.shape, generator=generator) * (2.0 / like[0].numel()) ** 0.5
+        elif key.endswith("running_var") or key.endswith("bn.weight"):
+            state[key] = 1.0 + 0.1 * torch.rand(like.shape, generator=generator)
+        else:  # running means, BN biases, the classifier
+            state[key] = 0.05 * torch.randn(like.shape, generator=generator)
+    return state
