@@ -152,3 +152,18 @@ def test_pack_is_found_by_name_under_root(tiny_pack, tmp_path, no_downloads):
 def test_model_root_is_the_pack(tiny_pack):
     backend = create_face_backend("insightface", model_root=str(tiny_pack), providers="cpu")
     assert backend.model_pack == tiny_pack
+
+
+def test_pack_is_found_in_a_cached_consisid_download(tiny_pack, tmp_path, monkeypatch, no_downloads):
+    import shutil
+
+    from huggingface_hub import constants
+
+    snapshot = tmp_path / "hub" / "models--BestWishYsh--ConsisID-preview" / "snapshots" / "0123abc"
+    shutil.copytree(tiny_pack, snapshot / "face_encoder" / "models" / "buffalo_l")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    from ipvg.faces.insightface_backend import find_model_pack
+
+    assert (
+        find_model_pack(None, tmp_path / "empty-root") == snapshot / "face_encoder" / "models" / "buffalo_l"
+    )
