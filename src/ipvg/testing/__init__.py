@@ -27,6 +27,7 @@ BUILDERS: dict[str, str] = {
     "wan21-i2v-14b-720p": "ipvg.testing.wan:build_wan21_i2v",
     "sdxl": "ipvg.testing.sdxl:build_sdxl",
     "hyperlora": "ipvg.testing.hyperlora:build_hyperlora",
+    "hyperlora-arcface": "ipvg.testing.hyperlora:build_hyperlora_arcface",
     "clip-vit": "ipvg.testing.hyperlora:build_clip_vit",
     "ip-adapter-faceid": "ipvg.testing.sdxl:build_ip_adapter_faceid",
     "flux-kontext": "ipvg.testing.kontext:build_flux_kontext",

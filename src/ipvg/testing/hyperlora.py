@@ -44,7 +44,12 @@ def _random_state(module: torch.nn.Module, scale: float) -> dict[str, torch.Tens
     return {key: (torch.randn_like(value) * scale).contiguous() for key, value in module.state_dict().items()}
 
 
-def build_hyperlora(path: Path) -> None:
+def build_hyperlora_arcface(path: Path) -> None:
+    """The same, taking 512-d ArcFace embeddings as the released model does (insightface face backend)."""
+    build_hyperlora(path, id_embed_dim=512)
+
+
+def build_hyperlora(path: Path, id_embed_dim: int = ID_EMBED_DIM) -> None:
     """HyperLoRA weight folder for the tiny SDXL UNet (`ipvg-tiny:sdxl`)."""
     from safetensors.torch import save_file
 
@@ -60,7 +65,7 @@ def build_hyperlora(path: Path) -> None:
         lora_rank=LORA_RANK,
         num_modules=len(modules_info),
         num_conds=2,
-        id_embed_dim=ID_EMBED_DIM,
+        id_embed_dim=id_embed_dim,
         num_id_tokens=NUM_ID_TOKENS,
     )
     model = HyperLoRA(shape, modules_info)
