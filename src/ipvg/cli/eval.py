@@ -79,8 +79,15 @@ def eval_command(
     clip_model: Annotated[
         str | None, typer.Option("--clip-model", help="CLIP hub id or folder for CLIPScore.")
     ] = None,
+    allow_download: Annotated[
+        bool,
+        typer.Option("--allow-download", help="Download missing CLIP/GME weights from the Hugging Face hub."),
+    ] = False,
     device: Annotated[
-        str, typer.Option("--device", help="cpu, cuda, cuda:N (for Inception and CLIP).")
+        str,
+        typer.Option(
+            "--device", help="cpu, cuda, cuda:N (for the torch models: Inception, CLIP, GME, AMT, MUSIQ)."
+        ),
     ] = "cpu",
 ) -> None:
     """Score videos with FaceSim (dlib, ArcFace, CurricularFace), FID, CLIPScore and derived scores.
@@ -98,8 +105,8 @@ def eval_command(
             "face_backend": fid_faces,
             "device": device,
         },
-        "clipscore": {"clip_model": clip_model, "device": device},
-        "gme": {"gme_model": gme_model, "device": device},
+        "clipscore": {"clip_model": clip_model, "device": device, "allow_download": allow_download},
+        "gme": {"gme_model": gme_model, "device": device, "allow_download": allow_download},
         "motion-smoothness": {"amt_weights": amt_weights, "device": device},
         "imaging-quality": {"musiq_weights": musiq_weights, "device": device},
     }

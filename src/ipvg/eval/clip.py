@@ -22,12 +22,18 @@ DEFAULT_CLIP_MODEL = "openai/clip-vit-base-patch16"
 class ClipEmbedder:
     """Projected, L2-normalised CLIP embeddings of images and texts."""
 
-    def __init__(self, model: str = DEFAULT_CLIP_MODEL, device: str = "cpu", batch_size: int = 16) -> None:
+    def __init__(
+        self,
+        model: str = DEFAULT_CLIP_MODEL,
+        device: str = "cpu",
+        batch_size: int = 16,
+        allow_download: bool = False,
+    ) -> None:
         import torch
         from transformers import AutoTokenizer, CLIPModel
         from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
 
-        folder = resolve_model(model, marker="config.json")
+        folder = resolve_model(model, marker="config.json", allow_download=allow_download)
         self.model_id, self.device, self.batch_size = model, device, batch_size
         self.model = CLIPModel.from_pretrained(folder, dtype=torch.float32).eval().to(device)
         self.tokenizer = AutoTokenizer.from_pretrained(folder)

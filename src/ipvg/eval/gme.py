@@ -49,12 +49,13 @@ class GmeEmbedder:
         max_image_tokens: int = 1280,
         max_length: int = 1800,
         batch_size: int = 4,
+        allow_download: bool = False,
     ) -> None:
         import torch
         from transformers import AutoTokenizer, Qwen2VLForConditionalGeneration
         from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
-        folder = resolve_model(model, marker="config.json")
+        folder = resolve_model(model, marker="config.json", allow_download=allow_download)
         self.model_id, self.device, self.max_length, self.batch_size = model, device, max_length, batch_size
         self.model = (
             Qwen2VLForConditionalGeneration.from_pretrained(folder, dtype=getattr(torch, dtype))

@@ -8,6 +8,8 @@ reference's, CLIPScore over the sampled frames.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -326,10 +328,25 @@ def create_fid(
     return FidMetric(load_inception(path, variant=variant, device=device), face_backend=face_backend)  # type: ignore[arg-type]
 
 
-def create_clipscore(clip_model: str | None = None, device: str = "cpu", **_: Any) -> ClipScoreMetric:
+def create_clipscore(
+    clip_model: str | None = None, device: str = "cpu", allow_download: bool = False, **_: Any
+) -> ClipScoreMetric:
     from ipvg.eval.clip import DEFAULT_CLIP_MODEL, ClipEmbedder
 
-    return ClipScoreMetric(ClipEmbedder(clip_model or DEFAULT_CLIP_MODEL, device=device))
+    with _weights_flag("--clip-model"):
+        return ClipScoreMetric(
+            ClipEmbedder(clip_model or DEFAULT_CLIP_MODEL, device=device, allow_download=allow_download)
+        )
+
+
+@contextlib.contextmanager
+def _weights_flag(flag: str) -> Iterator[None]:
+    """Name the `ipvg eval` flag in a missing-weights error (the generic one names --model)."""
+    try:
+        yield
+    except WeightsNotFoundError as error:
+        fix = (error.fix or "").replace("--model PATH", f"{flag} PATH")
+        raise WeightsNotFoundError(error.message, fix) from None
 
 
 def create_first_place_overall(**_: Any) -> FirstPlaceOverallMetric:
@@ -341,16 +358,19 @@ def create_gme(
     device: str = "cpu",
     min_image_tokens: int = 256,
     max_image_tokens: int = 1280,
+    allow_download: bool = False,
     **_: Any,
 ) -> GmeMetric:
     from ipvg.eval.gme import DEFAULT_GME_MODEL, GmeEmbedder
 
-    embedder = GmeEmbedder(
-        gme_model or DEFAULT_GME_MODEL,
-        device=device,
-        min_image_tokens=min_image_tokens,
-        max_image_tokens=max_image_tokens,
-    )
+    with _weights_flag("--gme-model"):
+        embedder = GmeEmbedder(
+            gme_model or DEFAULT_GME_MODEL,
+            device=device,
+            min_image_tokens=min_image_tokens,
+            max_image_tokens=max_image_tokens,
+            allow_download=allow_download,
+        )
     return GmeMetric(embedder)
 
 

@@ -82,7 +82,7 @@ def create_metrics(
             if strict:
                 raise
             skipped[name] = error.one_line()
-            logger.warning("metric %s skipped: %s", name, error.one_line())
+            logger.info("metric %s skipped: %s", name, error.one_line())  # listed in the run's summary
     return metrics, skipped
 
 
