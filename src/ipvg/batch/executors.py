@@ -124,6 +124,7 @@ class RayExecutor:
             kwargs: dict[str, Any] = {
                 "include_dashboard": False,
                 "log_to_driver": False,
+                "logging_level": logging.WARNING,
                 "runtime_env": {"env_vars": env},
             }
             if address is None:
