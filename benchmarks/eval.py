@@ -13,6 +13,7 @@ Results: benchmarks/results/eval-cpu.json and .md.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -126,8 +127,9 @@ def main() -> None:
                 name: stats.get("mean_no_face_share") for name, stats in summary["metrics"].items()
             },
         },
-        "machine": machine(),
-        "note": "The first video also pays for loading dlib's models (about a second).",
+        "machine": {**machine(), "load_average_1_5_15": os.getloadavg()},
+        "note": "The first video also pays for loading dlib's models (about a second). The machine is shared: "
+        "a load average above its core count means other work slowed this run.",
     }
     table = [{"metrics": args.metrics, "size": f"{args.width}x{args.height}x{args.frames}", **{
         k: v for k, v in result["summary"].items() if k in ("videos_per_minute", "seconds_per_video", "decode_seconds_per_video")
