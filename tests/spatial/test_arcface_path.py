@@ -27,6 +27,7 @@ def arcface_backend(face_backend):
     )
 
 
+@pytest.mark.slow  # a second tiny SDXL load (~15 s on 2 busy cores); the mismatch test below stays default
 def test_hyperlora_takes_arcface_embeddings(arcface_backend, faces) -> None:
     config = get_preset("tiny")
     spatial = dataclasses.replace(
