@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
+from torch import Tensor, nn
 
 from ipvg.errors import WeightsNotFoundError
 
@@ -250,7 +250,7 @@ class InitDecoder(nn.Module):
             nn.ConvTranspose2d(in_ch * 2, out_ch + 4, 4, 2, 1),
         )
 
-    def forward(self, f0: torch.Tensor, f1: torch.Tensor, embt: torch.Tensor):
+    def forward(self, f0: Tensor, f1: Tensor, embt: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         time_map = embt.repeat(1, 1, *f0.shape[2:])
         out = self.convblock(torch.cat([f0, f1, time_map], 1))
         flow0, flow1 = torch.chunk(out[:, :4], 2, 1)
@@ -266,7 +266,9 @@ class IntermediateDecoder(nn.Module):
             nn.ConvTranspose2d(in_ch * 3, out_ch + 4, 4, 2, 1),
         )
 
-    def forward(self, feature, f0, f1, flow0_in, flow1_in):
+    def forward(
+        self, feature: Tensor, f0: Tensor, f1: Tensor, flow0_in: Tensor, flow1_in: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor]:
         out = self.convblock(
             torch.cat([feature, warp(f0, flow0_in), warp(f1, flow1_in), flow0_in, flow1_in], 1)
         )
@@ -284,7 +286,9 @@ class MultiFlowDecoder(nn.Module):
             nn.ConvTranspose2d(in_ch * 3, 8 * num_flows, 4, 2, 1),
         )
 
-    def forward(self, feature, f0, f1, flow0, flow1):
+    def forward(
+        self, feature: Tensor, f0: Tensor, f1: Tensor, flow0: Tensor, flow1: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         n = self.num_flows
         out = self.convblock(torch.cat([feature, warp(f0, flow0), warp(f1, flow1), flow0, flow1], 1))
         delta0, delta1, mask, residual = torch.split(out, [2 * n, 2 * n, n, 3 * n], 1)
@@ -293,7 +297,16 @@ class MultiFlowDecoder(nn.Module):
         return flow0, flow1, torch.sigmoid(mask), residual
 
 
-def combine_flows(comb_block: nn.Module, img0, img1, flow0, flow1, mask, residual, mean):
+def combine_flows(
+    comb_block: nn.Module,
+    img0: Tensor,
+    img1: Tensor,
+    flow0: Tensor,
+    flow1: Tensor,
+    mask: Tensor,
+    residual: Tensor,
+    mean: Tensor,
+) -> Tensor:
     """Warp both inputs by each of the N flow pairs, blend by mask, add the residual and the removed
     mean; average the N candidates and add the combination CNN's correction."""
     batch, channels, height, width = flow0.shape
@@ -333,7 +346,14 @@ class AmtS(nn.Module):
         )
 
     @staticmethod
-    def _lookup(correlation, coords, flow0, flow1, embt, downsample: int):
+    def _lookup(
+        correlation: BidirectionalCorrelation,
+        coords: Tensor,
+        flow0: Tensor,
+        flow1: Tensor,
+        embt: Tensor,
+        downsample: int,
+    ) -> tuple[Tensor, Tensor]:
         # Linear motion: the flow t->0 scaled by 1/(1-t) points from frame 1 to frame 0, and t->1 by 1/t
         # from frame 0 to frame 1; look both up in the 1/8-resolution correlation volume.
         if downsample != 1:
@@ -342,7 +362,17 @@ class AmtS(nn.Module):
         corr0, corr1 = correlation(coords + flow1 / embt, coords + flow0 / (1.0 - embt))
         return torch.cat([corr0, corr1], dim=1), torch.cat([flow0, flow1], dim=1)
 
-    def _refine(self, update, feature, flow0, flow1, correlation, coords, embt, downsample):
+    def _refine(
+        self,
+        update: UpdateBlock,
+        feature: Tensor,
+        flow0: Tensor,
+        flow1: Tensor,
+        correlation: BidirectionalCorrelation,
+        coords: Tensor,
+        embt: Tensor,
+        downsample: int,
+    ) -> tuple[Tensor, Tensor, Tensor]:
         corr, flow = self._lookup(correlation, coords, flow0, flow1, embt, downsample)
         delta_feature, delta_flow = update(feature, flow, corr)
         delta0, delta1 = torch.chunk(delta_flow, 2, 1)

@@ -10,6 +10,7 @@ Shape legend: K images, D embedding dimension.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -71,7 +72,7 @@ class ClipEmbedder:
         return len(self.tokenizer(text)["input_ids"])
 
 
-def _as_tensor(features: object):
+def _as_tensor(features: Any) -> Any:
     # transformers 5 may return a model output with `pooler_output` instead of a bare tensor.
     return getattr(features, "pooler_output", features)
 

@@ -15,6 +15,7 @@ Shape legend: B batch, C channels, H height, W width; features are (B, D) with D
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -159,7 +160,7 @@ class InceptionE(nn.Module):
         return torch.cat([self.branch1x1(x), branch3x3, branch3x3dbl, self.branch_pool(pooled)], 1)
 
 
-def _scaler(width: float):
+def _scaler(width: float) -> Callable[[int], int]:
     return lambda channels: max(1, round(channels * width))
 
 

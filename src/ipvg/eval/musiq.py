@@ -131,7 +131,9 @@ class Encoder(nn.Module):
             {f"encoderblock_{i}": Block(dim, mlp_dim, num_heads) for i in range(num_layers)}
         )
 
-    def forward(self, x_BND, spatial_BN, scale_BN, mask_BN):
+    def forward(
+        self, x_BND: torch.Tensor, spatial_BN: torch.Tensor, scale_BN: torch.Tensor, mask_BN: torch.Tensor
+    ) -> torch.Tensor:
         x_BND = (
             x_BND
             + self.posembed_input.position_emb[0][spatial_BN.long()]
