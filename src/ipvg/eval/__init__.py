@@ -7,6 +7,7 @@ maths (`maths`); each metric is a registered backend of kind "metrics" (`metrics
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ipvg.eval.api import evaluate_items, evaluate_submission, evaluate_video
@@ -14,11 +15,23 @@ from ipvg.eval.api import evaluate_items, evaluate_submission, evaluate_video
 __all__ = ["evaluate_items", "evaluate_submission", "evaluate_video", "register"]
 
 _FACES_HINT = "pip install 'ipvg[faces]'"
+FID_WEIGHTS_FILE = "pt_inception-2015-12-05-6726825d.pth"  # also in ipvg.eval.inception (which imports torch)
+
+
+def _first_existing(*paths: Path) -> Path:
+    return next((path for path in paths if path.is_file()), paths[-1])
 
 
 def register(registry: Any) -> None:
     """Register the built-in metrics (kind "metrics")."""
     from ipvg.registry import BackendSpec
+    from ipvg.weights import cache_dir
+
+    # Single-file weights are looked up in ipvg's cache by default (`--*-weights` flags override).
+    fid_weights = _first_existing(
+        Path.home() / ".cache" / "torch" / "hub" / "checkpoints" / FID_WEIGHTS_FILE,
+        cache_dir() / "weights" / FID_WEIGHTS_FILE,
+    )
 
     specs = [
         BackendSpec(
@@ -50,6 +63,7 @@ def register(registry: Any) -> None:
             "fid",
             "ipvg.eval.metrics:create_fid",
             "FID of aligned face crops vs the reference (Inception v3 pool features, torch only).",
+            weights=(str(fid_weights),),
             defaults=(("variant", "pytorch-fid"), ("face_backend", "insightface")),
         ),
         BackendSpec(
@@ -71,12 +85,14 @@ def register(registry: Any) -> None:
             "motion-smoothness",
             "ipvg.eval.metrics:create_motion_smoothness",
             "VBench motion smoothness: AMT-S interpolation error of odd frames from even ones (amt-s.pth).",
+            weights=(str(cache_dir() / "weights" / "amt-s.pth"),),
         ),
         BackendSpec(
             "metrics",
             "imaging-quality",
             "ipvg.eval.metrics:create_imaging_quality",
             "VBench imaging quality: MUSIQ-SPAQ per frame (longer side <= 512) / 100 (musiq_spaq_ckpt-358bb6af.pth).",
+            weights=(str(cache_dir() / "weights" / "musiq_spaq_ckpt-358bb6af.pth"),),
         ),
         BackendSpec(
             "metrics",
