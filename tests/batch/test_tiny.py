@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from conftest import make_testset
 from ipvg.batch import decouple_batch, item_seed, run_batch
@@ -22,6 +23,10 @@ def tiny_run(sample_testset: Path, tmp_path_factory: pytest.TempPathFactory):
     """2 identities x 1 prompt, decoupling pass first, then the batch, at 1 torch thread (as a Ray worker)."""
     root = tmp_path_factory.mktemp("tiny-batch")
     testset = make_testset(sample_testset, root / "testset", prompts=1)
+    (testset / "id900").mkdir()  # a photo without a face: fails with no_face, the run goes on
+    noise_HWC = np.random.default_rng(0).integers(0, 256, (96, 96, 3), dtype=np.uint8)
+    Image.fromarray(noise_HWC).save(testset / "id900" / "image.png")
+    (testset / "id900" / "prompt1.txt").write_text("A person waves at the camera")
     out = root / "submission"
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -40,8 +45,9 @@ def frames(out: Path, item_id: str) -> np.ndarray:
 
 def test_tiny_batch_on_the_sample_writes_a_valid_submission(tiny_run) -> None:
     _, out, summary, decoupled = tiny_run
-    assert decoupled.decoupled == 2 and not decoupled.failures
-    assert summary.ok and summary.done_now == 2 and summary.executor == "local"
+    assert decoupled.decoupled + len(decoupled.failures) == 3
+    assert summary.done_now == 2 and summary.failed_now == 1 and summary.executor == "local"
+    assert summary.reasons == {"no_face": 1} and summary.failures[0][0] == "id900/prompt1"
     assert sorted(p.name for p in out.iterdir()) == ["_ipvg", "id001", "id004"]
     prompts = {
         row["item_id"]: row["prompts"]
@@ -65,7 +71,8 @@ def test_two_ray_workers_give_the_same_videos_as_one_worker(tiny_run, tmp_path: 
     testset, out_one, _, _ = tiny_run
     out_two = tmp_path / "submission-ray"
     summary = run_batch(testset, out_two, preset="tiny", workers=2)
-    assert summary.ok and summary.executor == "ray" and summary.workers == 2 and summary.done_now == 2
+    assert summary.executor == "ray" and summary.workers == 2 and summary.done_now == 2
+    assert summary.reasons == {"no_face": 1}
     workers = set()
     for item_id in ITEMS:
         record_one, record_two = (out / "_ipvg" / "records" / item_id for out in (out_one, out_two))
