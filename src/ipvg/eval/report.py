@@ -213,6 +213,11 @@ def _metric_table(summary: dict[str, Any]) -> str:
     rows = []
     for name, stats in summary["metrics"].items():
         direction = "higher is better" if stats["higher_is_better"] else "lower is better"
+        missing = summary["metric_failures"].get(name, {})
+        if missing:  # why some videos have no value (e.g. missing_inputs: 4)
+            direction += "; no value: " + ", ".join(
+                f"{reason} ({count})" for reason, count in missing.items()
+            )
         cells = "".join(f"<td>{_cell(stats[k])}</td>" for k in ("mean", "std", "min", "max", "count"))
         rows.append(
             f"<tr><td>{html.escape(name)}</td>{cells}<td>{_cell(stats.get('mean_no_face_share'))}</td><td>{direction}</td></tr>"
