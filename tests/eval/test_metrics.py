@@ -173,3 +173,22 @@ def test_facesim_cur_embeds_the_arc_detections(challenge_dirs, tiny_pack):
     assert faces.backend("curricularface").detector is faces.backend("insightface")
     cur = result.metrics["facesim-cur"]
     assert len(cur.per_frame) == 2 and cur.value is not None and 0.0 <= cur.value <= 1.0
+
+
+def test_fid_torchvision_variant_resizes_crops_with_pil_first(challenge_dirs):
+    """The challenge scorer's path: 8-bit PIL bilinear resize to 299, then the network (no resize)."""
+    from ipvg.eval.metrics import create_fid
+
+    metric = create_fid(
+        inception_weights="ipvg-tiny:inception-v3-fid", variant="torchvision", face_backend="dlib"
+    )
+    crop = Image.open(challenge_dirs[0] / "id001" / "image.png").convert("RGB").resize((224, 224))
+    resized = np.asarray(crop.resize((299, 299), Image.Resampling.BILINEAR), dtype=np.float32) / 255.0
+    with torch.no_grad():
+        expected = metric.inception(torch.from_numpy(resized).permute(2, 0, 1)[None]).double().numpy()
+        plain = (
+            np.asarray(crop, dtype=np.float32) / 255.0
+        )  # the float-tensor resize inside the network instead
+        unresized = metric.inception(torch.from_numpy(plain).permute(2, 0, 1)[None]).double().numpy()
+    assert metric.features([crop]) == pytest.approx(expected, rel=1e-4, abs=1e-5)
+    assert np.abs(unresized - expected).max() > 1e-3  # the two resizes differ: the test can tell them apart

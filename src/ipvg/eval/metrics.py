@@ -77,6 +77,10 @@ class FidMetric:
         import torch
 
         device = next(self.inception.parameters()).device
+        if getattr(self.inception, "variant", "") == "torchvision":
+            # The challenge scorer resizes each 8-bit crop to 299 with PIL (torchvision's Resize on a
+            # PIL image) before ToTensor; the pytorch-fid variant resizes the float tensor instead.
+            crops = [crop.convert("RGB").resize((299, 299), Image.Resampling.BILINEAR) for crop in crops]
         rows = []
         for start in range(0, len(crops), self.batch_size):
             batch = np.stack(
