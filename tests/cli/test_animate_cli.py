@@ -48,7 +48,7 @@ def test_animate_writes_playable_mp4_matching_the_request(tmp_path, example_face
     assert record["inputs"]["prompt"] == PROMPT and record["inputs"]["seed"] == 5
     assert record["outputs"]["num_frames"] == 13 and record["outputs"]["fps"] == 24
     assert record["config"]["temporal"]["backend"] == "wan22-ti2v-5b"
-    assert {stage["name"] for stage in record["stages"]} == {"temporal.load", "temporal.denoise_decode"}
+    assert {stage["name"] for stage in record["stages"]} == {"temporal.load", "temporal.denoise_decode", "temporal.vae_decode"}
     assert record["environment"]["diffusers"] == "0.42.1"
     assert sorted(p.name for p in out.iterdir()) == ["record.json", "video.mp4"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -52,6 +52,7 @@ def generate_command(
             "runtime.allow_download": True if allow_download else None,
         },
     )
+    config = use_tiny_models_for_switched_backends(config, spatial_backend, temporal_backend)
     pipeline = IdentityVideoPipeline(config)
     with RichProgress() as progress:
         result = pipeline(face, prompt, out_dir=out, progress=progress)
@@ -70,6 +71,26 @@ def generate_command(
             "note: the tiny preset uses random weights, so the frame and video are noise by design.", err=True
         )
     typer.echo(f"wrote {out}/ (first_frame.png, candidates/, video.mp4, record.json, report.html)")
+
+
+def use_tiny_models_for_switched_backends(
+    config: Any, spatial_backend: str | None, temporal_backend: str | None
+) -> Any:
+    """On a tiny preset, a switched backend gets its own tiny model (not the default backend's)."""
+    from ipvg.spatial import TINY_MODELS
+    from ipvg.weights import is_tiny
+
+    overrides: dict[str, Any] = {}
+    if (
+        spatial_backend
+        and config.spatial.model
+        and is_tiny(config.spatial.model)
+        and spatial_backend in TINY_MODELS
+    ):
+        overrides["spatial.model"] = TINY_MODELS[spatial_backend]
+    if temporal_backend and config.temporal.model and is_tiny(config.temporal.model):
+        overrides["temporal.model"] = f"ipvg-tiny:{temporal_backend}"
+    return config.with_overrides(overrides)
 
 
 def register(app: typer.Typer) -> None:
