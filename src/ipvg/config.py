@@ -137,7 +137,9 @@ class SpatialConfig:
     backend: str = "hyperlora-sdxl"
     model: str | None = None
     num_candidates: int = 3
-    early_stop_similarity: float = 0.5
+    early_stop_similarity: float | None = (
+        None  # None: the face backend's same-person threshold (ArcFace: 0.5, as the paper)
+    )
     refine_face: bool | None = None  # None: the backend's default
     height: int | None = None
     width: int | None = None

@@ -68,3 +68,17 @@ def test_best_of_n_picks_the_same_person_with_real_faces(face_backend, faces) ->
     assert chosen == 2
     assert len(candidates) == 4  # third candidate's batch also held seed 3
     assert candidates[2].similarity > 0.9 > max(candidates[0].similarity, candidates[1].similarity)
+
+
+def test_early_stop_threshold_follows_the_face_backend_scale():
+    from ipvg.spatial.selection import early_stop_threshold
+
+    class Dlib:
+        match_threshold = 0.91
+
+    class ArcFace:
+        pass
+
+    assert early_stop_threshold(None, Dlib()) == 0.91
+    assert early_stop_threshold(None, ArcFace()) == 0.5
+    assert early_stop_threshold(0.3, Dlib()) == 0.3

@@ -26,7 +26,7 @@ from ipvg.spatial.base import (
     parse_options,
     truncation_warning,
 )
-from ipvg.spatial.selection import best_of_n, candidate_seeds
+from ipvg.spatial.selection import best_of_n, candidate_seeds, early_stop_threshold
 from ipvg.types import StageRecord
 from ipvg.weights import is_tiny, resolve_model
 
@@ -193,7 +193,9 @@ class KontextBackend:
                 generate_batch,
                 lambda image, s: self._score(image, s, reference),
                 batch_size=batch_size,
-                early_stop_similarity=self.config.early_stop_similarity,
+                early_stop_similarity=early_stop_threshold(
+                    self.config.early_stop_similarity, self.face_backend
+                ),
             )
         stages.append(
             StageRecord(

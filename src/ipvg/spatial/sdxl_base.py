@@ -36,7 +36,7 @@ from ipvg.spatial.base import (
     with_trigger_words,
 )
 from ipvg.spatial.faceprep import feathered_mask, refine_region
-from ipvg.spatial.selection import best_of_n, candidate_seeds
+from ipvg.spatial.selection import best_of_n, candidate_seeds, early_stop_threshold
 from ipvg.types import StageRecord
 from ipvg.weights import is_tiny, resolve_model
 
@@ -78,7 +78,7 @@ class SdxlSettings:
     num_inference_steps: int
     guidance_scale: float
     num_candidates: int
-    early_stop_similarity: float
+    early_stop_similarity: float | None
     refine_face: bool
     options: dict[str, Any]
 
@@ -440,7 +440,7 @@ class SdxlIdentityBackend:
                 generate_batch,
                 lambda image, candidate_seed: self._evaluate(image, candidate_seed, prompt, reference),
                 batch_size=self._batch_size(settings.num_candidates),
-                early_stop_similarity=settings.early_stop_similarity,
+                early_stop_similarity=early_stop_threshold(settings.early_stop_similarity, self.face_backend),
             )
         stages.append(
             StageRecord(

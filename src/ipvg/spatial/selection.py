@@ -25,6 +25,17 @@ def choose(candidates: Sequence[KeyframeCandidate]) -> int:
     return -max(scored)[1] if scored else 0
 
 
+ARCFACE_EARLY_STOP = 0.5  # the official recipe's threshold, on ArcFace's cosine scale
+
+
+def early_stop_threshold(configured: float | None, face_backend: object) -> float:
+    """The configured threshold, or else the face backend's own same-person threshold: similarity
+    scales differ (dlib's cosines between different people reach 0.9; ArcFace's stay far lower)."""
+    if configured is not None:
+        return configured
+    return float(getattr(face_backend, "match_threshold", ARCFACE_EARLY_STOP))
+
+
 def best_of_n(
     seeds: Sequence[int],
     generate: Callable[[list[int]], list[Image.Image]],
