@@ -122,3 +122,56 @@ def test_report_files(fake_run, tmp_path):
     assert 'src="http' not in page and "<script" not in page  # self-contained
     leftovers = [p for p in (tmp_path / "out").rglob("*") if ".tmp" in p.name]
     assert not leftovers
+
+
+def test_resume_rescoring_only_what_is_missing(challenge_dirs, tmp_path):
+    testset, submission = challenge_dirs
+    out = tmp_path / "out"
+    first = FakeFaceBackend("dlib")
+    run = evaluate_submission(
+        submission, testset, ["facesim-dlib"], faces=FaceStore({"dlib": first}), out=out
+    )
+    (out / "videos" / "id001" / "prompt2.json").unlink()  # as if the run had stopped before this video
+    second = FakeFaceBackend("dlib")
+    resumed = evaluate_submission(
+        submission, testset, ["facesim-dlib"], faces=FaceStore({"dlib": second}), out=out, resume=True
+    )
+    assert second.detect_calls == 1 + 16  # id001's reference and the one missing video's frames
+
+    def without_timing(result) -> dict:
+        return {k: v for k, v in result.to_dict().items() if k != "seconds"}
+
+    assert [without_timing(r) for r in resumed.results] == [without_timing(r) for r in run.results]
+    assert (out / "videos" / "id001" / "prompt2.json").exists()
+    # Asking for a metric the saved results lack scores the videos again.
+    third = FakeFaceBackend("dlib")
+    evaluate_submission(
+        submission,
+        testset,
+        ["facesim-dlib", "overall-first-place"],
+        faces=FaceStore({"dlib": third}),
+        out=out,
+        resume=True,
+    )
+    assert third.detect_calls > 17
+
+
+def test_an_unexpected_metric_crash_is_recorded_not_fatal(challenge_dirs):
+    from ipvg.eval.suite import EvalSuite
+    from ipvg.eval.types import MetricValue
+
+    class Broken:
+        name, higher_is_better = "broken", True
+
+        def score(self, context) -> MetricValue:
+            raise RuntimeError("boom")
+
+    testset, submission = challenge_dirs
+    from ipvg.eval.layout import challenge_items
+
+    items = challenge_items(submission, testset)[:2]
+    run = EvalSuite([Broken()], faces=FaceStore({})).run(items)
+    assert [r.metrics["broken"].reason for r in run.results] == ["metric_error", "metric_error"]
+    assert (
+        run.results[0].metrics["broken"].message == "RuntimeError: boom" and run.results[0].status == "failed"
+    )

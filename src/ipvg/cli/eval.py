@@ -33,6 +33,9 @@ def eval_command(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Folder for per-video JSON, CSVs and report.html.")
     ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Reuse per-video results already in --out (an interrupted run).")
+    ] = False,
     num_frames: Annotated[
         int, typer.Option("--num-frames", help="Frames sampled per video (challenge: 16).")
     ] = 16,
@@ -137,7 +140,7 @@ def eval_command(
             "run e.g. `ipvg eval submission/ --testset testset/ --out eval/`.",
         )
     with RichProgress() as progress:
-        run = evaluate_submission(submission, testset, names, progress=progress, **common)
+        run = evaluate_submission(submission, testset, names, progress=progress, resume=resume, **common)
     summary = run.summary()
     typer.echo(
         f"{summary['num_items']} videos: {summary['num_ok']} ok, {summary['num_partial']} partial, {summary['num_failed']} failed"

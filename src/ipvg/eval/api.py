@@ -24,11 +24,13 @@ def evaluate_items(
     num_frames: int = NUM_SAMPLED_FRAMES,
     max_frames: int = DEFAULT_MAX_FRAMES,
     out: str | Path | None = None,
+    resume: bool = False,
     progress: Progress | None = None,
 ) -> EvalRun:
     """Score `items` with `metrics` (default: every challenge metric that can run here, the others
     skipped with their reason); write JSON, CSV and HTML into `out` when given.
 
+    `resume`: reuse per-video results already in `out` (same video, same metrics) instead of scoring again.
     `metric_options` and `face_options` map a metric / face backend name to keyword arguments for its
     factory (e.g. `{"insightface": {"model_pack": "~/.insightface/models/buffalo_l"}}`).
     """
@@ -44,11 +46,16 @@ def evaluate_items(
         progress=progress,
         skipped_metrics=skipped,
     )
-    run = suite.run(items)
-    if out is not None:
-        from ipvg.eval.report import write_report
+    if out is None:
+        return suite.run(items)
+    from ipvg.eval.report import item_json_path, load_finished, write_item, write_report
 
-        write_report(run, out)
+    # Each video's JSON is written as soon as it is scored, so an interrupted run can `resume`.
+    done = load_finished(out, items, [m.name for m in built]) if resume else {}
+    run = suite.run(
+        items, done=done, on_result=lambda result: write_item(result, item_json_path(out, result))
+    )
+    write_report(run, out)
     return run
 
 

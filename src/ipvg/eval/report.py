@@ -15,16 +15,46 @@ import base64
 import csv
 import html
 import io
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ipvg.eval.suite import EvalRun
 from ipvg.eval.svg import curves_svg, histogram_svg
-from ipvg.eval.types import ItemResult
+from ipvg.eval.types import EvalItem, ItemResult
 from ipvg.io.files import ensure_writable_dir, write_json_atomic, write_text_atomic
 
 IDENTITY_PREFIX = "facesim"
 NUM_WORST = 10
+
+
+def item_json_path(out: str | Path, result: ItemResult | EvalItem) -> Path:
+    item = result.item if isinstance(result, ItemResult) else result
+    return Path(out) / "videos" / f"{item.item_id}.json"
+
+
+def write_item(result: ItemResult, path: Path) -> Path:
+    return write_json_atomic(path, result.to_dict())
+
+
+def load_finished(
+    out: str | Path, items: Sequence[EvalItem], metrics: Sequence[str]
+) -> dict[str, ItemResult]:
+    """Per-video results already in `out` for these items: same video path, every requested metric."""
+    import json
+
+    finished = {}
+    for item in items:
+        path = item_json_path(out, item)
+        try:
+            result = ItemResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # not there, or half-understood: score it again
+        if result.item.video_path == item.video_path and (
+            result.status == "failed" or set(metrics) <= set(result.metrics)
+        ):
+            finished[item.item_id] = result
+    return finished
 
 
 def write_report(run: EvalRun, out: str | Path) -> dict[str, Path]:
@@ -33,7 +63,7 @@ def write_report(run: EvalRun, out: str | Path) -> dict[str, Path]:
     summary = run.summary()
     paths: dict[str, Path] = {}
     for result in run.results:
-        write_json_atomic(out / "videos" / f"{result.item.item_id}.json", result.to_dict())
+        write_item(result, item_json_path(out, result))
     paths["videos"] = out / "videos"
     paths["scores_csv"] = write_text_atomic(out / "scores.csv", scores_csv(run))
     paths["summary_csv"] = write_text_atomic(out / "summary.csv", summary_csv(summary))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -195,14 +195,32 @@ class EvalSuite:
             return metric_value_for_problem(problem)
         except IpvgError as error:  # e.g. a face backend rejecting an image: record, keep going
             return MetricValue(None, reason=str(Reason.METRIC_ERROR), message=error.one_line())
+        except Exception as error:  # a bug or an odd video must not end a 1,000-video run: log, record
+            logger.exception("metric %s failed on %s", metric.name, context.item.item_id)
+            return MetricValue(
+                None, reason=str(Reason.METRIC_ERROR), message=f"{type(error).__name__}: {error}"
+            )
 
-    def run(self, items: Iterable[EvalItem]) -> EvalRun:
+    def run(
+        self,
+        items: Iterable[EvalItem],
+        *,
+        done: dict[str, ItemResult] | None = None,
+        on_result: Callable[[ItemResult], None] | None = None,
+    ) -> EvalRun:
+        """Score every item; `done` results (from an earlier, interrupted run) are reused, and
+        `on_result` sees each new result as soon as it exists (to write it out)."""
         items = list(items)
         start = time.perf_counter()
         results = []
         with self.progress.steps("Scoring videos", len(items)) as advance:
             for index, item in enumerate(items):
-                results.append(self.evaluate_item(item))
+                if done and item.item_id in done:
+                    results.append(done[item.item_id])
+                else:
+                    results.append(self.evaluate_item(item))
+                    if on_result is not None:
+                        on_result(results[-1])
                 advance(index + 1)
         return EvalRun(
             results,

@@ -50,6 +50,14 @@ class EvalItem:
     reference_path: Path | None
     video_path: Path
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EvalItem:
+        reference = data.get("reference_path")
+        return cls(
+            data["item_id"], data["identity"], data["prompt_name"], data["prompt"],
+            Path(reference) if reference else None, Path(data["video_path"]),
+        )  # fmt: skip
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "item_id": self.item_id,
@@ -71,6 +79,16 @@ class MetricValue:
     details: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None
     message: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MetricValue:
+        return cls(
+            data["value"],
+            list(data.get("per_frame", [])),
+            dict(data.get("details", {})),
+            data.get("reason"),
+            data.get("message"),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -102,6 +120,21 @@ class ItemResult:
     def value(self, metric: str) -> float | None:
         metric_value = self.metrics.get(metric)
         return None if metric_value is None else metric_value.value
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ItemResult:
+        """An item result read back from its per-video JSON (without the report thumbnail)."""
+        return cls(
+            item=EvalItem.from_dict(data),
+            status=data["status"],
+            metrics={name: MetricValue.from_dict(value) for name, value in data.get("metrics", {}).items()},
+            reason=data.get("reason"),
+            message=data.get("message"),
+            warnings=list(data.get("warnings", [])),
+            frame_indices=list(data.get("frame_indices", [])),
+            video=dict(data.get("video", {})),
+            seconds=float(data.get("seconds", 0.0)),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
