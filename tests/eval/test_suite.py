@@ -175,3 +175,22 @@ def test_an_unexpected_metric_crash_is_recorded_not_fatal(challenge_dirs):
     assert (
         run.results[0].metrics["broken"].message == "RuntimeError: boom" and run.results[0].status == "failed"
     )
+
+
+def test_unreadable_or_missing_reference_fails_only_face_metrics(challenge_dirs, tmp_path):
+    from ipvg.eval import evaluate_items
+    from ipvg.eval.layout import single_item
+
+    _, submission = challenge_dirs
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG not really")
+    items = [
+        single_item(submission / "id001" / "prompt1.mp4", tmp_path / "broken.png", "a woman smiles"),
+        single_item(submission / "id001" / "prompt2.mp4", tmp_path / "absent.png", "a woman walks"),
+    ]
+    run = evaluate_items(items, ["facesim-dlib"], faces=FaceStore({"dlib": FakeFaceBackend("dlib")}))
+    assert [r.metrics["facesim-dlib"].reason for r in run.results] == [
+        "unreadable_reference",
+        "missing_reference",
+    ]
+    assert "broken.png" in run.results[0].metrics["facesim-dlib"].message
+    assert run.summary()["failures"] == {"missing_reference": 1, "unreadable_reference": 1}
