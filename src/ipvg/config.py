@@ -16,7 +16,7 @@ from ipvg.errors import ConfigError
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 OFFLOAD_MODES = ("none", "model", "group", "sequential")
-CACHE_MODES = ("none", "first-block", "taylorseer", "mag", "faster", "pab")
+CACHE_MODES = ("none", "first-block", "taylorseer", "mag", "mag-calibrate", "faster", "pab")
 
 
 def _check(condition: bool, message: str) -> None:
@@ -225,6 +225,11 @@ def _coerce(obj: Any, name: str, value: Any) -> Any:
     text = value.strip()
     if text.lower() in ("none", "null"):
         return None
+    if name == "mag_calibration":
+        try:
+            return tuple(float(part) for part in text.strip("()[]").split(",") if part.strip())
+        except ValueError:
+            raise ConfigError(f"`{name}` must be comma-separated numbers, got {value!r}.") from None
     if isinstance(current, bool):
         if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
             raise ConfigError(f"`{name}` must be true or false, got {value!r}.")

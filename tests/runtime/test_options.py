@@ -143,3 +143,23 @@ def test_memory_meter_measures():
     with MemoryMeter(torch.device("cpu")) as meter:
         torch.ones(1000, 1000).sum()
     assert meter.seconds > 0 and meter.peak_memory_mb > 10
+
+
+def test_magcache_calibration_records_ratios_that_a_cached_run_accepts():
+    _, calibration = run(RuntimeConfig(device="cpu", dtype="float32", cache="mag-calibrate"), steps=4)
+    stage = next(s for s in calibration.stages if s.name == "temporal.denoise_decode")
+    ratios = stage.extra["mag_ratios"]
+    assert len(ratios) == 4 and all(r > 0 for r in ratios)
+    assert any("runtime.mag_calibration=" in w for w in calibration.warnings)
+    from ipvg.config import get_preset
+
+    text = next(w for w in calibration.warnings if "mag_calibration=" in w).split("runtime.mag_calibration=")[1]
+    config = get_preset("tiny").with_overrides({"runtime.cache": "mag", "runtime.mag_calibration": text})
+    assert config.runtime.mag_calibration == pytest.approx(tuple(ratios), abs=1e-5)
+    _, cached = run(config.runtime, steps=4)
+    assert cached.video.frames_FHWC.shape == (5, 64, 96, 3)
+
+
+def test_magcache_refuses_two_experts():
+    with pytest.raises(RuntimeOptionError, match="two-expert"):
+        run(RuntimeConfig(device="cpu", dtype="float32", cache="mag-calibrate"), name="wan22-i2v-a14b")

@@ -124,12 +124,16 @@ def _cache_config(pipe: Any, runtime: RuntimeConfig, num_inference_steps: int) -
             unconditional_batch_timestep_skip_range=(-1, 781),
             tensor_format="BFCHW",
         )
+    if runtime.cache == "mag-calibrate":
+        # Skips nothing; records each step's residual magnitude ratio (see `parse_mag_calibration`).
+        return MagCacheConfig(calibrate=True, num_inference_steps=num_inference_steps)
     if runtime.cache == "mag":
         if not runtime.mag_calibration:
             raise RuntimeOptionError(
                 "MagCache needs magnitude ratios calibrated for this model and scheduler.",
-                "run once with `--set runtime.cache=mag --calibrate-magcache` (ratios are saved in the run record), "
-                "then pass them as runtime.mag_calibration.",
+                "run once with `--set runtime.cache=mag-calibrate` (the ratios are saved in the run record, "
+                "stage temporal.denoise_decode, `mag_ratios`), then pass them with "
+                "`--set runtime.cache=mag --set runtime.mag_calibration=R1,R2,...`.",
             )
         return MagCacheConfig(
             threshold=runtime.cache_threshold,
@@ -149,6 +153,11 @@ def apply_cache(
     """Output-changing step caching (opt-in): skips transformer work on steps that change little."""
     if runtime.cache == "none":
         return
+    if runtime.cache.startswith("mag") and len(_denoisers(pipe, denoisers)) > 1:
+        raise RuntimeOptionError(
+            "MagCache is calibrated per step of one transformer; two-expert models split the steps between experts.",
+            "use runtime.cache=first-block or taylorseer for Wan2.2 I2V-A14B.",
+        )
     for name, module in _denoisers(pipe, denoisers):
         if not hasattr(module, "enable_cache"):
             raise RuntimeOptionError(
@@ -163,6 +172,23 @@ def apply_cache(
             ) from None
     applied.applied.append(f"cache:{runtime.cache}@{runtime.cache_threshold}")
     applied.notes.append(f"cache `{runtime.cache}` changes outputs slightly compared with no caching")
+
+
+MAG_CALIBRATION_MARKER = "[MagCache] Calibration Complete"
+
+
+def parse_mag_calibration(printed: str) -> list[float]:
+    """The ratios diffusers prints at the end of a MagCache calibration run (the first block: the
+    conditional branch)."""
+    import ast
+
+    lines = printed.splitlines()
+    for index, line in enumerate(lines):
+        if MAG_CALIBRATION_MARKER in line:
+            for candidate in lines[index + 1 :]:
+                if candidate.strip().startswith("["):
+                    return [float(value) for value in ast.literal_eval(candidate.strip())]
+    return []
 
 
 def apply_context_parallel(

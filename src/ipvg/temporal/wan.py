@@ -9,6 +9,7 @@ conditions on the first frame's latents, which is how the model does image-to-vi
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import time
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from ipvg.errors import IpvgError
 from ipvg.io.images import resize_center_crop
 from ipvg.progress import Progress, SilentProgress
 from ipvg.runtime import MemoryMeter, prepare_pipeline, resolve_device, resolve_dtype
+from ipvg.runtime.options import parse_mag_calibration
 from ipvg.temporal.base import AnimateOutput, TemporalRecipe, TemporalSettings
 from ipvg.types import StageRecord, Video
 from ipvg.weights import resolve_model
@@ -241,10 +243,12 @@ class WanImageToVideo:
         if settings.guidance_scale_2 is not None:
             kwargs["guidance_scale_2"] = settings.guidance_scale_2
         generator = torch.Generator(device="cpu").manual_seed(seed)
+        calibrating = self.runtime.cache == "mag-calibrate"
         with (
             progress.steps(f"Denoising ({self.name})", settings.num_inference_steps) as advance,
             MemoryMeter(device) as meter,
             _timed_method(pipe.vae, "decode", device) as decode_seconds,
+            contextlib.redirect_stdout(io.StringIO()) if calibrating else contextlib.nullcontext() as printed,
         ):
 
             def on_step_end(
@@ -269,6 +273,13 @@ class WanImageToVideo:
                 **kwargs,
             )
         frames_FHWC = _to_uint8(output.frames[0])
+        mag_ratios: dict[str, Any] = {}
+        if calibrating:
+            mag_ratios["mag_ratios"] = parse_mag_calibration(printed.getvalue())
+            warnings.append(
+                "MagCache calibration run (nothing skipped): reuse its ratios with --set runtime.cache=mag "
+                "--set runtime.mag_calibration=" + ",".join(f"{r:.5f}" for r in mag_ratios["mag_ratios"])
+            )
         stages = [
             StageRecord("temporal.load", self.load_seconds, None, str(device), {"model": self.model}),
             StageRecord(
@@ -276,7 +287,7 @@ class WanImageToVideo:
                 meter.seconds,
                 meter.peak_memory_mb,
                 str(device),
-                {"steps": settings.num_inference_steps},
+                {"steps": settings.num_inference_steps} | mag_ratios,
             ),
             StageRecord(
                 "temporal.vae_decode",
