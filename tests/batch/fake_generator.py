@@ -1,9 +1,10 @@
 """A fake `ItemGenerator` for runner tests: real files (an H.264 mp4 from seeded noise, a record),
-no models. Its prompt words trigger failures: NOFACE, OOM (unless low-memory), CRASH, FATAL."""
+no models. Its prompt words trigger failures: NOFACE, OOM (unless low-memory), CRASH, DIE, FATAL."""
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -29,6 +30,8 @@ class FakeGenerator:
             raise MemoryError("fake out of memory")
         if "CRASH" in request.prompt:
             raise RuntimeError("fake crash")
+        if "DIE" in request.prompt:
+            os._exit(1)  # the worker process dies (as on a host out-of-memory kill)
         if "FATAL" in request.prompt:
             raise WeightsNotFoundError("Fake weights are missing.", "pass --allow-download.")
         time.sleep(self.delay)
