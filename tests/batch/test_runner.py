@@ -242,3 +242,23 @@ def test_decoupled_prompts_file_reaches_the_workers(
     run(small_testset, out, fake_factory)
     record = json.loads((out / "_ipvg" / "records" / "id001" / "prompt1" / "record.json").read_text())
     assert record["prompts"]["backend"] == "fake" and record["prompts"]["spatial"].startswith("S ")
+
+
+def test_state_dir_elsewhere_leaves_the_submission_mp4_only(
+    small_testset: Path, tmp_path: Path, fake_factory: FakeFactory
+) -> None:
+    out, state = tmp_path / "submission", tmp_path / "state"
+    summary = run(small_testset, out, fake_factory, state_dir=state)
+    assert summary.ok and summary.done_now == 4
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) == [
+        "id001/prompt1.mp4",
+        "id001/prompt2.mp4",
+        "id004/prompt1.mp4",
+        "id004/prompt2.mp4",
+    ]
+    assert (state / "manifest.sqlite").is_file() and (
+        state / "records" / "id004" / "prompt2" / "batch.json"
+    ).is_file()
+    assert run(small_testset, out, fake_factory, state_dir=state).skipped_done == 4
+    with pytest.raises(BadInputError, match="--state-dir folder"):
+        run(small_testset, out, fake_factory, state_dir=small_testset / "state")

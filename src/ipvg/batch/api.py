@@ -21,11 +21,11 @@ from ipvg.batch.executors import Executor, LocalExecutor, RayExecutor
 from ipvg.batch.items import Dataset
 from ipvg.batch.layouts import read_dataset
 from ipvg.batch.runner import (
-    STATE_DIR_NAME,
     BatchOptions,
     BatchProgress,
     BatchRunner,
     BatchSummary,
+    default_state_dir,
     load_prompts_files,
 )
 from ipvg.batch.sharding import Shard, parse_shard
@@ -110,6 +110,7 @@ def run_batch(
     factory: GeneratorFactory | None = None,
     progress: BatchProgress | None = None,
     world: World | None = None,
+    state_dir: str | Path | None = None,
 ) -> BatchSummary:
     """Generate every item of `source` into `out_dir` (challenge layout), resuming earlier runs.
 
@@ -126,7 +127,7 @@ def run_batch(
     resolved = resolve_config(config, preset, overrides)
     shard = shard if isinstance(shard, Shard) else parse_shard(shard)
     out = Path(out_dir).expanduser()
-    state_dir = out / STATE_DIR_NAME
+    state_dir = default_state_dir(out, Path(state_dir) if state_dir is not None else None)
     prompt_files = sorted(state_dir.glob("prompts*.jsonl")) if state_dir.is_dir() else []
     options = BatchOptions(
         out_dir=out,
@@ -137,6 +138,7 @@ def run_batch(
         shard=shard,
         limit=limit,
         prompts=load_prompts_files(prompt_files),
+        state_root=state_dir,
     )
     # 2. Workers: each builds and keeps its own pipeline
     low_memory = low_memory_overrides if low_memory_overrides is not None else DEFAULT_LOW_MEMORY_OVERRIDES
@@ -170,12 +172,15 @@ def decouple_batch(
     overrides: dict[str, Any] | None = None,
     shard: Shard | str | None = None,
     progress: BatchProgress | None = None,
+    state_dir: str | Path | None = None,
 ) -> DecoupleSummary:
     """Write `out_dir/_ipvg/prompts.jsonl`: every item's decoupled prompts (one prompts backend, e.g. one LLM server)."""
     dataset = source if isinstance(source, Dataset) else read_dataset(source)
     resolved = resolve_config(config, preset, overrides)
     shard = shard if isinstance(shard, Shard) else parse_shard(shard)
     generator = PipelineGenerator(resolved)
-    path = prompts_path(Path(out_dir).expanduser() / STATE_DIR_NAME, shard)
+    path = prompts_path(
+        default_state_dir(Path(out_dir), Path(state_dir) if state_dir is not None else None), shard
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     return decouple_pass(dataset, generator.decouple, path, shard=shard, progress=progress)

@@ -39,6 +39,13 @@ STATE_DIR_NAME = "_ipvg"
 BATCH_FILE = "batch.json"
 
 
+def default_state_dir(out_dir: Path, state_dir: Path | None = None) -> Path:
+    """Where a batch keeps its manifest, records and reports: `--state-dir`, else OUT/_ipvg."""
+    return (
+        Path(state_dir).expanduser() if state_dir is not None else Path(out_dir).expanduser() / STATE_DIR_NAME
+    )
+
+
 @dataclass(frozen=True)
 class BatchOptions:
     out_dir: Path
@@ -49,10 +56,11 @@ class BatchOptions:
     shard: Shard = field(default_factory=lambda: Shard(0, 1))
     limit: int | None = None  # at most this many items generated in this run
     prompts: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)  # id -> (input sha, prompts)
+    state_root: Path | None = None  # manifest, records, reports (default: OUT/_ipvg)
 
     @property
     def state_dir(self) -> Path:
-        return self.out_dir / STATE_DIR_NAME
+        return default_state_dir(self.out_dir, self.state_root)
 
     @property
     def staging_dir(self) -> Path:
@@ -194,14 +202,18 @@ class BatchRunner:
         return summary
 
     def _check_output_folder(self) -> None:
-        out = self.out_dir.expanduser().resolve()
+        """Neither the output nor the state folder may lie in the test set (its folders would change)."""
         source = self.dataset.source.expanduser().resolve()
         source_dir = source if source.is_dir() else source.parent
-        if out == source_dir or (self.dataset.layout == "challenge" and out.is_relative_to(source_dir)):
-            raise BadInputError(
-                f"The output folder {out} is inside the test set {source_dir}.",
-                "choose an --out folder outside the test set, e.g. ./submission.",
-            )
+        for flag, folder in (("--out", self.out_dir), ("--state-dir", self.options.state_dir)):
+            resolved = folder.expanduser().resolve()
+            if resolved == source_dir or (
+                self.dataset.layout == "challenge" and resolved.is_relative_to(source_dir)
+            ):
+                raise BadInputError(
+                    f"The {flag} folder {resolved} is inside the test set {source_dir}.",
+                    f"choose a {flag} folder outside the test set, e.g. ./submission.",
+                )
         ensure_writable_dir(self.out_dir)
 
     def _sync(self, item_ids: list[str]) -> None:

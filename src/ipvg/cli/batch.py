@@ -27,7 +27,7 @@ face,prompt pairs (optional columns: id, name).
 
 OUT gets OUT/idNNN/promptN.mp4 (only mp4 files in the idNNN folders:
 zip those for the challenge) and OUT/_ipvg/ (manifest, records,
-reports). Re-running the same command resumes: done items are skipped,
+reports; --state-dir puts these elsewhere and leaves OUT mp4-only). Re-running the same command resumes: done items are skipped,
 failed ones retried up to --max-attempts, nothing is made twice.
 
 \b
@@ -86,6 +86,10 @@ def batch_command(
             help="Override for the out-of-memory retry (default: runtime.offload=model, runtime.vae_tiling=true).",
         ),
     ] = None,
+    state_dir: Annotated[
+        Path | None,
+        typer.Option("--state-dir", help="Manifest, records and reports (default: OUT/_ipvg)."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No line per item, only the bar.")] = False,
 ) -> None:
     from ipvg.batch.api import decouple_batch, run_batch
@@ -123,6 +127,7 @@ def batch_command(
             low_memory_overrides=parse_overrides(low_memory) if low_memory else None,
             progress=RichBatchProgress(item_lines=not quiet) if world.is_main else None,
             world=world,
+            state_dir=state_dir,
         )
     if not world.is_main:
         return
