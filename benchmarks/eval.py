@@ -2,6 +2,7 @@
 
     python benchmarks/eval.py                          # 6 videos, 832x480, 49 frames each
     python benchmarks/eval.py --width 1280 --height 704 --frames 121   # the challenge's 5B size
+    python benchmarks/eval.py --model-metrics      # FID/CLIP/AMT-S/MUSIQ networks at real size, random weights
 
 Builds a challenge-layout test set and submission in a temporary folder from the VIP-200K sample
 faces (each video: the face pasted on a moving background, so dlib's HOG detector finds it), then
@@ -75,6 +76,67 @@ def build_dataset(root: Path, num_videos: int, width: int, height: int, num_fram
     return testset, submission
 
 
+def time_model_metrics(repeats: int = 3) -> list[dict[str, Any]]:
+    """Real-size architectures with random weights (speed does not depend on the values): seconds per
+    unit of work of each model-backed metric on this CPU."""
+    import torch
+    from _common import time_call
+    from transformers import CLIPConfig, CLIPModel
+
+    from ipvg.eval.amt import AmtS, MidFrameInterpolator
+    from ipvg.eval.inception import InceptionV3Features
+    from ipvg.eval.musiq import Musiq, vbench_frame_tensor
+
+    rows = []
+    frame_1280 = np.random.default_rng(0).integers(0, 255, (704, 1280, 3), dtype=np.uint8)
+    with torch.no_grad():
+        inception = InceptionV3Features("pytorch-fid").eval()
+        crops = torch.rand(16, 3, 224, 224)
+        timing = time_call(lambda: inception(crops), repeats=repeats)
+        rows.append(
+            {"metric": "fid", "model": "Inception v3 (21.8M)", "unit": "16 face crops", **_seconds(timing)}
+        )
+        clip = CLIPModel(CLIPConfig(vision_config={"patch_size": 16}, projection_dim=512)).eval()
+        pixels, tokens = torch.rand(16, 3, 224, 224), torch.randint(0, 49000, (1, 77))
+        timing = time_call(
+            lambda: (clip.get_image_features(pixel_values=pixels), clip.get_text_features(input_ids=tokens)),
+            repeats=repeats,
+        )
+        rows.append(
+            {
+                "metric": "clipscore",
+                "model": "CLIP ViT-B/16 (150M)",
+                "unit": "16 frames + prompt",
+                **_seconds(timing),
+            }
+        )
+        interpolate = MidFrameInterpolator(AmtS())
+        timing = time_call(lambda: interpolate(frame_1280, frame_1280), repeats=max(1, repeats - 1))
+        rows.append(
+            {
+                "metric": "motion-smoothness",
+                "model": "AMT-S (3.0M)",
+                "unit": "1 interpolated 1280x704 frame",
+                **_seconds(timing),
+            }
+        )
+        musiq = Musiq().eval()
+        timing = time_call(lambda: musiq(vbench_frame_tensor(frame_1280)), repeats=repeats)
+        rows.append(
+            {
+                "metric": "imaging-quality",
+                "model": "MUSIQ (27.1M)",
+                "unit": "1 frame (512x281)",
+                **_seconds(timing),
+            }
+        )
+    return rows
+
+
+def _seconds(timing: dict[str, Any]) -> dict[str, float]:
+    return {"median_s": timing["median_s"], "min_s": timing["min_s"]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -85,7 +147,21 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=49)
     parser.add_argument("--metrics", default="facesim-dlib")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--model-metrics",
+        action="store_true",
+        help="Time the model-backed metrics at real size instead (random weights).",
+    )
     args = parser.parse_args()
+    if args.model_metrics:
+        rows = time_model_metrics()
+        payload = {
+            "benchmark": "eval-model-metrics",
+            "rows": rows,
+            "machine": {**machine(), "load_average_1_5_15": os.getloadavg()},
+        }
+        write_results("eval-model-metrics-cpu", {**payload, "summary": rows}, rows, args.out)
+        return
 
     from ipvg.eval import evaluate_submission
     from ipvg.eval.frames import sample_frames
