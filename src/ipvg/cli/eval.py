@@ -37,7 +37,10 @@ def eval_command(
         bool, typer.Option("--resume", help="Reuse per-video results already in --out (an interrupted run).")
     ] = False,
     num_frames: Annotated[
-        int, typer.Option("--num-frames", help="Frames sampled per video (challenge: 16).")
+        int,
+        typer.Option(
+            "--num-frames", help="Frames sampled per video for FaceSim/FID/CLIPScore/GME (challenge: 16)."
+        ),
     ] = 16,
     max_frames: Annotated[
         int, typer.Option("--max-frames", help="Longer videos are recorded as failed.")
@@ -75,6 +78,13 @@ def eval_command(
         str | None,
         typer.Option("--musiq-weights", help="pyiqa's musiq_spaq_ckpt-358bb6af.pth for imaging quality."),
     ] = None,
+    quality_every_nth: Annotated[
+        int,
+        typer.Option(
+            "--quality-every-nth",
+            help="Imaging quality on every n-th frame (VBench: 1, every frame; slow on CPU).",
+        ),
+    ] = 1,
     gme_model: Annotated[
         str | None,
         typer.Option("--gme-model", help="gme-Qwen2-VL-2B-Instruct hub id or folder for the GME score."),
@@ -93,7 +103,8 @@ def eval_command(
         ),
     ] = "cpu",
 ) -> None:
-    """Score videos with FaceSim (dlib, ArcFace, CurricularFace), FID, CLIPScore and derived scores.
+    """Score videos with the IPVG challenge's metrics: FaceSim (dlib, ArcFace, CurricularFace), FID, CLIPScore,
+    GME, VBench motion smoothness and imaging quality, and the first-place team's overall score.
 
     ipvg eval SUBMISSION_DIR --testset TESTSET_DIR --out DIR, or ipvg eval --video X.mp4 --face F.png --prompt TEXT.
     """
@@ -111,7 +122,7 @@ def eval_command(
         "clipscore": {"clip_model": clip_model, "device": device, "allow_download": allow_download},
         "gme": {"gme_model": gme_model, "device": device, "allow_download": allow_download},
         "motion-smoothness": {"amt_weights": amt_weights, "device": device},
-        "imaging-quality": {"musiq_weights": musiq_weights, "device": device},
+        "imaging-quality": {"musiq_weights": musiq_weights, "device": device, "every_nth": quality_every_nth},
     }
     face_options = {
         "insightface": {"model_pack": insightface_pack},
