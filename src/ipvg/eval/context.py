@@ -29,9 +29,13 @@ class EvalContext:
     reference_problem: EvalProblem | None
     faces: FaceStore
     scores: dict[str, MetricValue] = field(default_factory=dict)
+    _images: list[Image.Image] | None = field(default=None, repr=False)
 
     def frame_images(self) -> list[Image.Image]:
-        return [Image.fromarray(frame_HWC) for frame_HWC in self.frames.frames_KHWC]
+        """The sampled frames as PIL images (made once per item; several metrics read them)."""
+        if self._images is None:
+            self._images = [Image.fromarray(frame_HWC) for frame_HWC in self.frames.frames_KHWC]
+        return self._images
 
     def require_reference(self) -> Image.Image:
         if self.reference_problem is not None:
