@@ -15,7 +15,7 @@ from ipvg.eval.gme import IMAGE_PAD, chat_input, pre_resize
 def gme():
     from ipvg.eval.gme import GmeEmbedder
 
-    return GmeEmbedder("ipvg-tiny:gme-qwen2-vl", min_image_tokens=4, max_image_tokens=16)
+    return GmeEmbedder("ipvg-tiny:gme-qwen2-vl-2b", min_image_tokens=4, max_image_tokens=16)
 
 
 def test_text_embedding_is_the_normalised_last_token_state(gme):
@@ -51,9 +51,29 @@ def test_gme_metric_is_the_mean_frame_cosine(challenge_dirs):
     testset, submission = challenge_dirs
     result = evaluate_video(
         submission / "id001" / "prompt1.mp4", testset / "id001" / "image.png", "a woman smiles", ["gme"],
-        metric_options={"gme": {"gme_model": "ipvg-tiny:gme-qwen2-vl", "min_image_tokens": 4, "max_image_tokens": 16}},
+        metric_options={"gme": {"gme_model": "ipvg-tiny:gme-qwen2-vl-2b", "min_image_tokens": 4, "max_image_tokens": 16}},
         num_frames=3,
     )  # fmt: skip
     gme_value = result.metrics["gme"]
     assert len(gme_value.per_frame) == 3 and all(-1.0 <= v <= 1.0 for v in gme_value.per_frame)
     assert gme_value.value == pytest.approx(float(np.mean(gme_value.per_frame)))
+
+
+def test_gme_matches_the_authors_inference_with_transformers_4_45(gme):
+    """Embeddings from GME's own `gme_inference.py` logic (fetch_image pre-resize, Qwen2-VL processor,
+    right padding, last-token pooling) run with transformers 4.45.2 on the same tiny checkpoint,
+    outside this repository; see tests/eval/fixtures/README.md."""
+    from pathlib import Path
+
+    fixture = np.load(Path(__file__).parent / "fixtures" / "gme_reference_transformers445.npz")
+
+    def image(height: int, width: int, k: int) -> Image.Image:
+        y, x = np.mgrid[0:height, 0:width]
+        return Image.fromarray(
+            np.stack([(x * k) % 256, (y * (k + 1)) % 256, ((x + y) * 2) % 256], -1).astype(np.uint8)
+        )
+
+    texts = ["a woman smiles at the camera", "a man runs in the park while the camera pans"]
+    images = [image(100, 150, 3), image(120, 90, 5), image(64, 200, 7)]  # three sizes: padded batch
+    assert np.abs(gme.text_embeds(texts) - fixture["text_embeds"]).max() < 1e-4
+    assert np.abs(gme.image_embeds(images) - fixture["image_embeds"]).max() < 1e-4

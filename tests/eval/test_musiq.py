@@ -15,7 +15,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "musiq_pyiqa_reference.npz"
 TINY_OPTIONS = {
     "imaging-quality": {"musiq_weights": "ipvg-tiny:musiq-spaq", "every_nth": 3},
     "motion-smoothness": {"amt_weights": "ipvg-tiny:amt-s"},
-    "gme": {"gme_model": "ipvg-tiny:gme-qwen2-vl", "min_image_tokens": 4, "max_image_tokens": 16},
+    "gme": {"gme_model": "ipvg-tiny:gme-qwen2-vl-2b", "min_image_tokens": 4, "max_image_tokens": 16},
 }
 
 

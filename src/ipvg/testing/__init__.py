@@ -33,7 +33,7 @@ BUILDERS: dict[str, str] = {
     "flux-kontext": "ipvg.testing.kontext:build_flux_kontext",
     "inception-v3-fid": "ipvg.testing.evalmodels:build_tiny_inception",
     "clip-vit-b16": "ipvg.testing.evalmodels:build_tiny_clip",
-    "gme-qwen2-vl": "ipvg.testing.evalmodels:build_tiny_gme",
+    "gme-qwen2-vl-2b": "ipvg.testing.evalmodels:build_tiny_gme",
     "amt-s": "ipvg.testing.evalmodels:build_tiny_amt",
     "musiq-spaq": "ipvg.testing.evalmodels:build_tiny_musiq",
     "qwen3": "ipvg.testing.qwen:build_qwen3",

@@ -133,9 +133,31 @@ def build_tiny_gme(path: Path) -> None:
         vision_start_token_id=ids["<|vision_start|>"],
         vision_end_token_id=ids["<|vision_end|>"],
     )
-    Qwen2VLForConditionalGeneration(config).save_pretrained(path)
+    model = Qwen2VLForConditionalGeneration(config)
+    model.load_state_dict(_seeded_like(model.state_dict(), seed=0))
+    model.save_pretrained(path)
     tokenizer.save_pretrained(path)
     Qwen2VLImageProcessorPil(min_pixels=56 * 56, max_pixels=112 * 112).save_pretrained(path)
+
+
+def _seeded_like(template: dict, seed: int) -> dict:
+    """Random tensors shaped like `template`, the same on every machine and torch version (one
+    generator per tensor, seeded from its name): weights N(0, 1/fan-in), norms 1 +- 0.1, biases small."""
+    import zlib
+
+    import torch
+
+    state = {}
+    for key, like in template.items():
+        generator = torch.Generator().manual_seed(seed * 1_000_003 + zlib.crc32(key.encode()))
+        noise = torch.randn(like.shape, generator=generator)
+        if like.ndim >= 2:
+            state[key] = noise / like[0].numel() ** 0.5
+        elif "norm" in key and key.endswith("weight"):
+            state[key] = 1.0 + 0.1 * noise
+        else:
+            state[key] = 0.02 * noise
+    return state
 
 
 def random_amt_state_dict(seed: int = 0) -> dict:
