@@ -67,8 +67,12 @@ def test_inception_loads_safely_and_extracts(tiny_inception_path, tmp_path):
 def test_inception_refuses_pickled_code(tiny_inception_path, tmp_path):
     # weights_only=True: a checkpoint that pickles arbitrary objects is rejected, not executed.
     torch.save({"model": InceptionV3Features(width=1 / 8)}, tmp_path / "pickled.pth")
-    with pytest.raises(Exception, match="(?i)weights only|weights_only|unsupported"):
+    with pytest.raises(WeightsNotFoundError, match="weights_only=True") as caught:
         load_inception(tmp_path / "pickled.pth")
+    assert "if you trust the file" in caught.value.fix
+    (tmp_path / "corrupt.pth").write_bytes(b"not a checkpoint")
+    with pytest.raises(WeightsNotFoundError, match="corrupt"):
+        load_inception(tmp_path / "corrupt.pth")
 
 
 def test_clip_embeddings_match_the_model_forward(clip_embedder):

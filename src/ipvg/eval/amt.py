@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ipvg.errors import WeightsNotFoundError
+from ipvg.eval.inception import load_weights_only
 
 AMT_S_WEIGHTS_FILE = "amt-s.pth"
 PYRAMID_CHANNELS = (20, 32, 44, 56)
@@ -431,7 +432,7 @@ def load_amt_s(path: str | Path, device: str = "cpu") -> AmtS:
             f"download {AMT_S_WEIGHTS_FILE} (VBench's motion-smoothness model, huggingface.co/lalala125/AMT) and pass it "
             "with --amt-weights.",
         )
-    checkpoint = torch.load(str(path), map_location="cpu", weights_only=True)
+    checkpoint = load_weights_only(path)
     state_dict = checkpoint.get("state_dict", checkpoint)
     model = AmtS()
     missing, unexpected = model.load_state_dict(state_dict, strict=False)

@@ -251,7 +251,7 @@ def load_inception(
 
         state_dict = load_file(str(path))
     else:
-        state_dict = torch.load(str(path), map_location="cpu", weights_only=True)
+        state_dict = load_weights_only(path)
     model = InceptionV3Features(variant, width=width_of(state_dict))
     kept = {k: v for k, v in state_dict.items() if not k.startswith(IGNORED_PREFIXES)}
     missing, unexpected = model.load_state_dict(kept, strict=False)
@@ -262,3 +262,19 @@ def load_inception(
             f"pass {FID_WEIGHTS_FILE} (or torchvision's {TORCHVISION_WEIGHTS_FILE} with variant 'torchvision').",
         )
     return model.eval().to(device)
+
+
+def load_weights_only(path: Path) -> dict:
+    """`torch.load(path, weights_only=True)`: tensors and plain containers only, never pickled code.
+    A checkpoint that needs more is refused with how to convert it once, by someone who trusts it."""
+    import pickle
+
+    try:
+        return torch.load(str(path), map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, ValueError, EOFError) as error:
+        raise WeightsNotFoundError(
+            f"Cannot load {path.name} with weights_only=True (it is corrupt, or it pickles Python objects): "
+            f"{str(error).splitlines()[0][:200]}",
+            "if you trust the file, re-save its tensors once: "
+            "torch.save(torch.load(PATH, weights_only=False)['state_dict'], NEW_PATH) (drop ['state_dict'] if absent).",
+        ) from None

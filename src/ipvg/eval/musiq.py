@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ipvg.errors import WeightsNotFoundError
+from ipvg.eval.inception import load_weights_only
 
 MUSIQ_SPAQ_WEIGHTS_FILE = "musiq_spaq_ckpt-358bb6af.pth"
 PATCH_SIZE = 32
@@ -225,7 +226,7 @@ def load_musiq(path: str | Path, device: str = "cpu") -> Musiq:
             f"download {MUSIQ_SPAQ_WEIGHTS_FILE} (pyiqa's MUSIQ-SPAQ, github.com/chaofengc/IQA-PyTorch releases) and pass "
             "it with --musiq-weights.",
         )
-    state_dict = torch.load(str(path), map_location="cpu", weights_only=True)
+    state_dict = load_weights_only(path)
     state_dict = state_dict.get("params", state_dict)
     state_dict = {key.removeprefix("module."): value for key, value in state_dict.items()}
     if "embedding.weight" not in state_dict:
