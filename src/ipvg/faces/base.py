@@ -56,14 +56,19 @@ def cosine_similarity(a: np.ndarray, b: np.ndarray) -> float:
     return float(a @ b / denominator) if denominator > 0 else 0.0
 
 
-def largest_face(backend: FaceBackend, image: Image.Image, *, source: str = "the image") -> Face:
-    """The largest face in `image`; warns when there are several, raises when there is none."""
-    faces = backend.detect(image)
+def pick_largest(faces: list[Face], *, source: str, detail: str = "") -> Face:
+    """The largest of `faces`; warns when there are several, raises `NoFaceDetectedError` naming
+    `source` when there are none."""
     if not faces:
         raise NoFaceDetectedError(
-            f"No face found in {source} (face backend `{backend.name}`).",
+            f"No face found in {source}{detail}.",
             "use a photo where one face is clearly visible, roughly frontal, and at least ~64 pixels wide.",
         )
     if len(faces) > 1:
         logger.warning("%d faces found in %s; using the largest.", len(faces), source)
     return max(faces, key=lambda face: face.area)
+
+
+def largest_face(backend: FaceBackend, image: Image.Image, *, source: str = "the image") -> Face:
+    """The largest face `backend` finds in `image` (see `pick_largest`)."""
+    return pick_largest(backend.detect(image), source=source, detail=f" (face backend `{backend.name}`)")

@@ -13,8 +13,7 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image
 
-from ipvg.errors import NoFaceDetectedError
-from ipvg.faces.base import Face
+from ipvg.faces.base import Face, pick_largest
 from ipvg.faces.geometry import pad_with_grey, shift_face, to_rgb_array
 
 logger = logging.getLogger(__name__)
@@ -57,11 +56,4 @@ def largest_face_with_retry(
     Warns when several faces are found; raises `NoFaceDetectedError` naming `source` when none is.
     """
     faces = detect_with_padded_retry(detect, image, pad_scale=pad_scale)
-    if not faces:
-        raise NoFaceDetectedError(
-            f"No face found in {source}, even after padding it with grey.",
-            "use a photo where one face is clearly visible, roughly frontal, and at least ~64 pixels wide.",
-        )
-    if len(faces) > 1:
-        logger.warning("%d faces found in %s; using the largest.", len(faces), source)
-    return faces[0]
+    return pick_largest(faces, source=source, detail=", even after padding it with grey")
