@@ -134,3 +134,10 @@ def test_cli_generate_no_face_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code != 0 and "No face found" in err and len(err.strip().splitlines()) == 1
     assert not list(tmp_path.rglob("*.mp4"))
+
+
+def test_subject_comes_from_the_prompt_when_the_face_backend_cannot_tell(pipeline, face_path):
+    from ipvg.io.images import load_image
+
+    decoupled = pipeline.decouple("The astronaut smiles, then turns her head", load_image(face_path))
+    assert decoupled.temporal.startswith("A woman")  # dlib gives no gender; "her" decides

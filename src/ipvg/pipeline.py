@@ -35,7 +35,8 @@ from ipvg.types import DecoupledPrompt, RunRecord, StageRecord, Video
 
 logger = logging.getLogger(__name__)
 
-NUM_SCORED_FRAMES = 16  # the challenge samples 16 frames uniformly
+NUM_SCORED_FRAMES = 16
+GENERIC_SUBJECT = "A person"  # the challenge samples 16 frames uniformly
 
 
 @dataclass
@@ -150,6 +151,9 @@ class IdentityVideoPipeline:
         from ipvg.prompts import subject_from_face
 
         subject = subject_from_face(face_image, self.faces) if face_image is not None else None
+        if subject == GENERIC_SUBJECT:
+            # The face backend cannot tell (dlib): let the decoupler read the prompt's own words ("her").
+            subject = None
         return self.prompts.decouple(clean_prompt(prompt), subject=subject)
 
     def __call__(

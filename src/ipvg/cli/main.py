@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import pkgutil
 import sys
+import warnings
 
 import typer
 
@@ -38,8 +40,22 @@ def _register_commands() -> None:
 _register_commands()
 
 
+def quiet_libraries() -> None:
+    """Keep diffusers'/transformers' informational warnings (LoRA keys, unused weights, dtype notes)
+    out of the terminal; ipvg reports what matters itself. IPVG_VERBOSE=1 shows them."""
+    if os.environ.get("IPVG_VERBOSE"):
+        return
+    # Read by the libraries when first imported, which the commands do lazily, after this point.
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=UserWarning, module="(diffusers|transformers|torch)")
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    quiet_libraries()
     try:
         # Without standalone mode, click returns (not raises) the code of a `typer.Exit(code)`.
         returned = app(args=argv, standalone_mode=False)
