@@ -141,3 +141,9 @@ def test_subject_comes_from_the_prompt_when_the_face_backend_cannot_tell(pipelin
 
     decoupled = pipeline.decouple("The astronaut smiles, then turns her head", load_image(face_path))
     assert decoupled.temporal.startswith("A woman")  # dlib gives no gender; "her" decides
+
+
+def test_later_calls_report_no_model_loading(pipeline, face_path, first_run):
+    again = pipeline(face_path, PROMPT, seed=4)
+    names = [stage.name for stage in again.record.stages]
+    assert "temporal.load" not in names and "spatial.load" not in names

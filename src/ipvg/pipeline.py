@@ -23,7 +23,7 @@ import torch
 from PIL import Image
 
 from ipvg.config import TINY_NOTE, PipelineConfig, get_preset
-from ipvg.faces import FaceBackend, cosine_similarity, create_face_backend, largest_face_with_retry
+from ipvg.faces import Face, FaceBackend, cosine_similarity, create_face_backend, largest_face_with_retry
 from ipvg.inputs import clean_prompt
 from ipvg.io.files import ensure_writable_dir, write_bytes_atomic, write_text_atomic
 from ipvg.io.images import load_image
@@ -146,11 +146,17 @@ class IdentityVideoPipeline:
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
 
-    def decouple(self, prompt: str, face_image: Image.Image | None = None) -> DecoupledPrompt:
-        """Stage 0 alone (the web UI shows it for editing before generation)."""
-        from ipvg.prompts import subject_from_face
+    def decouple(
+        self, prompt: str, face_image: Image.Image | None = None, *, reference: Face | None = None
+    ) -> DecoupledPrompt:
+        """Stage 0 alone (the web UI shows it for editing before generation). The subject phrase
+        comes from `reference` (an already detected face) or else from a face found in `face_image`."""
+        from ipvg.prompts import subject_for_gender, subject_from_face
 
-        subject = subject_from_face(face_image, self.faces) if face_image is not None else None
+        if reference is not None:
+            subject: str | None = subject_for_gender(reference.gender)
+        else:
+            subject = subject_from_face(face_image, self.faces) if face_image is not None else None
         if subject == GENERIC_SUBJECT:
             # The face backend cannot tell (dlib): let the decoupler read the prompt's own words ("her").
             subject = None
@@ -191,7 +197,9 @@ class IdentityVideoPipeline:
         started = time.perf_counter()
         if prompts is None:
             with progress.stage(f"Decoupling the prompt ({self.config.prompts.backend})"):
-                prompts = self.decouple(prompt, face_image)
+                prompts = self.decouple(
+                    prompt, reference=reference
+                )  # the face found in step 1, not detected again
         warnings += list(prompts.warnings)
         stages.append(
             StageRecord("prompts.decouple", time.perf_counter() - started, extra={"backend": prompts.backend})

@@ -157,11 +157,13 @@ class KontextBackend:
         if reference is None:
             reference = largest_face(self.face_backend, face_image, source="the face image")
         # 2. Load once
+        loading_now = self.pipe is None
         self.load(progress)
         device = resolve_device(self.runtime)
-        stages.append(
-            StageRecord("spatial.load", self.load_seconds, None, str(device), {"model": self.model})
-        )
+        if loading_now:  # later calls reuse the loaded models and report no load
+            stages.append(
+                StageRecord("spatial.load", self.load_seconds, None, str(device), {"model": self.model})
+            )
         # 3. CLIP reads 77 tokens (pooled), T5 512: warn about either cut
         for tokenizer in (self.pipe.tokenizer, self.pipe.tokenizer_2):
             cut = truncation_warning(tokenizer, prompt) if tokenizer is not None else None

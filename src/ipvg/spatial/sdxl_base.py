@@ -400,11 +400,13 @@ class SdxlIdentityBackend:
         # 2. Load (no-op after the first call); the identity models first, to check the reference with
         self.load_identity_models()
         self._check_reference(face_image, reference)
+        loading_now = self.pipe is None
         self.load(progress)
         device = resolve_device(self.runtime)
-        stages.append(
-            StageRecord("spatial.load", self.load_seconds, None, str(device), {"model": self.model})
-        )
+        if loading_now:  # later calls reuse the loaded models and report no load
+            stages.append(
+                StageRecord("spatial.load", self.load_seconds, None, str(device), {"model": self.model})
+            )
         # 3. Identity conditioning from the face; a new face swaps it, the base model stays
         key = image_fingerprint(face_image)
         started = time.perf_counter()

@@ -219,6 +219,7 @@ class WanImageToVideo:
         warnings: list[str] = []
         settings = self.resolve_settings(warnings)
         # 1. Load (no-op after the first call)
+        loading_now = self.pipe is None
         self.load(progress)
         pipe = self.pipe
         device = resolve_device(self.runtime)
@@ -281,7 +282,12 @@ class WanImageToVideo:
                 "--set runtime.mag_calibration=" + ",".join(f"{r:.5f}" for r in mag_ratios["mag_ratios"])
             )
         stages = [
-            StageRecord("temporal.load", self.load_seconds, None, str(device), {"model": self.model}),
+            # later calls reuse the loaded model and report no load
+            *(
+                [StageRecord("temporal.load", self.load_seconds, None, str(device), {"model": self.model})]
+                if loading_now
+                else []
+            ),
             StageRecord(
                 "temporal.denoise_decode",
                 meter.seconds,
