@@ -378,19 +378,25 @@ def create_gme(
     return GmeMetric(embedder)
 
 
+def weights_file(given: str | Path | None, file_name: str) -> Path:
+    """A single-file checkpoint: ipvg's weights cache by default, a tiny model's folder, or a user
+    path (a folder holding `file_name`, or the file itself)."""
+    from ipvg.weights import cache_dir, is_tiny, resolve_model
+
+    if given is None:
+        return cache_dir() / "weights" / file_name
+    if is_tiny(str(given)):
+        return Path(resolve_model(str(given), marker="")) / file_name
+    path = Path(given).expanduser()
+    return path / file_name if path.is_dir() else path
+
+
 def create_motion_smoothness(
     amt_weights: str | Path | None = None, device: str = "cpu", **_: Any
 ) -> MotionSmoothnessMetric:
     from ipvg.eval.amt import AMT_S_WEIGHTS_FILE, MidFrameInterpolator, load_amt_s
-    from ipvg.weights import cache_dir, is_tiny, resolve_model
 
-    if amt_weights is None:
-        path = cache_dir() / "weights" / AMT_S_WEIGHTS_FILE
-    elif is_tiny(str(amt_weights)):
-        path = Path(resolve_model(str(amt_weights), marker="")) / AMT_S_WEIGHTS_FILE
-    else:
-        path = Path(amt_weights).expanduser()
-        path = path / AMT_S_WEIGHTS_FILE if path.is_dir() else path
+    path = weights_file(amt_weights, AMT_S_WEIGHTS_FILE)
     return MotionSmoothnessMetric(MidFrameInterpolator(load_amt_s(path), device=device))
 
 
@@ -398,13 +404,6 @@ def create_imaging_quality(
     musiq_weights: str | Path | None = None, device: str = "cpu", every_nth: int = 1, **_: Any
 ) -> ImagingQualityMetric:
     from ipvg.eval.musiq import MUSIQ_SPAQ_WEIGHTS_FILE, load_musiq
-    from ipvg.weights import cache_dir, is_tiny, resolve_model
 
-    if musiq_weights is None:
-        path = cache_dir() / "weights" / MUSIQ_SPAQ_WEIGHTS_FILE
-    elif is_tiny(str(musiq_weights)):
-        path = Path(resolve_model(str(musiq_weights), marker="")) / MUSIQ_SPAQ_WEIGHTS_FILE
-    else:
-        path = Path(musiq_weights).expanduser()
-        path = path / MUSIQ_SPAQ_WEIGHTS_FILE if path.is_dir() else path
+    path = weights_file(musiq_weights, MUSIQ_SPAQ_WEIGHTS_FILE)
     return ImagingQualityMetric(load_musiq(path, device=device), every_nth=every_nth)
