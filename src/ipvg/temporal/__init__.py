@@ -27,6 +27,7 @@ _SUMMARIES = {
 
 
 def register(registry: Any) -> None:
+    from ipvg.temporal.cogvideox import RECIPE as COGVIDEOX_RECIPE
     from ipvg.temporal.wan import RECIPES
 
     for name, (factory, summary) in _SUMMARIES.items():
@@ -41,6 +42,17 @@ def register(registry: Any) -> None:
                 weights=(RECIPES[name].model,),
             )
         )
+    registry.register(
+        BackendSpec(
+            kind="temporal",
+            name="cogvideox-5b-i2v",
+            target="ipvg.temporal.cogvideox:cogvideox_5b_i2v",
+            summary="CogVideoX-5B-I2V (ConsisID's base): 720x480, 49 frames at 8 fps, 50 steps, CFG 6",
+            requires=("diffusers", "transformers"),
+            pip_hint="pip install ipvg",
+            weights=(COGVIDEOX_RECIPE.model,),
+        )
+    )
 
 
 def create_temporal_backend(config: Any, runtime: Any) -> Any:

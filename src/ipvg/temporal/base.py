@@ -22,8 +22,8 @@ class TemporalRecipe:
     fps: float
     num_inference_steps: int
     guidance_scale: float
-    flow_shift: float
     size_multiple: int
+    flow_shift: float | None = None  # flow-matching models only
     guidance_scale_2: float | None = None
     boundary_ratio: float | None = None
     negative_prompt: str = ""
@@ -40,7 +40,7 @@ class TemporalSettings:
     num_inference_steps: int
     guidance_scale: float
     guidance_scale_2: float | None
-    flow_shift: float
+    flow_shift: float | None
     boundary_ratio: float | None
     negative_prompt: str
 

@@ -136,18 +136,23 @@ def resolve_settings(recipe: TemporalRecipe, config: TemporalConfig, warnings: l
         num_inference_steps=pick("num_inference_steps"),
         guidance_scale=float(pick("guidance_scale")),
         guidance_scale_2=None if guidance_2 is None else float(guidance_2),
-        flow_shift=float(pick("flow_shift")),
+        flow_shift=None if pick("flow_shift") is None else float(pick("flow_shift")),
         boundary_ratio=pick("boundary_ratio") if recipe.boundary_ratio is not None else None,
         negative_prompt=recipe.negative_prompt if config.negative_prompt is None else config.negative_prompt,
     )
 
 
 class WanImageToVideo:
-    """One Wan image-to-video model, loaded once and reused for every call."""
+    """One Wan image-to-video model, loaded once and reused for every call. Other diffusers
+    image-to-video families subclass it, replacing `_load_pipeline` and `_call_options`."""
 
-    def __init__(self, name: str, config: TemporalConfig, runtime: RuntimeConfig) -> None:
+    max_text_tokens = 512  # UMT5 window of Wan's pipelines
+
+    def __init__(
+        self, name: str, config: TemporalConfig, runtime: RuntimeConfig, recipe: TemporalRecipe | None = None
+    ) -> None:
         self.name = name
-        self.recipe = RECIPES[name]
+        self.recipe = recipe or RECIPES[name]
         self.config = config
         self.runtime = runtime
         self.model = config.model or self.recipe.model
@@ -162,8 +167,6 @@ class WanImageToVideo:
         """Load the pipeline (once) and apply the runtime options."""
         if self.pipe is not None:
             return
-        from diffusers import UniPCMultistepScheduler, WanImageToVideoPipeline
-
         progress = progress or SilentProgress()
         settings = self.resolve_settings()
         path = resolve_model(self.model, allow_download=self.runtime.allow_download)
@@ -171,31 +174,50 @@ class WanImageToVideo:
         dtype = resolve_dtype(self.runtime, device)
         start = time.perf_counter()
         with progress.stage(f"Loading {self.name} from {self.model}"):
-            try:
-                # The Wan VAE and CLIP image encoder are run in float32, as the official code does.
-                pipe = WanImageToVideoPipeline.from_pretrained(
-                    path, dtype={"default": dtype, "vae": torch.float32, "image_encoder": torch.float32}
-                )
-            except (OSError, ValueError, KeyError) as error:
-                raise IpvgError(
-                    f"Cannot load `{self.model}` as a Wan image-to-video model: {error}",
-                    "check the folder is a complete diffusers copy of this model.",
-                ) from None
-            if self.recipe.boundary_ratio is not None and getattr(pipe, "transformer_2", None) is None:
-                raise IpvgError(
-                    f"`{self.model}` has no `transformer_2`, but {self.name} is a two-expert model.",
-                    "pass a Wan2.2 I2V-A14B folder.",
-                )
-            if settings.boundary_ratio is not None:
-                pipe.register_to_config(boundary_ratio=settings.boundary_ratio)
-            pipe.scheduler = UniPCMultistepScheduler.from_config(
-                pipe.scheduler.config, flow_shift=settings.flow_shift
-            )
+            pipe = self._load_pipeline(path, dtype, settings)
             self.applied = prepare_pipeline(
                 pipe, self.runtime, num_inference_steps=settings.num_inference_steps
             )
         self.pipe = pipe
         self.load_seconds = time.perf_counter() - start
+
+    def _load_pipeline(self, path: str, dtype: torch.dtype, settings: TemporalSettings) -> Any:
+        """The diffusers pipeline for this model family, configured with the recipe's scheduler."""
+        from diffusers import UniPCMultistepScheduler, WanImageToVideoPipeline
+
+        try:
+            # The Wan VAE and CLIP image encoder are run in float32, as the official code does.
+            pipe = WanImageToVideoPipeline.from_pretrained(
+                path, dtype={"default": dtype, "vae": torch.float32, "image_encoder": torch.float32}
+            )
+        except (OSError, ValueError, KeyError) as error:
+            raise IpvgError(
+                f"Cannot load `{self.model}` as a Wan image-to-video model: {error}",
+                "check the folder is a complete diffusers copy of this model.",
+            ) from None
+        if self.recipe.boundary_ratio is not None and getattr(pipe, "transformer_2", None) is None:
+            raise IpvgError(
+                f"`{self.model}` has no `transformer_2`, but {self.name} is a two-expert model.",
+                "pass a Wan2.2 I2V-A14B folder.",
+            )
+        if settings.boundary_ratio is not None:
+            pipe.register_to_config(boundary_ratio=settings.boundary_ratio)
+        pipe.scheduler = UniPCMultistepScheduler.from_config(
+            pipe.scheduler.config, flow_shift=settings.flow_shift
+        )
+        return pipe
+
+    def _text_window(self) -> int:
+        """How many prompt tokens the text encoder reads."""
+        return min(
+            self.max_text_tokens, getattr(self.pipe.tokenizer, "model_max_length", self.max_text_tokens)
+        )
+
+    def _call_options(self, settings: TemporalSettings) -> dict[str, Any]:
+        """Family-specific arguments of the pipeline call."""
+        return (
+            {"guidance_scale_2": settings.guidance_scale_2} if settings.guidance_scale_2 is not None else {}
+        )
 
     def describe_models(self) -> dict[str, Any]:
         info: dict[str, Any] = {"backend": self.name, "model": self.model}
@@ -231,7 +253,7 @@ class WanImageToVideo:
                 f"removing {cropped:.0%} of it; use an image of that aspect ratio to keep everything."
             )
         # 3. Check the prompt fits the text encoder's window
-        window = min(512, getattr(pipe.tokenizer, "model_max_length", 512))
+        window = self._text_window()
         num_tokens = len(pipe.tokenizer(prompt, add_special_tokens=True).input_ids)
         if num_tokens > window:
             warnings.append(
@@ -240,9 +262,7 @@ class WanImageToVideo:
         for message in warnings:
             logger.warning(message)
         # 4. Denoise and decode
-        kwargs: dict[str, Any] = {}
-        if settings.guidance_scale_2 is not None:
-            kwargs["guidance_scale_2"] = settings.guidance_scale_2
+        kwargs = self._call_options(settings)
         generator = torch.Generator(device="cpu").manual_seed(seed)
         calibrating = self.runtime.cache == "mag-calibrate"
         with (

@@ -25,6 +25,7 @@ BUILDERS: dict[str, str] = {
     "arcface-onnx": "ipvg.testing.faces:build_tiny_arcface_onnx",
     "insightface-pack": "ipvg.testing.faces:build_tiny_insightface_pack",
     "wan21-i2v-14b-720p": "ipvg.testing.wan:build_wan21_i2v",
+    "cogvideox-5b-i2v": "ipvg.testing.cogvideox:build_cogvideox_i2v",
     "sdxl": "ipvg.testing.sdxl:build_sdxl",
     "hyperlora": "ipvg.testing.hyperlora:build_hyperlora",
     "hyperlora-arcface": "ipvg.testing.hyperlora:build_hyperlora_arcface",
