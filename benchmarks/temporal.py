@@ -61,10 +61,19 @@ REAL_CONFIGS = {
         "rope_max_seq_len": 1024,
     },
 }
-REAL_SIZES = {
+# A scaled-down architecture that runs the same code on a CPU, to check the script itself.
+REAL_CONFIGS["smoke"] = REAL_CONFIGS["5b"] | {
+    "num_attention_heads": 2,
+    "attention_head_dim": 32,
+    "ffn_dim": 128,
+    "num_layers": 2,
+    "text_dim": 64,
+}
+REAL_SIZES = {  # frames, height, width, VAE factor, steps
     "5b": (121, 704, 1280, 16, 50),
     "a14b": (81, 720, 1280, 8, 40),
-}  # frames, height, width, VAE factor, steps
+    "smoke": (9, 64, 96, 16, 2),
+}
 
 TINY_VARIANTS: dict[str, RuntimeConfig] = {
     "ipvg default": RuntimeConfig(device="cpu", dtype="float32"),
@@ -134,16 +143,30 @@ def measured_bf16_tflops(n: int = 8192, repeats: int = 10) -> float:
     return 2 * n**3 / result["median_s"] / 1e12
 
 
+def measured_cpu_tflops(n: int = 1024, repeats: int = 5) -> float:
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    return 2 * n**3 / time_call(lambda: a @ b, repeats=repeats, warmup=1)["median_s"] / 1e12
+
+
 def bench_real(model: str, repeats: int, attention_backends: list[str], compile_: bool) -> dict[str, Any]:
     from diffusers import WanTransformer3DModel
 
-    if not torch.cuda.is_available():
-        raise SystemExit("--size real needs a CUDA GPU (it builds the full-size transformer).")
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cpu" and model != "smoke":
+        raise SystemExit(
+            "--size real needs a CUDA GPU (it builds the full-size transformer); --model smoke runs on a CPU."
+        )
+    dtype = torch.bfloat16 if device == "cuda" else torch.float32
     config = REAL_CONFIGS[model]
     frames, height, width, vae_factor, steps = REAL_SIZES[model]
     with torch.device("meta"):
         transformer = WanTransformer3DModel(**config)
-    transformer = transformer.to_empty(device="cuda").to(torch.bfloat16).eval()
+    transformer = transformer.to_empty(device=device).to(dtype).eval()
+    # As from_pretrained does: norms, time embedding and RoPE stay in float32.
+    keep = set(getattr(transformer, "_keep_in_fp32_modules", None) or [])
+    for name, module in transformer.named_modules():
+        if keep & set(name.split(".")):
+            module.float()
     with torch.no_grad():
         for parameter in transformer.parameters():
             parameter.normal_(0.0, 0.02)
@@ -155,14 +178,14 @@ def bench_real(model: str, repeats: int, attention_backends: list[str], compile_
         latent_frames,
         height // vae_factor,
         width // vae_factor,
-        device="cuda",
-        dtype=torch.bfloat16,
+        device=device,
+        dtype=dtype,
     )
-    text = torch.randn(1, 512, 4096, device="cuda", dtype=torch.bfloat16)
-    timestep = torch.tensor([500.0], device="cuda")
+    text = torch.randn(1, 512, config["text_dim"], device=device, dtype=dtype)
+    timestep = torch.tensor([500.0], device=device)
     seq_len = video_tokens(frames, height, width, vae_spatial=vae_factor)
     flops = wan_forward_flops(wan_shape(config), seq_len)
-    peak_tflops = measured_bf16_tflops()
+    peak_tflops = measured_bf16_tflops() if device == "cuda" else measured_cpu_tflops()
     rows = []
 
     def forward() -> None:
@@ -177,13 +200,14 @@ def bench_real(model: str, repeats: int, attention_backends: list[str], compile_
         except Exception as error:  # report and continue: a missing kernel is a result too
             rows.append({"variant": f"attention={backend}", "error": str(error)[:200]})
             continue
-        torch.cuda.reset_peak_memory_stats()
+        if device == "cuda":
+            torch.cuda.reset_peak_memory_stats()
         result = time_call(forward, repeats=repeats, warmup=2)
         rows.append(
             {
                 "variant": f"attention={backend}",
                 **_summary(result),
-                "peak_gb": torch.cuda.max_memory_allocated() / 2**30,
+                "peak_gb": torch.cuda.max_memory_allocated() / 2**30 if device == "cuda" else None,
             }
         )
     if compile_:
