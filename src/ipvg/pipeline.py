@@ -322,7 +322,7 @@ class IdentityVideoPipeline:
             ],
             video_path=paths["video"],
             similarities=result.frame_similarities,
-            note=TINY_NOTE.capitalize() + "." if self.config.name == "tiny" else "",
+            note=TINY_NOTE[0].upper() + TINY_NOTE[1:] + "." if self.config.name == "tiny" else "",
         )
         paths["report"] = write_text_atomic(folder / "report.html", html)
         import json

@@ -50,6 +50,11 @@ def similarity_plot_svg(values: list[float | None], width: int = 560, height: in
         for i, v in enumerate(values)
         if v is not None
     )
+    misses = "".join(
+        f'<text x="{pad + i * step:.1f}" y="{height - pad + 4:.1f}" font-size="12" text-anchor="middle" fill="#888">×</text>'
+        for i, v in enumerate(values)
+        if v is None
+    )
     grid = "".join(
         f'<line x1="{pad}" x2="{width - pad}" y1="{height - pad - g * (height - 2 * pad):.1f}" y2="{height - pad - g * (height - 2 * pad):.1f}" stroke="#ddd"/>'
         f'<text x="4" y="{height - pad - g * (height - 2 * pad) + 4:.1f}" font-size="10">{g:.1f}</text>'
@@ -57,8 +62,8 @@ def similarity_plot_svg(values: list[float | None], width: int = 560, height: in
     )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-        f'aria-label="identity similarity per sampled frame">{grid}{lines}{dots}'
-        f'<text x="{width / 2:.0f}" y="{height - 6}" font-size="11" text-anchor="middle">sampled frame</text></svg>'
+        f'aria-label="identity similarity per sampled frame">{grid}{lines}{dots}{misses}'
+        f'<text x="{width / 2:.0f}" y="{height - 6}" font-size="11" text-anchor="middle">sampled frame (× no face)</text></svg>'
     )
 
 
@@ -98,7 +103,8 @@ def render_report(
 <html lang="en"><head><meta charset="utf-8"><title>ipvg run</title>
 <style>
 body{{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#111}}
-.row{{display:flex;gap:1.5em;flex-wrap:wrap;align-items:flex-start}} figure{{margin:0}} img,video{{max-width:100%;border-radius:6px}}
+.row{{display:flex;gap:1.5em;flex-wrap:wrap;align-items:flex-start}} .row>div{{flex:1;min-width:280px}} figure{{margin:0}}
+img,video{{max-width:100%;border-radius:6px}} .row figure img{{width:256px;image-rendering:auto}} video{{width:100%;max-width:720px}}
 figure.chosen img{{outline:4px solid #16a34a}} .note{{background:#fef3c7;padding:.6em 1em;border-radius:6px}}
 table{{border-collapse:collapse}} td,th{{padding:.2em .8em;border-bottom:1px solid #eee;text-align:left}} pre{{white-space:pre-wrap}}
 </style></head><body>
