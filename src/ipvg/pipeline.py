@@ -25,7 +25,7 @@ from PIL import Image
 from ipvg.config import TINY_NOTE, PipelineConfig, get_preset
 from ipvg.faces import Face, FaceBackend, cosine_similarity, create_face_backend, largest_face_with_retry
 from ipvg.inputs import clean_prompt
-from ipvg.io.files import ensure_writable_dir, write_bytes_atomic, write_text_atomic
+from ipvg.io.files import ensure_writable_dir, write_json_atomic, write_png_atomic, write_text_atomic
 from ipvg.io.images import load_image
 from ipvg.io.video import write_video
 from ipvg.progress import Progress, SilentProgress
@@ -278,19 +278,12 @@ class IdentityVideoPipeline:
     def _write_outputs(
         self, folder: Path, face_image: Image.Image, result: GenerationResult, record: dict[str, Any]
     ) -> dict[str, Path]:
-        import io
-
-        paths: dict[str, Path] = {}
-
-        def png(image: Image.Image) -> bytes:
-            buffer = io.BytesIO()
-            image.save(buffer, format="PNG")
-            return buffer.getvalue()
-
-        paths["first_frame"] = write_bytes_atomic(folder / "first_frame.png", png(result.first_frame))
+        paths: dict[str, Path] = {
+            "first_frame": write_png_atomic(folder / "first_frame.png", result.first_frame)
+        }
         for index, candidate in enumerate(result.candidates):
-            paths[f"candidate_{index}"] = write_bytes_atomic(
-                folder / "candidates" / f"candidate_{index}.png", png(candidate.image)
+            paths[f"candidate_{index}"] = write_png_atomic(
+                folder / "candidates" / f"candidate_{index}.png", candidate.image
             )
         started = time.perf_counter()
         paths["video"] = write_video(result.video.frames_FHWC, result.video.fps, folder / "video.mp4")
@@ -325,11 +318,7 @@ class IdentityVideoPipeline:
             note=TINY_NOTE[0].upper() + TINY_NOTE[1:] + "." if self.config.name == "tiny" else "",
         )
         paths["report"] = write_text_atomic(folder / "report.html", html)
-        import json
-
-        paths["record"] = write_text_atomic(
-            folder / "record.json", json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n"
-        )
+        paths["record"] = write_json_atomic(folder / "record.json", record)
         return paths
 
 

@@ -66,5 +66,12 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     return write_bytes_atomic(path, text.encode("utf-8"))
 
 
+def write_png_atomic(path: str | Path, image: Any) -> Path:
+    """A PIL image as PNG, atomically."""
+    with atomic_path(path) as temp:
+        image.save(temp, format="PNG")
+    return Path(path)
+
+
 def write_json_atomic(path: str | Path, data: Any) -> Path:
     return write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")

@@ -3,30 +3,21 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
-
-from ipvg.io.files import ensure_writable_dir, write_bytes_atomic, write_json_atomic
+from ipvg.io.files import ensure_writable_dir, write_json_atomic, write_png_atomic
 from ipvg.spatial.base import KeyframeResult
-
-
-def _png_bytes(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def write_keyframe(folder: str | Path, result: KeyframeResult, record: dict[str, Any]) -> dict[str, Path]:
     """`keyframe.png`, `candidates/NN_seedS.png`, then `keyframe.json` (record + candidate files)."""
     folder = ensure_writable_dir(folder)
-    paths = {"keyframe": write_bytes_atomic(folder / "keyframe.png", _png_bytes(result.image))}
+    paths = {"keyframe": write_png_atomic(folder / "keyframe.png", result.image)}
     candidate_files = []
     for index, candidate in enumerate(result.candidates):
         name = f"candidates/{index:02d}_seed{candidate.seed}.png"
-        write_bytes_atomic(folder / name, _png_bytes(candidate.image))
+        write_png_atomic(folder / name, candidate.image)
         candidate_files.append(name)
     record = record | {
         "keyframe": result.to_dict(),
