@@ -17,3 +17,7 @@ if [ -n "$extras" ]; then
 else
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e .
 fi
+# Data only: OpenAI's CLIP BPE merges for counting SDXL's 77-token window offline
+# (ipvg.prompts.clip_vocab reads the file; the package is never imported, so its torchvision
+# requirement is not installed).
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps "clip-anytorch==2.6.0"

@@ -14,7 +14,8 @@ import pytest
 
 from ipvg.prompts.base import Windows
 from ipvg.prompts.rules import RulesBackend
-from ipvg.prompts.text import estimate_clip_tokens, estimate_t5_tokens
+from ipvg.prompts import clip_token_count
+from ipvg.prompts.text import estimate_t5_tokens
 
 # prompt start -> (actions that must appear in the temporal prompt, motion words banned from spatial)
 LABELS: dict[str, tuple[list[str], list[str]]] = {
@@ -132,8 +133,8 @@ def test_sample_prompts_decouple(sample_testset: Path, backend: RulesBackend) ->
         # 3. The subject phrase starts both prompts; the spatial prompt ends with a framing term.
         assert record.temporal.startswith(record.subject) and record.spatial.startswith(record.subject), where
         assert record.spatial.endswith("close-up"), (where, record.spatial)
-        # 4. Windows: 77 CLIP tokens, 512 UMT5 tokens (conservative counts).
-        assert estimate_clip_tokens(record.spatial) <= 77, (where, record.spatial)
+        # 4. Windows: 77 CLIP tokens (real BPE), 512 UMT5 tokens (conservative count).
+        assert clip_token_count(record.spatial) <= 77, (where, record.spatial)
         assert estimate_t5_tokens(record.temporal) <= 512, where
 
 

@@ -12,7 +12,13 @@ from typing import Any
 
 from ipvg.registry import BackendSpec
 
-__all__ = ["create_prompt_backend", "register", "subject_for_gender", "subject_from_face"]
+__all__ = [
+    "clip_token_count",
+    "create_prompt_backend",
+    "register",
+    "subject_for_gender",
+    "subject_from_face",
+]
 
 # Option names each backend accepts through `PromptsConfig.options` (others raise ConfigError).
 _WINDOW_OPTIONS = (
@@ -121,6 +127,14 @@ def subject_for_gender(gender: str | None) -> str:
     from ipvg.prompts.subject import subject_for_gender as implementation
 
     return implementation(gender)
+
+
+def clip_token_count(text: str) -> int:
+    """CLIP tokens of `text` with start/end tokens (SDXL reads 77): OpenAI's real BPE offline when
+    available (see `ipvg.prompts.clip_vocab`), otherwise a conservative estimate."""
+    from ipvg.prompts.clip_vocab import clip_token_count as implementation
+
+    return implementation(text)
 
 
 def allowed_options(name: str) -> tuple[str, ...]:

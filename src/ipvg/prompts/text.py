@@ -155,6 +155,14 @@ def load_counter(kind: str, name: str | None) -> tuple[TokenCounter, str]:
     estimate = estimate_clip_tokens if kind == "clip" else estimate_t5_tokens
     if name in (None, "", "estimate"):
         return estimate, "word-based estimate"
+    if kind == "clip" and "/" in name and not name.startswith(("/", ".")) and "openai/clip" in name:
+        # OpenAI's CLIP tokenizer: the cached hub copy, else the same BPE from an installed package.
+        from ipvg.prompts.clip_vocab import real_clip_tokenizer
+
+        tokenizer, description = real_clip_tokenizer(name)
+        if tokenizer is not None:
+            return tokenizer_counter(tokenizer), description
+        return estimate, "word-based estimate"
     try:
         from transformers import AutoTokenizer
 
