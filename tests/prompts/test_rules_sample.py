@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from ipvg.prompts import clip_token_count
 from ipvg.prompts.base import Windows
 from ipvg.prompts.rules import RulesBackend
-from ipvg.prompts import clip_token_count
 from ipvg.prompts.text import estimate_t5_tokens
 
 # prompt start -> (actions that must appear in the temporal prompt, motion words banned from spatial)
