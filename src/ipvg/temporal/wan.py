@@ -147,6 +147,8 @@ class WanImageToVideo:
     image-to-video families subclass it, replacing `_load_pipeline` and `_call_options`."""
 
     max_text_tokens = 512  # UMT5 window of Wan's pipelines
+    pipeline_class = "WanImageToVideoPipeline"  # the diffusers class that loads this family
+    family = "Wan image-to-video"
 
     def __init__(
         self, name: str, config: TemporalConfig, runtime: RuntimeConfig, recipe: TemporalRecipe | None = None
@@ -183,16 +185,17 @@ class WanImageToVideo:
 
     def _load_pipeline(self, path: str, dtype: torch.dtype, settings: TemporalSettings) -> Any:
         """The diffusers pipeline for this model family, configured with the recipe's scheduler."""
-        from diffusers import UniPCMultistepScheduler, WanImageToVideoPipeline
+        import diffusers
+        from diffusers import UniPCMultistepScheduler
 
         try:
             # The Wan VAE and CLIP image encoder are run in float32, as the official code does.
-            pipe = WanImageToVideoPipeline.from_pretrained(
+            pipe = getattr(diffusers, self.pipeline_class).from_pretrained(
                 path, dtype={"default": dtype, "vae": torch.float32, "image_encoder": torch.float32}
             )
         except (OSError, ValueError, KeyError) as error:
             raise IpvgError(
-                f"Cannot load `{self.model}` as a Wan image-to-video model: {error}",
+                f"Cannot load `{self.model}` as a {self.family} model: {error}",
                 "check the folder is a complete diffusers copy of this model.",
             ) from None
         if self.recipe.boundary_ratio is not None and getattr(pipe, "transformer_2", None) is None:
@@ -233,10 +236,45 @@ class WanImageToVideo:
             }
         return info
 
+    def _fit_frame(self, image: Image.Image, settings: TemporalSettings, warnings: list[str]) -> Image.Image:
+        """`image` resized and centre-cropped to the model's size (warning when much is cut)."""
+        frame, cropped = resize_center_crop(image, settings.width, settings.height)
+        if cropped > ASPECT_WARNING_FRACTION:
+            warnings.append(
+                f"The input image ({image.width}x{image.height}) was centre-cropped to {settings.width}x{settings.height}, "
+                f"removing {cropped:.0%} of it; use an image of that aspect ratio to keep everything."
+            )
+        return frame
+
+    def _conditioning_inputs(
+        self,
+        image: Image.Image | None,
+        reference: Image.Image | None,
+        settings: TemporalSettings,
+        warnings: list[str],
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The pipeline arguments that carry images, and what the record says about them.
+        Image-to-video models see the first frame only; a reference-conditioned family replaces this."""
+        if image is None:
+            raise IpvgError(
+                f"{self.name} animates a first frame, and none was given.",
+                "use a reference-conditioned video backend (e.g. temporal.backend=wan21-vace-14b) "
+                "for a run without a first-frame stage.",
+            )
+        frame = self._fit_frame(image, settings, warnings)
+        return {"image": frame}, {"first_frame": f"{frame.width}x{frame.height}", "reference": None}
+
     def animate(
-        self, image: Image.Image, prompt: str, *, seed: int, progress: Progress | None = None
+        self,
+        image: Image.Image | None,
+        prompt: str,
+        *,
+        seed: int,
+        progress: Progress | None = None,
+        reference: Image.Image | None = None,
     ) -> AnimateOutput:
-        """Animate `image` (any size: resized and centre-cropped) following `prompt`."""
+        """Animate `image` (any size: resized and centre-cropped) following `prompt`. `reference` (the
+        person's face) is used only by reference-conditioned families."""
         progress = progress or SilentProgress()
         warnings: list[str] = []
         settings = self.resolve_settings(warnings)
@@ -245,13 +283,8 @@ class WanImageToVideo:
         self.load(progress)
         pipe = self.pipe
         device = resolve_device(self.runtime)
-        # 2. Fit the first frame to the model's size
-        frame, cropped = resize_center_crop(image, settings.width, settings.height)
-        if cropped > ASPECT_WARNING_FRACTION:
-            warnings.append(
-                f"The input image ({image.width}x{image.height}) was centre-cropped to {settings.width}x{settings.height}, "
-                f"removing {cropped:.0%} of it; use an image of that aspect ratio to keep everything."
-            )
+        # 2. Fit the first frame (and reference, if this family uses one) to the model's size
+        image_inputs, inputs_record = self._conditioning_inputs(image, reference, settings, warnings)
         # 3. Check the prompt fits the text encoder's window
         window = self._text_window()
         num_tokens = len(pipe.tokenizer(prompt, add_special_tokens=True).input_ids)
@@ -279,7 +312,6 @@ class WanImageToVideo:
                 return callback_kwargs
 
             output = pipe(
-                image=frame,
                 prompt=prompt,
                 negative_prompt=settings.negative_prompt or None,
                 height=settings.height,
@@ -291,6 +323,7 @@ class WanImageToVideo:
                 output_type="np",
                 callback_on_step_end=on_step_end,
                 max_sequence_length=window,
+                **image_inputs,
                 **kwargs,
             )
         frames_FHWC = _to_uint8(output.frames[0])
@@ -328,7 +361,7 @@ class WanImageToVideo:
             settings=replace(settings),
             stages=stages,
             warnings=warnings,
-            models=self.describe_models(),
+            models=self.describe_models() | {"inputs": inputs_record},
         )
 
 
