@@ -25,6 +25,22 @@ _SUMMARIES = {
     ),
 }
 
+# Reference-conditioned: they also see the person's face, not only the first frame.
+_VACE_SUMMARIES = {
+    "wan21-vace-14b": (
+        "wan21_vace_14b",
+        "Wan2.1 VACE-14B, first frame + reference face: 1280x720, 81 frames at 16 fps, 50 steps, CFG 5, shift 16",
+    ),
+    "wan21-vace-1.3b": (
+        "wan21_vace_1_3b",
+        "Wan2.1 VACE-1.3B, first frame + reference face: 832x480, 81 frames at 16 fps (small GPUs)",
+    ),
+    "wan22-vace-fun-a14b": (
+        "wan22_vace_fun_a14b",
+        "Wan2.2 VACE-Fun A14B (community diffusers conversion), two experts: 832x480, 81 frames at 16 fps",
+    ),
+}
+
 
 def register(registry: Any) -> None:
     from ipvg.temporal.cogvideox import RECIPE as COGVIDEOX_RECIPE
@@ -53,6 +69,20 @@ def register(registry: Any) -> None:
             weights=(COGVIDEOX_RECIPE.model,),
         )
     )
+    from ipvg.temporal.vace import RECIPES as VACE_RECIPES
+
+    for name, (factory, summary) in _VACE_SUMMARIES.items():
+        registry.register(
+            BackendSpec(
+                kind="temporal",
+                name=name,
+                target=f"ipvg.temporal.vace:{factory}",
+                summary=summary,
+                requires=("diffusers", "transformers", "ftfy"),
+                pip_hint="pip install ipvg",
+                weights=(VACE_RECIPES[name].model,),
+            )
+        )
 
 
 def create_temporal_backend(config: Any, runtime: Any) -> Any:

@@ -1,0 +1,142 @@
+"""Reference-conditioned video backends on diffusers' `WanVACEPipeline` (Wan2.1 VACE 14B / 1.3B and
+the two-expert Wan2.2 VACE-Fun A14B).
+
+An image-to-video model sees the person once, in the first frame, and the face drifts as the head
+turns. VACE also takes reference images that every denoising step attends to, so the face is
+re-seen throughout. Two inputs, either or both:
+- the first frame goes in as frame 0 of the conditioning `video`, with a `mask` that keeps it
+  (black) and generates every later frame (white); later conditioning frames are mid-grey, VACE's
+  "nothing here" value (0 in the model's [-1, 1] range);
+- the reference (the person's face) goes in as one `reference_images` entry, which diffusers places
+  on a white canvas of the video's size and prepends as an extra latent frame.
+
+With no first frame (the "first-place-like" mode) the whole video is generated from the reference.
+Loading, size fitting, progress and records are the Wan backend's; only the image inputs differ.
+Diffusers issue #11779 (reference-latent mask padding appended after the video's mask instead of
+before it) is fixed in the pinned diffusers 0.42.1: `prepare_masks` prepends the padding, as the
+official VACE code does (tests/temporal/test_vace.py checks it, so an upgrade cannot undo it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PIL import Image
+
+from ipvg.config import RuntimeConfig, TemporalConfig
+from ipvg.errors import IpvgError
+from ipvg.temporal.base import TemporalRecipe, TemporalSettings
+from ipvg.temporal.wan import WAN_NEGATIVE_PROMPT, WanImageToVideo
+
+# Official recipes. Wan2.1 VACE: Wan2.1's generate.py defaults for the vace tasks (50 steps, guidance
+# 5.0, flow shift 16, 81 frames at 16 fps); 14B accepts 1280x720 (its default size) and 832x480,
+# 1.3B only 832x480. Wan2.2 VACE-Fun A14B: VideoX-Fun's subject-to-video example (832x480, 81
+# frames at 16 fps, 50 steps, guidance 5.0, shift 12 for its UniPC sampler, expert boundary 0.875).
+RECIPES: dict[str, TemporalRecipe] = {
+    "wan21-vace-14b": TemporalRecipe(
+        model="Wan-AI/Wan2.1-VACE-14B-diffusers",
+        height=720,
+        width=1280,
+        num_frames=81,
+        fps=16,
+        num_inference_steps=50,
+        guidance_scale=5.0,
+        flow_shift=16.0,
+        size_multiple=16,
+        negative_prompt=WAN_NEGATIVE_PROMPT,
+    ),
+    "wan21-vace-1.3b": TemporalRecipe(
+        model="Wan-AI/Wan2.1-VACE-1.3B-diffusers",
+        height=480,
+        width=832,
+        num_frames=81,
+        fps=16,
+        num_inference_steps=50,
+        guidance_scale=5.0,
+        flow_shift=16.0,
+        size_multiple=16,
+        negative_prompt=WAN_NEGATIVE_PROMPT,
+    ),
+    # alibaba-pai publishes this model in VideoX-Fun's own layout only; this id is the diffusers
+    # conversion by a Hugging Face staff member (not the authors'). Any diffusers copy can be passed
+    # with temporal.model.
+    "wan22-vace-fun-a14b": TemporalRecipe(
+        model="linoyts/Wan2.2-VACE-Fun-14B-diffusers",
+        height=480,
+        width=832,
+        num_frames=81,
+        fps=16,
+        num_inference_steps=50,
+        guidance_scale=5.0,
+        guidance_scale_2=5.0,
+        flow_shift=12.0,
+        boundary_ratio=0.875,
+        size_multiple=16,
+        negative_prompt=WAN_NEGATIVE_PROMPT,
+    ),
+}
+
+KEEP, GENERATE = (0, 0, 0), (255, 255, 255)  # VACE's mask colours (the reverse of Wan I2V's 1 = keep)
+EMPTY_GREY = (127, 127, 127)  # a frame with nothing to keep: ~0 after diffusers' [-1, 1] scaling
+
+
+def first_frame_conditioning(
+    frame: Image.Image, num_frames: int
+) -> tuple[list[Image.Image], list[Image.Image]]:
+    """VACE's first-frame extension inputs: `frame` then grey frames, and a mask keeping frame 0 only."""
+    empty = Image.new("RGB", frame.size, EMPTY_GREY)
+    keep, generate = Image.new("RGB", frame.size, KEEP), Image.new("RGB", frame.size, GENERATE)
+    video = [frame.convert("RGB")] + [empty] * (num_frames - 1)
+    mask = [keep] + [generate] * (num_frames - 1)
+    return video, mask
+
+
+class WanVACE(WanImageToVideo):
+    """A Wan VACE model: the Wan backend with VACE's image inputs (first frame and/or reference)."""
+
+    pipeline_class = "WanVACEPipeline"
+    family = "Wan VACE"
+
+    def _conditioning_inputs(
+        self,
+        image: Image.Image | None,
+        reference: Image.Image | None,
+        settings: TemporalSettings,
+        warnings: list[str],
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        if image is None and reference is None:
+            raise IpvgError(
+                f"{self.name} needs a first frame, a reference image, or both; it got neither.",
+                "pass the reference face (`reference=`) or a first frame.",
+            )
+        inputs: dict[str, Any] = {}
+        record: dict[str, Any] = {
+            "first_frame": image is not None,
+            "first_frame_size": None,
+            "reference": reference is not None,
+            "reference_size": None,
+        }
+        if image is not None:
+            frame = self._fit_frame(image, settings, warnings)
+            inputs["video"], inputs["mask"] = first_frame_conditioning(frame, settings.num_frames)
+            record["first_frame_size"] = f"{frame.width}x{frame.height}"
+        if reference is not None:
+            inputs["reference_images"] = [reference.convert("RGB")]
+            record["reference_size"] = f"{reference.width}x{reference.height}"
+        else:
+            warnings.append(
+                f"{self.name} got no reference image: it only extends the first frame, like image-to-video."
+            )
+        return inputs, record
+
+
+def wan21_vace_14b(config: TemporalConfig, runtime: RuntimeConfig) -> WanVACE:
+    return WanVACE("wan21-vace-14b", config, runtime, recipe=RECIPES["wan21-vace-14b"])
+
+
+def wan21_vace_1_3b(config: TemporalConfig, runtime: RuntimeConfig) -> WanVACE:
+    return WanVACE("wan21-vace-1.3b", config, runtime, recipe=RECIPES["wan21-vace-1.3b"])
+
+
+def wan22_vace_fun_a14b(config: TemporalConfig, runtime: RuntimeConfig) -> WanVACE:
+    return WanVACE("wan22-vace-fun-a14b", config, runtime, recipe=RECIPES["wan22-vace-fun-a14b"])
