@@ -1,9 +1,64 @@
+"""Config: presets, `--set` parsing, validation of every field, record round trips, `parse_options`."""
+
 from __future__ import annotations
 
-import pytest
+import dataclasses
+import json
+import math
+import typing
+from dataclasses import dataclass
 
-from ipvg.config import PRESETS, PipelineConfig, RuntimeConfig, TemporalConfig, get_preset
+import pytest
+import torch
+
+from ipvg.config import (
+    MAX_NUM_FRAMES,
+    MAX_SEED,
+    PRESETS,
+    LoraConfig,
+    PipelineConfig,
+    RuntimeConfig,
+    SpatialConfig,
+    TemporalConfig,
+    check_seed,
+    get_preset,
+    options_fields,
+    parse_options,
+)
 from ipvg.errors import ConfigError
+
+# Strings a user (or a fuzzer) may type after `--set section.field=`; each must parse or be refused
+# with a ConfigError, never another exception.
+BAD_STRINGS = (
+    "",
+    " ",
+    "nan",
+    "-nan",
+    "inf",
+    "-inf",
+    "1e400",
+    "-3",
+    "0",
+    "1.5",
+    "abc",
+    "2**70",
+    str(2**70),
+    "9" * 5000,
+    "[",
+    "{",
+    "[1, 2",
+    "{}",
+    "[]",
+    "none",
+    ",",
+    "=",
+    ":",
+    "a=b=c",
+    "x:nan",
+    "true",
+    "\x00",
+    "é",
+)
 
 
 def test_presets_exist_and_roundtrip_through_dict():
@@ -25,27 +80,181 @@ def test_dotted_overrides_coerce_strings():
             "temporal.num_frames": "17",
             "runtime.vae_tiling": "true",
             "temporal.guidance_scale": "4.5",
+            "temporal.fps": "24",
             "seed": "3",
+            "runtime.attention_backend": "none",
         }
     )
     assert config.temporal.num_frames == 17 and config.runtime.vae_tiling is True
     assert config.temporal.guidance_scale == 4.5 and config.seed == 3
+    # an int typed for a float field is stored as a float (a wrong coercion would keep the str)
+    assert config.temporal.fps == 24.0 and isinstance(config.temporal.fps, float)
+    assert config.runtime.attention_backend is None
 
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"temporal.num_frames": "-3"}, "num_frames"),
-        ({"temporal.nope": "1"}, "Unknown config key `nope`"),
+        # each row: the validation that a missing or loosened check would let through
+        ({"temporal.num_frames": "-3"}, "temporal.num_frames"),
+        ({"temporal.nope": "1"}, "Unknown config key `temporal.nope`"),
         ({"runtime.offload": "disk"}, "runtime.offload"),
         ({"runtime.vae_tiling": "maybe"}, "true or false"),
         ({"temporal.boundary_ratio": "1.5"}, "boundary_ratio"),
-        ({"temporal.height": "tall"}, "number"),
+        ({"temporal.height": "tall"}, "temporal.height.*'tall'.*integer"),
+        ({"spatial.num_inference_steps": "-3"}, "spatial.num_inference_steps.*-3"),
+        ({"spatial.height": "0"}, "spatial.height.*0"),
+        ({"temporal.fps": "inf"}, "temporal.fps.*inf.*finite"),
+        ({"temporal.guidance_scale": "inf"}, "temporal.guidance_scale.*finite"),
+        ({"temporal.guidance_scale": "nan"}, "temporal.guidance_scale.*NaN"),
+        ({"spatial.guidance_scale": "NaN"}, "spatial.guidance_scale"),
+        ({"runtime.cache_threshold": "nan"}, "runtime.cache_threshold"),
+        ({"spatial.early_stop_similarity": "nan"}, "early_stop_similarity"),
+        ({"temporal.num_frames": "10000"}, f"temporal.num_frames.*10000.*<= {MAX_NUM_FRAMES}"),
+        ({"temporal.num_inference_steps": "1.5"}, "temporal.num_inference_steps.*integer"),
+        ({"seed": str(2**70)}, "seed.*2\\*\\*63-1"),
+        ({"seed": "-1"}, "seed"),
+        ({"runtime.device": "cuda:x"}, "runtime.device"),
+        ({"runtime.mag_calibration": "1,nan"}, "mag_calibration\\[1\\]"),
+        ({"runtime.loras": "a.safetensors:inf"}, "runtime.loras scale"),
+        ({"spatial.options": "clip_skip"}, "spatial.options.*KEY=VALUE"),
+        ({"spatial.options.bad key": "1"}, "option names"),
+        ({"spatial": "x"}, "`spatial` is a section"),
+        ({"seed.x": "1"}, "`seed` has no fields"),
+        ({"": "1"}, "empty"),
     ],
 )
 def test_bad_values_name_the_field(overrides, message):
     with pytest.raises(ConfigError, match=message):
         get_preset("tiny").with_overrides(overrides)
+
+
+def _settable_fields():
+    """(dotted key, hint) of every field `--set` can reach, walking the sections' dataclasses."""
+    for section in dataclasses.fields(PipelineConfig):
+        section_type = typing.get_type_hints(PipelineConfig)[section.name]
+        if dataclasses.is_dataclass(section_type):
+            for name, hint in typing.get_type_hints(section_type).items():
+                yield f"{section.name}.{name}", hint
+        else:
+            yield section.name, section_type
+
+
+# plus one dotted backend option per options table (`--set spatial.options.KEY=VALUE`)
+SETTABLE = [*_settable_fields(), ("spatial.options.clip_skip", str), ("prompts.options.temperature", str)]
+
+
+def test_the_walk_covers_every_section():
+    """A walk that silently missed a section (e.g. a broken type lookup) would make the fuzz vacuous."""
+    keys = {key for key, _ in SETTABLE}
+    assert {"seed", "temporal.fps", "runtime.loras", "spatial.options", "prompts.options"} <= keys
+    assert len(keys) >= 45
+
+
+@pytest.mark.parametrize(("key", "hint"), SETTABLE, ids=[key for key, _ in SETTABLE])
+def test_every_settable_field_parses_or_refuses_cleanly(key, hint):
+    """Every `--set` field and a table of bad strings: a valid config or a ConfigError naming the field.
+
+    Catches any coercion that lets int()/float()/json raise its own error (ValueError, OverflowError,
+    TypeError), and any stored NaN/inf/out-of-range value that a later stage would act on."""
+    base = get_preset("tiny")
+    for text in BAD_STRINGS:
+        try:
+            config = base.with_overrides({key: text})
+        except ConfigError as error:
+            assert key.split(".")[-1] in str(error) or key in str(error), (key, text, str(error))
+            continue
+        # Accepted: the result must itself be a valid config (round trip rebuilds and re-checks it).
+        assert PipelineConfig.from_dict(config.to_dict()) == config, (key, text)
+        for value in _leaf_values(config):
+            assert not (isinstance(value, float) and not math.isfinite(value)), (key, text, value)
+
+
+def test_from_dict_refuses_bad_json_values_cleanly():
+    """A hand-edited record: wrong types and unknown keys are ConfigErrors (a plain cls(**data) gives
+    TypeError, and a string height would be stored unchecked)."""
+    tiny = get_preset("tiny").to_dict()
+    bad_cases = [
+        {**tiny, "temporal": {**tiny["temporal"], "height": "tall"}},
+        {**tiny, "temporal": {**tiny["temporal"], "nope": 1}},
+        {**tiny, "temporal": [1, 2]},
+        {**tiny, "seed": 2**70},
+        {**tiny, "seed": True},
+        {**tiny, "runtime": {**tiny["runtime"], "loras": [{"scale": 1.0}]}},
+        {**tiny, "runtime": {**tiny["runtime"], "loras": "x"}},
+        {**tiny, "spatial": {**tiny["spatial"], "options": [["a"]]}},
+        {**tiny, "spatial": {**tiny["spatial"], "num_candidates": 1.5}},
+    ]
+    for data in bad_cases:
+        with pytest.raises(ConfigError):
+            PipelineConfig.from_dict(data)
+    with pytest.raises(ConfigError):
+        PipelineConfig.from_dict([1])  # type: ignore[arg-type]
+
+
+def _leaf_values(config):
+    for section in dataclasses.fields(config):
+        value = getattr(config, section.name)
+        if dataclasses.is_dataclass(value):
+            yield from (getattr(value, f.name) for f in dataclasses.fields(value))
+        else:
+            yield value
+
+
+def test_loras_and_options_parse_and_roundtrip_through_the_record():
+    """`runtime.loras=PATH[:SCALE],...` and `spatial.options.KEY=VALUE` reach the config, and the
+    record (to_dict -> JSON -> from_dict) gives the same config back. Catches: a colon inside a path
+    taken as a scale, options replaced instead of merged, lists left as lists after from_dict."""
+    config = get_preset("tiny").with_overrides(
+        {
+            "runtime.loras": "lightx2v/Wan-Lightning:0.75, ipvg-tiny:lora, ./my.safetensors:1",
+            "spatial.options.clip_skip": "3",
+            "spatial.options.trigger_words": "fcsks fxhks",
+            "prompts.options": "temperature=0.1,base_url=http://x:8000/v1",
+        }
+    )
+    assert config.runtime.loras == (
+        LoraConfig(path="lightx2v/Wan-Lightning", scale=0.75),
+        LoraConfig(path="ipvg-tiny:lora"),
+        LoraConfig(path="./my.safetensors", scale=1.0),
+    )
+    assert config.spatial.options == (("clip_skip", "3"), ("trigger_words", "fcsks fxhks"))
+    assert dict(config.prompts.options) == {"temperature": "0.1", "base_url": "http://x:8000/v1"}
+    again = config.with_overrides({"spatial.options.clip_skip": "4"})
+    assert dict(again.spatial.options) == {"clip_skip": "4", "trigger_words": "fcsks fxhks"}
+    record = json.loads(json.dumps(config.to_dict()))
+    assert PipelineConfig.from_dict(record) == config
+    # JSON forms (as a record holds them) work through --set too
+    as_json = get_preset("tiny").with_overrides(
+        {"runtime.loras": json.dumps(record["runtime"]["loras"]), "spatial.options": '{"clip_skip": 3}'}
+    )
+    assert as_json.runtime.loras == config.runtime.loras and as_json.spatial.options == (("clip_skip", 3),)
+    assert get_preset("tiny").with_overrides({"runtime.loras": ""}).runtime.loras == ()
+
+
+def test_seed_limit_is_what_torch_generators_accept():
+    """MAX_SEED (+ a candidate index) must be accepted by torch.Generator; 2**70 must be refused
+    before it reaches torch (which raises its own RuntimeError deep in a run)."""
+    torch.Generator().manual_seed(MAX_SEED + 64)
+    assert check_seed(MAX_SEED) == MAX_SEED
+    for bad in (2**70, MAX_SEED + 1, -1, 1.0, True, "3"):
+        with pytest.raises(ConfigError, match="seed"):
+            check_seed(bad)
+
+
+def test_frame_cap_matches_wans_rope_table():
+    """The cap is the largest 4k+1 count whose latent frames fit Wan's 1024 rotary positions; a cap
+    off by one latent frame (or a forgotten cap) would break this."""
+    import inspect
+
+    from diffusers import WanTransformer3DModel
+
+    rope_max = inspect.signature(WanTransformer3DModel.__init__).parameters["rope_max_seq_len"].default
+    latent_frames = (MAX_NUM_FRAMES - 1) // 4 + 1
+    assert latent_frames == rope_max and (MAX_NUM_FRAMES - 1) % 4 == 0
+    TemporalConfig(num_frames=MAX_NUM_FRAMES)
+    with pytest.raises(ConfigError):
+        TemporalConfig(num_frames=MAX_NUM_FRAMES + 1)
 
 
 def test_unknown_preset():
@@ -54,7 +263,52 @@ def test_unknown_preset():
 
 
 def test_direct_construction_validates():
-    with pytest.raises(ConfigError):
-        TemporalConfig(fps=0)
-    with pytest.raises(ConfigError):
-        RuntimeConfig(device="tpu")
+    """Python callers get the same checks as `--set` (a check only in the string parser would miss these)."""
+    for build in (
+        lambda: TemporalConfig(fps=0),
+        lambda: TemporalConfig(guidance_scale=float("inf")),
+        lambda: SpatialConfig(height=0),
+        lambda: SpatialConfig(num_inference_steps=-3),
+        lambda: RuntimeConfig(device="tpu"),
+        lambda: RuntimeConfig(loras=(LoraConfig(path=""),)),
+        lambda: PipelineConfig(seed=2**70),
+        lambda: SpatialConfig(options=(("k", [1]),)),
+    ):
+        with pytest.raises(ConfigError):
+            build()
+
+
+@dataclass(frozen=True)
+class _ToyOptions:
+    """A backend's options dataclass, as a backend declares one (defaults = its recipe)."""
+
+    lora_scale: float = 0.85
+    clip_skip: int = 2
+    trigger_words: str = "fcsks fxhks fhyks"
+    refine: bool = True
+    single_file_config: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.clip_skip < 2:
+            raise ConfigError(f"`spatial.options.clip_skip` is {self.clip_skip}; allowed: >= 2.")
+
+
+def test_parse_options_coerces_to_field_types_and_refuses_unknown_keys():
+    """Catches: values left as strings ("3" != 3), a silently ignored unknown key, and an options
+    class's own range check bypassed."""
+    options = parse_options(
+        (("clip_skip", "3"), ("lora_scale", "1.5"), ("refine", "false"), ("single_file_config", "none")),
+        _ToyOptions,
+        "spatial.options",
+    )
+    assert options == _ToyOptions(lora_scale=1.5, clip_skip=3, refine=False, single_file_config=None)
+    assert parse_options({"trigger_words": "abc"}, _ToyOptions, "spatial.options").trigger_words == "abc"
+    base = _ToyOptions(clip_skip=4)
+    assert parse_options((), _ToyOptions, "spatial.options", base=base) == base
+    with pytest.raises(ConfigError, match="spatial.options.nope") as caught:
+        parse_options((("nope", "1"),), _ToyOptions, "spatial.options")
+    assert "clip_skip" in str(caught.value)  # lists what is allowed
+    for bad in (("clip_skip", "1"), ("clip_skip", "x"), ("lora_scale", "nan"), ("refine", "maybe")):
+        with pytest.raises(ConfigError, match=f"spatial.options.{bad[0]}|clip_skip"):
+            parse_options((bad,), _ToyOptions, "spatial.options")
+    assert options_fields(_ToyOptions)["lora_scale"] == 0.85

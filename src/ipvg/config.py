@@ -1,16 +1,32 @@
 """Validated configuration and named presets.
 
 A run's choices are one `PipelineConfig`; a preset is a named `PipelineConfig`. The CLI maps its
-flags onto these fields (and `--set section.field=value` reaches any of them). Values left `None`
+flags onto these fields, and `--set section.field=value` reaches any of them. Values left `None`
 in a stage config take the backend's official recipe.
+
+Every field is checked against its type hint and its range when a config is built, whether from a
+preset, `--set` strings, a record's JSON (`from_dict`) or Python code: a bad value is a
+`ConfigError` that names the field, shows the value and says what is allowed.
+
+`--set` syntax beyond plain numbers, words and true/false:
+- `runtime.loras=PATH[:SCALE],PATH[:SCALE]` (or a JSON list of `LoraConfig` objects);
+- `runtime.mag_calibration=R1,R2,...`;
+- `spatial.options.KEY=VALUE` / `prompts.options.KEY=VALUE` set one backend option, and
+  `spatial.options=KEY=VALUE,KEY=VALUE` (or a JSON object) replaces them all. Backends read these
+  pairs into their own typed options dataclass with `parse_options`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import re
+import types
+import typing
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from ipvg.errors import ConfigError
 
@@ -18,21 +34,331 @@ DTYPES = ("auto", "float32", "bfloat16", "float16")
 OFFLOAD_MODES = ("none", "model", "group", "sequential")
 CACHE_MODES = ("none", "first-block", "taylorseer", "mag", "mag-calibrate", "faster", "pab")
 
+# torch.Generator.manual_seed takes unsigned 64-bit seeds; candidates use seed + index, so the
+# signed 64-bit range keeps every derived seed valid (and fits numpy and JSON readers).
+MAX_SEED = 2**63 - 1
+# Wan's rotary table holds 1024 positions per axis (diffusers' `rope_max_seq_len`); its VAE keeps
+# one latent frame per 4 video frames after the first, so 4 * 1023 + 1 frames is the most any
+# supported video model can place. Beyond it Wan fails deep inside the transformer.
+MAX_NUM_FRAMES = 4 * 1023 + 1
+# The same 1024 positions over Wan2.1/A14B's 8x VAE and 2x patch: 16384 pixels per side.
+MAX_SIDE = 16384
+# Schedulers are trained on 1000 timesteps; more sampling steps than that repeat timesteps.
+MAX_STEPS = 1000
+MAX_CANDIDATES = 64  # each candidate is a full text-to-image draw
+MAX_FPS = 240.0
 
-def _check(condition: bool, message: str) -> None:
+_DEVICE_PATTERN = re.compile(r"(auto|cpu|mps|cuda(:\d+)?)")
+_OPTION_KEY_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NONE_WORDS = ("none", "null")
+_TRUE_WORDS = ("true", "1", "yes", "on")
+_FALSE_WORDS = ("false", "0", "no", "off")
+
+OptionsT = TypeVar("OptionsT")
+
+
+def _check(condition: bool, message: str, fix: str | None = None) -> None:
     if not condition:
-        raise ConfigError(message)
+        raise ConfigError(message, fix)
 
 
 def _check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
     _check(value in allowed, f"`{name}` is {value!r}; allowed: {', '.join(allowed)}.")
 
 
-def _check_positive(name: str, value: float | None, *, allow_zero: bool = False) -> None:
+def _check_range(
+    name: str,
+    value: float | None,
+    low: float,
+    high: float | None = None,
+    *,
+    low_open: bool = False,
+) -> None:
+    """`value` (None passes) within [low, high] (or (low, high] with `low_open`)."""
     if value is None:
         return
-    ok = value >= 0 if allow_zero else value > 0
-    _check(ok, f"`{name}` must be {'>= 0' if allow_zero else '> 0'}, got {value!r}.")
+    above = value > low if low_open else value >= low
+    below = high is None or value <= high
+    allowed = f"{'>' if low_open else '>='} {low:g}" + (f" and <= {high:g}" if high is not None else "")
+    _check(above and below, f"`{name}` is {value!r}; allowed: a number {allowed}.")
+
+
+def check_seed(seed: Any, name: str = "seed") -> int:
+    """A seed every generator accepts (see `MAX_SEED`), or a ConfigError naming `name`."""
+    _check(
+        isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed <= MAX_SEED,
+        f"`{name}` is {seed!r}; allowed: an integer from 0 to 2**63-1 ({MAX_SEED}).",
+        "pick a smaller seed (torch.Generator takes 64-bit seeds and ipvg adds the candidate index).",
+    )
+    return int(seed)
+
+
+# --- typed fields: checking and coercion from strings ----------------------------------------
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _optional_inner(hint: Any) -> tuple[Any, bool]:
+    """`X | None` -> (X, True); anything else -> (hint, False)."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        if len(args) == 1 and len(typing.get_args(hint)) == 2:
+            return args[0], True
+    return hint, False
+
+
+def _describe(hint: Any) -> str:
+    inner, optional = _optional_inner(hint)
+    if dataclasses.is_dataclass(inner):
+        text = f"a {inner.__name__}"
+    elif inner is bool:
+        text = "true or false"
+    elif inner is int:
+        text = "an integer"
+    elif inner is float:
+        text = "a finite number"
+    elif inner is str:
+        text = "text"
+    elif typing.get_origin(inner) is tuple:
+        text = "a list"
+    else:
+        text = str(inner)
+    return text + (" or none" if optional else "")
+
+
+def _is_option_pairs(hint: Any) -> bool:
+    """`tuple[tuple[str, Any], ...]`: a backend's options as (key, value) pairs."""
+    args = typing.get_args(hint)
+    return (
+        typing.get_origin(hint) is tuple
+        and len(args) == 2
+        and args[1] is Ellipsis
+        and typing.get_origin(args[0]) is tuple
+    )
+
+
+def _check_value(label: str, hint: Any, value: Any) -> Any:
+    """`value` checked against `hint` (ints accepted for floats); returns the value to store."""
+    inner, optional = _optional_inner(hint)
+    bad = f"`{label}` is {value!r}; allowed: {_describe(hint)}."
+    if value is None:
+        _check(optional or inner is Any, bad)
+        return None
+    if inner is Any:
+        return value
+    if inner is bool:
+        _check(isinstance(value, bool), bad)
+        return value
+    if inner is int:
+        _check(isinstance(value, int) and not isinstance(value, bool), bad)
+        return value
+    if inner is float:
+        _check(isinstance(value, (int, float)) and not isinstance(value, bool), bad)
+        _check(math.isfinite(value), f"`{label}` is {value!r}; allowed: a finite number (not NaN or infinity).")
+        return float(value)
+    if inner is str:
+        _check(isinstance(value, str), bad)
+        return value
+    if dataclasses.is_dataclass(inner):
+        _check(isinstance(value, inner), bad)
+        return value
+    if _is_option_pairs(inner):
+        _check(isinstance(value, tuple), bad)
+        return tuple(_check_option_pair(label, pair) for pair in value)
+    if typing.get_origin(inner) is tuple:
+        _check(isinstance(value, tuple), bad)
+        item_hint = typing.get_args(inner)[0]
+        return tuple(_check_value(f"{label}[{index}]", item_hint, item) for index, item in enumerate(value))
+    raise AssertionError(f"no check for the type {hint!r} of {label}")  # a new field type needs one
+
+
+def _check_option_pair(label: str, pair: Any) -> tuple[str, Any]:
+    _check(
+        isinstance(pair, tuple) and len(pair) == 2,
+        f"`{label}` holds {pair!r}; allowed: (key, value) pairs.",
+    )
+    key, value = pair
+    _check(
+        isinstance(key, str) and _OPTION_KEY_PATTERN.fullmatch(key) is not None,
+        f"`{label}` has the key {key!r}; allowed: option names (letters, digits, underscores).",
+    )
+    scalar = value is None or isinstance(value, (str, int, float, bool))
+    _check(scalar, f"`{label}.{key}` is {value!r}; allowed: text, a number, true/false or none.")
+    if isinstance(value, float):
+        _check(math.isfinite(value), f"`{label}.{key}` is {value!r}; allowed: a finite number.")
+    return key, value
+
+
+def _validate_fields(obj: Any, section: str) -> None:
+    """Type-check every field of a frozen config dataclass (normalising ints given for floats)."""
+    for name, hint in _hints(type(obj)).items():
+        label = f"{section}.{name}" if section else name
+        checked = _check_value(label, hint, getattr(obj, name))
+        if checked is not getattr(obj, name):
+            object.__setattr__(obj, name, checked)  # frozen: only normalises, never changes the value
+
+
+def _parse_bool(label: str, text: str) -> bool:
+    lowered = text.lower()
+    _check(
+        lowered in _TRUE_WORDS + _FALSE_WORDS,
+        f"`{label}` is {text!r}; allowed: true or false.",
+    )
+    return lowered in _TRUE_WORDS
+
+
+def _parse_int(label: str, text: str) -> int:
+    # Plain decimal digits only: no "1.5", "1e3" or "0x10", and no 4,000-digit strings.
+    _check(
+        re.fullmatch(r"[+-]?\d{1,30}", text) is not None,
+        f"`{label}` is {text!r}; allowed: an integer.",
+    )
+    return int(text)
+
+
+def _parse_float(label: str, text: str) -> float:
+    try:
+        number = float(text)
+    except ValueError:
+        raise ConfigError(f"`{label}` is {text!r}; allowed: a finite number.") from None
+    _check(math.isfinite(number), f"`{label}` is {text!r}; allowed: a finite number (not NaN or infinity).")
+    return number
+
+
+def _parse_loras(label: str, text: str) -> tuple[LoraConfig, ...]:
+    """`PATH[:SCALE],...` or a JSON list (of paths or LoraConfig objects, as a record holds them)."""
+    if text.startswith("["):
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ConfigError(f"`{label}` is not valid JSON ({error}): {text!r}.") from None
+        _check(isinstance(items, list), f"`{label}` must be a JSON list, got {text!r}.")
+        return tuple(_lora_from_json(label, item) for item in items)
+    loras = []
+    for part in (piece.strip() for piece in text.split(",")):
+        _check(bool(part), f"`{label}` is {text!r}; allowed: PATH[:SCALE] entries separated by commas.")
+        path, sep, scale = part.rpartition(":")
+        # A hub id or file path may hold ":" itself (ipvg-tiny:NAME, C:\...): only a number is a scale.
+        if sep and path and _looks_numeric(scale):
+            loras.append(LoraConfig(path=path, scale=_parse_float(f"{label} scale", scale)))
+        else:
+            loras.append(LoraConfig(path=part))
+    return tuple(loras)
+
+
+def _looks_numeric(text: str) -> bool:
+    return re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(nan|inf|infinity)", text.lower()) is not None
+
+
+def _lora_from_json(label: str, item: Any) -> LoraConfig:
+    if isinstance(item, str):
+        return LoraConfig(path=item)
+    _check(isinstance(item, dict), f"`{label}` entry {item!r}; allowed: a path or a LoraConfig object.")
+    allowed = [f.name for f in dataclasses.fields(LoraConfig)]
+    unknown = sorted(set(item) - set(allowed))
+    _check(not unknown, f"`{label}` entry has unknown keys {unknown}; allowed: {', '.join(allowed)}.")
+    _check("path" in item, f"`{label}` entry {item!r} has no `path`.")
+    return LoraConfig(**item)
+
+
+def _parse_pairs(label: str, text: str) -> tuple[tuple[str, Any], ...]:
+    """`KEY=VALUE,KEY=VALUE` (values stay text; the backend types them) or a JSON object."""
+    if not text:
+        return ()
+    if text.startswith("{"):
+        try:
+            mapping = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ConfigError(f"`{label}` is not valid JSON ({error}): {text!r}.") from None
+        _check(isinstance(mapping, dict), f"`{label}` must be a JSON object, got {text!r}.")
+        return tuple(_check_option_pair(label, (key, value)) for key, value in mapping.items())
+    pairs = []
+    for part in text.split(","):
+        key, sep, value = part.partition("=")
+        _check(
+            bool(sep),
+            f"`{label}` is {text!r}; allowed: KEY=VALUE pairs separated by commas.",
+            f"write --set {label}.KEY=VALUE for a value that holds a comma.",
+        )
+        pairs.append(_check_option_pair(label, (key.strip(), value.strip())))
+    return tuple(pairs)
+
+
+def parse_field(label: str, hint: Any, value: Any) -> Any:
+    """A `--set` value (a string) turned into `hint`'s type; non-strings are only type-checked."""
+    if not isinstance(value, str):
+        if isinstance(value, list):  # JSON lists: the tuples the frozen dataclasses hold
+            value = tuple(tuple(item) if isinstance(item, list) else item for item in value)
+        return _check_value(label, hint, value)
+    inner, optional = _optional_inner(hint)
+    text = value.strip()
+    if optional and text.lower() in _NONE_WORDS:
+        return None
+    if inner is bool:
+        return _parse_bool(label, text)
+    if inner is int:
+        return _parse_int(label, text)
+    if inner is float:
+        return _parse_float(label, text)
+    if inner is str or inner is Any:
+        return value
+    if _is_option_pairs(inner):
+        return _parse_pairs(label, text)
+    if inner == tuple[LoraConfig, ...]:
+        return _parse_loras(label, text) if text else ()
+    if typing.get_origin(inner) is tuple:
+        item_hint = typing.get_args(inner)[0]
+        parts = [part.strip() for part in text.strip("()[]").split(",") if part.strip()]
+        return tuple(parse_field(f"{label}[{index}]", item_hint, part) for index, part in enumerate(parts))
+    raise ConfigError(
+        f"`{label}` cannot be set from text; allowed: {_describe(hint)}.",
+        "set it in a config file or from Python instead.",
+    )
+
+
+def parse_options(
+    pairs: Iterable[tuple[str, Any]] | Mapping[str, Any],
+    options_cls: type[OptionsT],
+    section: str,
+    *,
+    base: OptionsT | None = None,
+) -> OptionsT:
+    """A backend's typed options dataclass from `(key, value)` pairs (or a mapping) over its defaults.
+
+    `options_cls` is a dataclass whose defaults are the backend's official recipe; `base` (an
+    instance) replaces those defaults, e.g. smaller values for tiny models. String values are
+    coerced to each field's type; unknown keys and bad values are a ConfigError naming
+    `section.KEY` (e.g. `spatial.options.clip_skip`). The class's own `__post_init__` checks ranges.
+    """
+    assert dataclasses.is_dataclass(options_cls), options_cls
+    hints = _hints(options_cls)
+    items = pairs.items() if isinstance(pairs, Mapping) else pairs
+    values: dict[str, Any] = {}
+    for key, value in items:
+        if key not in hints:
+            raise ConfigError(
+                f"Unknown option `{section}.{key}`.",
+                f"allowed: {', '.join(sorted(hints)) or 'none'}.",
+            )
+        values[key] = parse_field(f"{section}.{key}", hints[key], value)
+    start = base if base is not None else options_cls()
+    try:
+        return dataclasses.replace(start, **values)  # type: ignore[type-var]
+    except (TypeError, ValueError) as error:
+        if isinstance(error, ConfigError):
+            raise
+        raise ConfigError(f"`{section}` cannot be built from {dict(values)!r}: {error}") from None
+
+
+def options_fields(options_cls: type) -> dict[str, Any]:
+    """Field name -> default of an options dataclass: its recipe, for listings such as `ipvg backends`."""
+    defaults = options_cls()
+    return {f.name: getattr(defaults, f.name) for f in dataclasses.fields(options_cls)}
+
+
+# --- sections --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -43,6 +369,17 @@ class LoraConfig:
     scale: float = 1.0
     weight_name: str | None = None
     adapter_name: str | None = None
+    # Which denoiser gets it: None = every one; Wan2.2 A14B's distillation LoRAs come as one file per
+    # expert (`transformer` = high-noise expert, `transformer_2` = low-noise expert).
+    target: str | None = None
+
+    def __post_init__(self) -> None:
+        _validate_fields(self, "runtime.loras")
+        _check(bool(self.path.strip()), "`runtime.loras` has an empty path.", "give a file, folder or hub id.")
+        _check(
+            self.target in (None, "transformer", "transformer_2"),
+            f"`runtime.loras` target is {self.target!r}; allowed: none (every denoiser), transformer, transformer_2.",
+        )
 
 
 @dataclass(frozen=True)
@@ -58,6 +395,7 @@ class RuntimeConfig:
     cache: str = "none"  # output-changing: opt-in only
     cache_threshold: float = 0.05
     compile: bool = False  # regional torch.compile of the repeated transformer blocks
+    batched_cfg: bool = False  # Wan: conditional + unconditional passes in one transformer call
     loras: tuple[LoraConfig, ...] = ()
     ulysses_degree: int = 1  # context parallelism (launch with torchrun)
     ring_degree: int = 1
@@ -65,18 +403,19 @@ class RuntimeConfig:
     mag_calibration: tuple[float, ...] = ()  # MagCache ratios from a calibration run
 
     def __post_init__(self) -> None:
+        _validate_fields(self, "runtime")
         _check_choice("runtime.dtype", self.dtype, DTYPES)
         _check_choice("runtime.offload", self.offload, OFFLOAD_MODES)
         _check_choice("runtime.cache", self.cache, CACHE_MODES)
         _check(
-            self.device == "auto" or self.device.split(":")[0] in ("cpu", "cuda", "mps"),
+            _DEVICE_PATTERN.fullmatch(self.device) is not None,
             f"`runtime.device` is {self.device!r}; allowed: auto, cpu, cuda, cuda:N, mps.",
         )
-        _check_positive("runtime.cache_threshold", self.cache_threshold)
-        _check(
-            self.ulysses_degree >= 1 and self.ring_degree >= 1,
-            "`runtime.ulysses_degree` and `runtime.ring_degree` must be >= 1.",
-        )
+        _check_range("runtime.cache_threshold", self.cache_threshold, 0.0, low_open=True)
+        _check_range("runtime.ulysses_degree", self.ulysses_degree, 1, 1024)
+        _check_range("runtime.ring_degree", self.ring_degree, 1, 1024)
+        for index, ratio in enumerate(self.mag_calibration):
+            _check_range(f"runtime.mag_calibration[{index}]", ratio, 0.0, low_open=True)
 
 
 @dataclass(frozen=True)
@@ -97,20 +436,16 @@ class TemporalConfig:
     negative_prompt: str | None = None
 
     def __post_init__(self) -> None:
-        for name in ("height", "width", "num_frames", "num_inference_steps"):
-            value = getattr(self, name)
-            _check(
-                value is None or (isinstance(value, int) and value > 0),
-                f"`temporal.{name}` must be a positive integer, got {value!r}.",
-            )
-        _check_positive("temporal.fps", self.fps)
-        _check_positive("temporal.guidance_scale", self.guidance_scale, allow_zero=True)
-        _check_positive("temporal.guidance_scale_2", self.guidance_scale_2, allow_zero=True)
-        _check_positive("temporal.flow_shift", self.flow_shift)
-        _check(
-            self.boundary_ratio is None or 0.0 <= self.boundary_ratio <= 1.0,
-            f"`temporal.boundary_ratio` must be in [0, 1], got {self.boundary_ratio!r}.",
-        )
+        _validate_fields(self, "temporal")
+        _check_range("temporal.height", self.height, 1, MAX_SIDE)
+        _check_range("temporal.width", self.width, 1, MAX_SIDE)
+        _check_range("temporal.num_frames", self.num_frames, 1, MAX_NUM_FRAMES)
+        _check_range("temporal.num_inference_steps", self.num_inference_steps, 1, MAX_STEPS)
+        _check_range("temporal.fps", self.fps, 0.0, MAX_FPS, low_open=True)
+        _check_range("temporal.guidance_scale", self.guidance_scale, 0.0, 100.0)
+        _check_range("temporal.guidance_scale_2", self.guidance_scale_2, 0.0, 100.0)
+        _check_range("temporal.flow_shift", self.flow_shift, 0.0, 100.0, low_open=True)
+        _check_range("temporal.boundary_ratio", self.boundary_ratio, 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -120,26 +455,31 @@ class FacesConfig:
     backend: str = "dlib"
     model_root: str | None = None  # insightface model-pack folder, CurricularFace weights, ...
 
+    def __post_init__(self) -> None:
+        _validate_fields(self, "faces")
+
 
 @dataclass(frozen=True)
 class PromptsConfig:
-    """Stage 0: prompt decoupling."""
+    """Stage 0: prompt decoupling. `options` are the backend's (key, value) pairs (see `parse_options`)."""
 
     backend: str = "rules"
     model: str | None = None
     options: tuple[tuple[str, Any], ...] = ()
 
+    def __post_init__(self) -> None:
+        _validate_fields(self, "prompts")
+
 
 @dataclass(frozen=True)
 class SpatialConfig:
-    """Stage 1: the identity-preserving first frame."""
+    """Stage 1: the identity-preserving first frame. `options` are the backend's (key, value) pairs."""
 
     backend: str = "hyperlora-sdxl"
     model: str | None = None
     num_candidates: int = 3
-    early_stop_similarity: float | None = (
-        None  # None: the face backend's same-person threshold (ArcFace: 0.5, as the paper)
-    )
+    # None: the face backend's same-person threshold (ArcFace: 0.5, as the paper)
+    early_stop_similarity: float | None = None
     refine_face: bool | None = None  # None: the backend's default
     height: int | None = None
     width: int | None = None
@@ -148,9 +488,13 @@ class SpatialConfig:
     options: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
-        _check(
-            self.num_candidates >= 1, f"`spatial.num_candidates` must be >= 1, got {self.num_candidates!r}."
-        )
+        _validate_fields(self, "spatial")
+        _check_range("spatial.num_candidates", self.num_candidates, 1, MAX_CANDIDATES)
+        _check_range("spatial.early_stop_similarity", self.early_stop_similarity, -1.0, 1.0)
+        _check_range("spatial.height", self.height, 1, MAX_SIDE)
+        _check_range("spatial.width", self.width, 1, MAX_SIDE)
+        _check_range("spatial.num_inference_steps", self.num_inference_steps, 1, MAX_STEPS)
+        _check_range("spatial.guidance_scale", self.guidance_scale, 0.0, 100.0)
 
 
 @dataclass(frozen=True)
@@ -166,90 +510,78 @@ class PipelineConfig:
     seed: int = 0
     description: str = ""
 
+    def __post_init__(self) -> None:
+        _validate_fields(self, "")
+        check_seed(self.seed)
+
     def to_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(dataclasses.asdict(self), default=str))
 
-    def with_overrides(self, overrides: dict[str, Any]) -> PipelineConfig:
+    def with_overrides(self, overrides: Mapping[str, Any]) -> PipelineConfig:
         """Return a copy with dotted keys replaced, e.g. {"temporal.num_frames": 9, "seed": 3}."""
         config = self
         for key, value in overrides.items():
-            config = _replace_dotted(config, key.split("."), value)
+            _check(
+                isinstance(key, str) and bool(key.strip()),
+                f"Config key {key!r} is empty.",
+                "write SECTION.FIELD=VALUE, e.g. temporal.num_frames=33.",
+            )
+            config = _replace_dotted(config, key.strip().split("."), value, "")
         return config
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PipelineConfig:
-        sections = {f.name: f.type for f in dataclasses.fields(cls)}
-        kwargs: dict[str, Any] = {}
-        for key, value in data.items():
-            if key not in sections:
-                raise ConfigError(f"Unknown config key `{key}`; allowed: {', '.join(sections)}.")
-            if isinstance(value, dict):
-                value = _section_from_dict(type(getattr(cls(), key)), value)
-            kwargs[key] = value
-        return cls(**kwargs)
+    def from_dict(cls, data: Mapping[str, Any]) -> PipelineConfig:
+        """The inverse of `to_dict` (a record's `config`); unknown keys and bad values are ConfigErrors."""
+        _check(isinstance(data, Mapping), f"A config must be a JSON object, got {type(data).__name__}.")
+        return _dataclass_from_dict(cls, data, "")
 
 
-def _section_from_dict(section_cls: type, data: dict[str, Any]) -> Any:
-    """JSON lists back to the tuples the frozen dataclasses hold (loras, options, calibrations)."""
-    defaults = section_cls()
-    values: dict[str, Any] = {}
+def _dataclass_from_dict(cls: type, data: Mapping[str, Any], section: str) -> Any:
+    hints = _hints(cls)
+    kwargs: dict[str, Any] = {}
     for key, value in data.items():
-        if isinstance(value, list) and isinstance(getattr(defaults, key, None), tuple):
-            if key == "loras":
-                value = tuple(LoraConfig(**lora) for lora in value)
-            elif key == "options":
-                value = tuple(tuple(pair) for pair in value)
-            else:
-                value = tuple(value)
-        values[key] = value
-    return section_cls(**values)
+        label = f"{section}.{key}" if section else str(key)
+        if key not in hints:
+            raise ConfigError(f"Unknown config key `{label}`; allowed: {', '.join(hints)}.")
+        inner, _ = _optional_inner(hints[key])
+        if dataclasses.is_dataclass(inner) and isinstance(value, Mapping):
+            value = _dataclass_from_dict(inner, value, label)
+        elif inner == tuple[LoraConfig, ...] and isinstance(value, list):
+            value = tuple(_lora_from_json(label, item) for item in value)
+        elif isinstance(value, str):
+            # Record JSON holds typed values; a string where a number belongs is still a mistake,
+            # but text fields and option values stay text.
+            value = _check_value(label, hints[key], value)
+        else:
+            value = parse_field(label, hints[key], value)
+        kwargs[key] = value
+    return cls(**kwargs)
 
 
-def _replace_dotted(obj: Any, keys: list[str], value: Any) -> Any:
+def _replace_dotted(obj: Any, keys: list[str], value: Any, prefix: str) -> Any:
     head, rest = keys[0], keys[1:]
-    names = [f.name for f in dataclasses.fields(obj)]
-    if head not in names:
-        raise ConfigError(
-            f"Unknown config key `{head}` in {type(obj).__name__}; allowed: {', '.join(names)}."
-        )
+    hints = _hints(type(obj))
+    label = f"{prefix}.{head}" if prefix else head
+    if head not in hints:
+        where = f"`{prefix}`" if prefix else "the config"
+        raise ConfigError(f"Unknown config key `{label}` in {where}; allowed: {', '.join(hints)}.")
+    current = getattr(obj, head)
+    if rest and _is_option_pairs(hints[head]):
+        # `spatial.options.KEY=VALUE`: set one option pair, keeping the others in order.
+        _check(len(rest) == 1, f"`{label}.{'.'.join(rest)}` is too deep; allowed: {label}.KEY=VALUE.")
+        key, option = _check_option_pair(label, (rest[0], value))
+        pairs = [(k, v) for k, v in current if k != key]
+        return dataclasses.replace(obj, **{head: (*pairs, (key, option))})
     if rest:
-        return dataclasses.replace(obj, **{head: _replace_dotted(getattr(obj, head), rest, value)})
-    return dataclasses.replace(obj, **{head: _coerce(obj, head, value)})
-
-
-def _coerce(obj: Any, name: str, value: Any) -> Any:
-    """Turn CLI strings into the field's type (int, float, bool, None)."""
-    if not isinstance(value, str):
-        return value
-    current = getattr(obj, name)
-    text = value.strip()
-    if text.lower() in ("none", "null"):
-        return None
-    if name == "mag_calibration":
-        try:
-            return tuple(float(part) for part in text.strip("()[]").split(",") if part.strip())
-        except ValueError:
-            raise ConfigError(f"`{name}` must be comma-separated numbers, got {value!r}.") from None
-    if isinstance(current, bool):
-        if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
-            raise ConfigError(f"`{name}` must be true or false, got {value!r}.")
-        return text.lower() in ("true", "1", "yes")
-    try:
-        if isinstance(current, int):
-            return int(text)
-        if isinstance(current, float) or (current is None and _is_number(text)):
-            return int(text) if text.lstrip("-").isdigit() else float(text)
-    except ValueError:
-        raise ConfigError(f"`{name}` must be a number, got {value!r}.") from None
-    return value
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+        _check(
+            dataclasses.is_dataclass(current),
+            f"`{label}` has no fields; set it as `{label}=VALUE`.",
+        )
+        return dataclasses.replace(obj, **{head: _replace_dotted(current, rest, value, label)})
+    if dataclasses.is_dataclass(current) and isinstance(value, str):
+        example = dataclasses.fields(current)[0].name
+        raise ConfigError(f"`{label}` is a section; set one of its fields, e.g. `{label}.{example}=...`.")
+    return dataclasses.replace(obj, **{head: parse_field(label, hints[head], value)})
 
 
 # --- presets ---------------------------------------------------------------------------------
