@@ -36,6 +36,7 @@ def generate_command(
 
     Writes first_frame.png, candidates/, video.mp4, record.json and report.html into OUT.
     """
+    from ipvg.config import get_preset
     from ipvg.pipeline import IdentityVideoPipeline
     from ipvg.progress import RichProgress
 
@@ -52,7 +53,13 @@ def generate_command(
             "runtime.allow_download": True if allow_download else None,
         },
     )
-    config = use_tiny_models_for_switched_backends(config, spatial_backend, temporal_backend)
+    # A backend switched by its flag or by `--set` gets its own tiny model on a tiny preset.
+    preset_config = get_preset(preset)
+    config = use_tiny_models_for_switched_backends(
+        config,
+        spatial_backend or _switched_by_set(preset_config.spatial, config.spatial),
+        temporal_backend or _switched_by_set(preset_config.temporal, config.temporal),
+    )
     pipeline = IdentityVideoPipeline(config)
     with RichProgress() as progress:
         result = pipeline(face, prompt, out_dir=out, progress=progress)
@@ -71,6 +78,13 @@ def generate_command(
             "note: the tiny preset uses random weights, so the frame and video are noise by design.", err=True
         )
     typer.echo(f"wrote {out}/ (first_frame.png, candidates/, video.mp4, record.json, report.html)")
+
+
+def _switched_by_set(preset_stage: Any, stage: Any) -> str | None:
+    """The backend `--set` chose when it differs from the preset's and the model was left as is."""
+    if stage.backend != preset_stage.backend and stage.model == preset_stage.model:
+        return str(stage.backend)
+    return None
 
 
 def use_tiny_models_for_switched_backends(
