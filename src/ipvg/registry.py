@@ -124,7 +124,7 @@ class Registry:
 
     def available(self, kind: str | None = None) -> list[Availability]:
         """Which backends are usable here, and for the others what is missing."""
-        from ipvg.weights import describe_missing_weights
+        from ipvg.models import missing_weights  # knows insightface packs and weights used indirectly
 
         result = []
         for spec in self.specs(kind):
@@ -132,7 +132,7 @@ class Registry:
                 f"package `{m}` ({spec.pip_hint or 'pip install ' + m})"
                 for m in missing_packages(spec.requires)
             ]
-            missing += describe_missing_weights(spec.weights)
+            missing += missing_weights(spec.kind, spec.name, spec.weights)
             result.append(Availability(spec.kind, spec.name, not missing, tuple(missing), spec.summary))
         return result
 
