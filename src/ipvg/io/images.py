@@ -16,6 +16,8 @@ from ipvg.errors import ImageReadError
 
 MAX_PIXELS = 50_000_000  # 50 MP: far above any face photo, far below a decompression bomb
 MIN_SIDE = 16
+MAX_FILE_BYTES = 200 * 1024 * 1024  # checked before reading: a 40 GB (sparse) file is never read whole
+URL_PREFIXES = ("http://", "https://", "ftp://", "s3://", "gs://", "hf://", "data:")
 
 
 def load_image(
@@ -27,18 +29,41 @@ def load_image(
         image = source
     else:
         if isinstance(source, str | Path):
-            path = Path(source)
+            if str(source).strip().lower().startswith(URL_PREFIXES):
+                raise ImageReadError(
+                    f"{source} is a URL; ipvg reads local image files only.",
+                    "download the image first and pass the local file.",
+                )
+            path = Path(source).expanduser()
             if not path.exists():
                 raise ImageReadError(f"Image not found: {path}.", "check the path.")
             if path.is_dir():
                 raise ImageReadError(
                     f"{path} is a folder, not an image.", "pass an image file (PNG, JPEG or WebP)."
                 )
-            if path.stat().st_size == 0:
+            if not path.is_file():
+                raise ImageReadError(f"{path} is not a regular file.", "pass an image file (PNG, JPEG or WebP).")
+            size = path.stat().st_size
+            if size == 0:
                 raise ImageReadError(f"Image file {path} is empty (0 bytes).", "pass a real image file.")
-            data = path.read_bytes()
+            if size > MAX_FILE_BYTES:
+                raise ImageReadError(
+                    f"Image file {path} is {size / 2**20:,.0f} MB, above the {MAX_FILE_BYTES // 2**20} MB limit.",
+                    "pass a normal photo (a face photo is a few MB at most).",
+                )
+            try:
+                data = path.read_bytes()
+            except OSError as error:
+                raise ImageReadError(
+                    f"Cannot read {path}: {error.strerror or error}.", "check the file's permissions."
+                ) from None
         else:
             data = source
+            if len(data) > MAX_FILE_BYTES:
+                raise ImageReadError(
+                    f"{label} is {len(data) / 2**20:,.0f} MB, above the {MAX_FILE_BYTES // 2**20} MB limit.",
+                    "upload a normal photo (a face photo is a few MB at most).",
+                )
             if not data:
                 raise ImageReadError(f"{label} is empty (0 bytes).", "upload a real image file.")
         try:
