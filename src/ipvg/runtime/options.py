@@ -1,8 +1,8 @@
 """Speed and memory options for a loaded diffusers pipeline, each one small function.
 
 Order matters and is fixed in `prepare_pipeline`: LoRAs are fused into weights before fp8 storage
-casting; caching hooks and context parallelism are attached before regional compilation; device
-placement or offloading comes last. An option that cannot apply raises `RuntimeOptionError` saying
+casting; caching hooks, batched guidance and context parallelism are attached before regional
+compilation; device placement or offloading comes last. An option that cannot apply raises `RuntimeOptionError` saying
 why; options never silently do nothing.
 """
 
@@ -31,6 +31,7 @@ class AppliedOptions:
     applied: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     cache_hooks: list[Any] = field(default_factory=list)
+    cfg_hooks: list[Any] = field(default_factory=list)  # batched guidance hooks (count their calls)
 
 
 def _denoisers(pipe: Any, names: tuple[str, ...]) -> list[tuple[str, torch.nn.Module]]:
@@ -46,19 +47,29 @@ def apply_loras(pipe: Any, runtime: RuntimeConfig, applied: AppliedOptions) -> N
             f"{type(pipe).__name__} cannot load LoRAs.", "remove runtime.loras for this backend."
         )
     names, scales = [], []
+    has_second_expert = getattr(pipe, "transformer_2", None) is not None
     for index, lora in enumerate(runtime.loras):
         adapter = lora.adapter_name or f"lora_{index}"
         kwargs = {"weight_name": lora.weight_name} if lora.weight_name else {}
+        if lora.target == "transformer_2" and not has_second_expert:
+            raise RuntimeOptionError(
+                f"The LoRA {lora.path} targets `transformer_2`, but {type(pipe).__name__} has one denoiser.",
+                "use a two-expert model (Wan2.2 I2V-A14B) or drop the LoRA's target.",
+            )
         try:
-            pipe.load_lora_weights(lora.path, adapter_name=adapter, **kwargs)
-            if getattr(pipe, "transformer_2", None) is not None:
+            if lora.target in (None, "transformer"):
+                pipe.load_lora_weights(lora.path, adapter_name=adapter, **kwargs)
+            if lora.target == "transformer_2" or (lora.target is None and has_second_expert):
                 pipe.load_lora_weights(
                     lora.path, adapter_name=adapter, load_into_transformer_2=True, **kwargs
                 )
         except (OSError, ValueError, KeyError) as error:
             raise RuntimeOptionError(
-                f"Cannot load the LoRA {lora.path}: {error}",
-                "check the path/hub id and that it matches this model.",
+                f"Cannot load the LoRA {lora.path}"
+                + (f" ({lora.weight_name})" if lora.weight_name else "")
+                + f": {error}",
+                "check the path/hub id and that it matches this model; hub LoRAs of a preset are "
+                "fetched by `ipvg models download PRESET`.",
             ) from None
         names.append(adapter)
         scales.append(lora.scale)
@@ -231,6 +242,34 @@ def apply_context_parallel(
     applied.applied.append(f"context-parallel:ulysses={runtime.ulysses_degree},ring={runtime.ring_degree}")
 
 
+# Caches whose bookkeeping assumes one call per branch and step (MagCache's calibrated ratios) or
+# their own cond/uncond batch layout (FasterCache); batched guidance would silently break them.
+BATCHED_CFG_INCOMPATIBLE_CACHES = ("mag", "mag-calibrate", "faster")
+
+
+def apply_batched_cfg(
+    pipe: Any, runtime: RuntimeConfig, applied: AppliedOptions, denoisers: tuple[str, ...]
+) -> None:
+    """Conditional and unconditional passes in one transformer call (`ipvg.runtime.batched_cfg`)."""
+    if not runtime.batched_cfg:
+        return
+    if not hasattr(pipe, "encode_prompt") or not type(pipe).__name__.startswith("Wan"):
+        raise RuntimeOptionError(
+            f"runtime.batched_cfg applies to diffusers' Wan pipelines, not {type(pipe).__name__} "
+            "(CogVideoX and SDXL pipelines already batch their guidance).",
+            "set runtime.batched_cfg=false.",
+        )
+    if runtime.cache in BATCHED_CFG_INCOMPATIBLE_CACHES:
+        raise RuntimeOptionError(
+            f"runtime.batched_cfg cannot be combined with runtime.cache={runtime.cache}.",
+            "use cache none, first-block, taylorseer or pab with batched guidance, or set runtime.batched_cfg=false.",
+        )
+    from ipvg.runtime.batched_cfg import apply_batched_cfg as attach
+
+    applied.cfg_hooks = attach(pipe, _denoisers(pipe, denoisers))
+    applied.applied.append("batched-cfg")
+
+
 def apply_compile(
     pipe: Any, runtime: RuntimeConfig, applied: AppliedOptions, denoisers: tuple[str, ...]
 ) -> None:
@@ -313,6 +352,7 @@ def prepare_pipeline(
     apply_fp8_storage(pipe, runtime, applied, denoisers, dtype)
     apply_attention_backend(pipe, runtime, applied, denoisers)
     apply_cache(pipe, runtime, applied, denoisers, num_inference_steps)
+    apply_batched_cfg(pipe, runtime, applied, denoisers)
     apply_context_parallel(pipe, runtime, applied, denoisers)
     apply_compile(pipe, runtime, applied, denoisers)
     apply_placement(pipe, runtime, applied, device, denoisers)
