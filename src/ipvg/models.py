@@ -155,10 +155,10 @@ def _alternative(stage: str, first_weight: bool) -> str:
     return ""
 
 
-def preset_models(config: PipelineConfig) -> list[ModelRequirement]:
-    """Each (stage, backend, model) the config uses, and whether it is available locally."""
+def preset_models(config: PipelineConfig, stages: tuple[str, ...] = STAGES) -> list[ModelRequirement]:
+    """Each (stage, backend, model) the config uses in `stages`, and whether it is available locally."""
     rows = []
-    for section in STAGES:
+    for section in stages:
         stage_config = getattr(config, section)
         try:
             spec = registry.get(section, stage_config.backend)
@@ -237,13 +237,13 @@ def _hub_file(repo: str, filename: str) -> str | None:
         return None
 
 
-def preflight(config: PipelineConfig) -> None:
-    """Raise one `WeightsNotFoundError` listing EVERY missing model of `config` (nothing loads).
+def preflight(config: PipelineConfig, stages: tuple[str, ...] = STAGES) -> None:
+    """Raise one `WeightsNotFoundError` listing EVERY missing model of `config`'s `stages` (nothing loads).
 
     Skipped when downloads are allowed (`runtime.allow_download`): then missing weights are fetched."""
     if config.runtime.allow_download:
         return
-    missing = [row for row in preset_models(config) if not row.present]
+    missing = [row for row in preset_models(config, stages) if not row.present]
     if not missing:
         return
     listed = "; ".join(

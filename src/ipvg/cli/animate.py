@@ -3,38 +3,63 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ipvg.cli.common import DeviceOption, PresetOption, SeedOption, SetOption, build_config
+from ipvg.cli.common import (
+    DEFAULT_PRESET,
+    AllowDownloadOption,
+    DeviceOption,
+    NumFramesOption,
+    OverwriteOption,
+    PresetOption,
+    PromptOption,
+    SeedOption,
+    SetOption,
+    StepsOption,
+    build_config,
+    check_before_loading,
+    out_option,
+    run_folder,
+    tiny_note,
+)
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from ipvg.animate import AnimateResult
+
+OUTPUTS = "first_frame.png, video.mp4, record.json, report.html"
 
 
 def animate_command(
-    image: Annotated[Path, typer.Option("--image", "-i", help="The first frame (PNG, JPEG, WebP).")],
-    prompt: Annotated[str, typer.Option("--prompt", help="What happens in the video.")],
+    image: Annotated[
+        Path,
+        # --face/-f too: every command takes its picture under the same name.
+        typer.Option("--image", "-i", "--face", "-f", help="The first frame (PNG, JPEG, WebP)."),
+    ],
+    prompt: PromptOption,
     backend: Annotated[
         str | None, typer.Option("--backend", "-b", help="Temporal backend (see `ipvg backends`).")
     ] = None,
     model: Annotated[
         str | None, typer.Option("--model", help="Hub id or local folder overriding the backend's default.")
     ] = None,
-    preset: PresetOption = "tiny",
+    preset: PresetOption = DEFAULT_PRESET,
     seed: SeedOption = None,
     device: DeviceOption = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (video.mp4 + record.json).")] = Path(
-        "outputs/animate"
-    ),
-    num_frames: Annotated[int | None, typer.Option("--num-frames", help="Frames (rounded to 4k+1).")] = None,
-    steps: Annotated[int | None, typer.Option("--steps", help="Denoising steps.")] = None,
-    allow_download: Annotated[
-        bool, typer.Option("--allow-download", help="Download missing weights from the hub.")
-    ] = False,
+    out: Annotated[Path, out_option("outputs/animate", OUTPUTS)] = Path("outputs/animate"),
+    num_frames: NumFramesOption = None,
+    steps: StepsOption = None,
+    allow_download: AllowDownloadOption = False,
+    overwrite: OverwriteOption = False,
     overrides: SetOption = None,
 ) -> None:
-    """Animate IMAGE following PROMPT with an image-to-video model; writes video.mp4 and record.json."""
-    from ipvg.animate import Animator
-    from ipvg.progress import RichProgress
+    """Animate IMAGE following PROMPT with an image-to-video model; writes first_frame.png (the input),
+    video.mp4, record.json and report.html into OUT (all at once)."""
+    from ipvg.inputs import clean_prompt
+    from ipvg.io.images import load_image
 
     config = build_config(
         preset,
@@ -52,15 +77,49 @@ def animate_command(
     if backend and not model and config.temporal.model and config.temporal.model.startswith("ipvg-tiny:"):
         # Switching backend on the tiny preset: use that backend's tiny model.
         config = config.with_overrides({"temporal.model": f"ipvg-tiny:{backend}"})
+    # 1. Refuse what can be refused before a model loads. Only the video model is needed here.
+    clean_prompt(prompt)
+    picture = load_image(image)
+    check_before_loading(config, out, overwrite=overwrite, stages=("temporal",))
+
+    from ipvg.animate import Animator
+    from ipvg.progress import RichProgress
+
+    # 2. Animate into a staging folder that replaces OUT only on success
     animator = Animator(config)
-    with RichProgress() as progress:
-        result = animator(image, prompt, out_dir=out, progress=progress)
-    if config.name == "tiny":
-        typer.secho("note: the tiny preset uses random weights, so the video is noise by design.", err=True)
+    with run_folder(out, overwrite=overwrite) as staging:
+        with RichProgress() as progress:
+            result = animator(image, prompt, out_dir=staging, progress=progress)
+        _write_first_frame_and_report(staging, picture, prompt, result, config.name == "tiny")
+    tiny_note(config, "the video is")
     video = result.video
     typer.echo(
-        f"wrote {result.video_path} ({video.num_frames} frames, {video.width}x{video.height}, {video.fps:g} fps) and {result.record_path}"
+        f"wrote {out}/ ({OUTPUTS}): {video.num_frames} frames, {video.width}x{video.height}, {video.fps:g} fps"
     )
+
+
+def _write_first_frame_and_report(
+    folder: Path, picture: Image.Image, prompt: str, result: AnimateResult, tiny: bool
+) -> None:
+    """The same layout as `generate`: the input as first_frame.png, and report.html beside the video."""
+    from ipvg.config import TINY_NOTE
+    from ipvg.io.files import write_json_atomic, write_png_atomic, write_text_atomic
+    from ipvg.report import render_report
+
+    write_png_atomic(folder / "first_frame.png", picture)
+    record = result.record
+    record.outputs |= {"first_frame": "first_frame.png", "report": "report.html"}
+    data = record.to_dict() | {"prompts": {"source": prompt, "spatial": "", "temporal": prompt}}
+    html = render_report(
+        face=picture,
+        record=data,
+        candidates=[],
+        video_path=result.video_path,
+        similarities=[],
+        note=TINY_NOTE[0].upper() + TINY_NOTE[1:] + "." if tiny else "",
+    )
+    write_text_atomic(folder / "report.html", html)
+    write_json_atomic(folder / "record.json", record.to_dict())
 
 
 def register(app: typer.Typer) -> None:

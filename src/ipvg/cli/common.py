@@ -1,7 +1,12 @@
-"""Options and helpers shared by the CLI commands."""
+"""Options and helpers shared by the CLI commands, so every command takes the same shape:
+`--face/-f` (or `--image/-i` where any picture will do), `--prompt`, `--out/-o`, `--preset/-p`
+(default: the paper's recipe; `tiny` must be asked for), `--set`, `--overwrite`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -9,9 +14,16 @@ import typer
 from ipvg.config import PipelineConfig, get_preset
 from ipvg.errors import ConfigError
 
+DEFAULT_PRESET = "paper-5b"
+
 PresetOption = Annotated[
     str,
-    typer.Option("--preset", "-p", help="Named configuration: tiny, paper-5b, paper-14b, low-vram, fast."),
+    typer.Option(
+        "--preset",
+        "-p",
+        help="Named configuration: paper-5b (default), paper-14b, low-vram, fast, or tiny (offline random "
+        "weights: noise by design).",
+    ),
 ]
 SetOption = Annotated[
     list[str] | None,
@@ -19,6 +31,24 @@ SetOption = Annotated[
 ]
 DeviceOption = Annotated[str | None, typer.Option("--device", help="auto, cpu, cuda, cuda:N.")]
 SeedOption = Annotated[int | None, typer.Option("--seed", help="Random seed (default: the preset's).")]
+FaceOption = Annotated[Path, typer.Option("--face", "-f", help="Reference face photo (PNG, JPEG, WebP).")]
+PromptOption = Annotated[str, typer.Option("--prompt", help="What the person does in the video.")]
+OverwriteOption = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite", help="Replace --out even when it holds files that ipvg did not write (they are deleted)."
+    ),
+]
+AllowDownloadOption = Annotated[
+    bool, typer.Option("--allow-download", help="Download missing weights from the hub.")
+]
+NumFramesOption = Annotated[int | None, typer.Option("--num-frames", help="Frames (rounded to 4k+1).")]
+StepsOption = Annotated[int | None, typer.Option("--steps", help="Denoising steps of the video model.")]
+
+
+def out_option(default: str, what: str) -> Any:
+    """`--out/-o` with a command's default folder."""
+    return typer.Option("--out", "-o", help=f"Output folder ({what}; default {default}).")
 
 
 def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
@@ -38,3 +68,31 @@ def build_config(preset: str, pairs: list[str] | None, **flags: Any) -> Pipeline
     overrides = parse_overrides(pairs)
     overrides.update({key: value for key, value in flags.items() if value is not None})
     return get_preset(preset).with_overrides(overrides)
+
+
+def check_before_loading(
+    config: PipelineConfig, out: Path | None, *, overwrite: bool, stages: tuple[str, ...] | None = None
+) -> None:
+    """Everything that can be refused without a model: the output folder, then every missing weight
+    of the stages the command runs (all listed at once). Creates nothing."""
+    from ipvg.io.rundir import check_run_dir
+    from ipvg.models import STAGES, preflight
+
+    if out is not None:
+        check_run_dir(out, overwrite=overwrite)
+    preflight(config, stages or STAGES)
+
+
+@contextmanager
+def run_folder(out: Path, *, overwrite: bool) -> Iterator[Path]:
+    """A staging folder that replaces `out` only when the run succeeds (see `ipvg.io.rundir`)."""
+    from ipvg.io.rundir import staged_run
+
+    with staged_run(out, overwrite=overwrite) as staging:
+        yield staging
+
+
+def tiny_note(config: PipelineConfig, what: str) -> None:
+    """`what` reads as a subject: "the video is", "the frame and video are"."""
+    if config.name == "tiny":
+        typer.secho(f"note: the tiny preset uses random weights, so {what} noise by design.", err=True)

@@ -7,16 +7,43 @@ from typing import Annotated, Any
 
 import typer
 
-from ipvg.cli.common import DeviceOption, PresetOption, SeedOption, SetOption, build_config
+from ipvg.cli.common import (
+    DEFAULT_PRESET,
+    AllowDownloadOption,
+    DeviceOption,
+    FaceOption,
+    NumFramesOption,
+    OverwriteOption,
+    PresetOption,
+    PromptOption,
+    SeedOption,
+    SetOption,
+    StepsOption,
+    build_config,
+    check_before_loading,
+    out_option,
+    run_folder,
+    tiny_note,
+)
+
+OUTPUTS = "first_frame.png, candidates/, video.mp4, record.json, report.html"
 
 
 def generate_command(
-    face: Annotated[Path, typer.Option("--face", "-f", help="Reference face photo (PNG, JPEG, WebP).")],
-    prompt: Annotated[str, typer.Option("--prompt", help="What the person does in the video.")],
-    preset: PresetOption = "tiny",
+    face: FaceOption,
+    prompt: PromptOption,
+    preset: PresetOption = DEFAULT_PRESET,
     seed: SeedOption = None,
     device: DeviceOption = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("outputs/generate"),
+    out: Annotated[Path, out_option("outputs/generate", OUTPUTS)] = Path("outputs/generate"),
+    model: Annotated[
+        str | None, typer.Option("--model", help="Video model: hub id or local folder (temporal.model).")
+    ] = None,
+    num_frames: NumFramesOption = None,
+    steps: StepsOption = None,
+    num_candidates: Annotated[
+        int | None, typer.Option("--num-candidates", "-n", help="First frames to try (best of N).")
+    ] = None,
     prompt_backend: Annotated[
         str | None, typer.Option("--prompt-backend", help="rules, llm, openai or none.")
     ] = None,
@@ -24,21 +51,17 @@ def generate_command(
         str | None, typer.Option("--spatial-backend", help="First-frame backend.")
     ] = None,
     temporal_backend: Annotated[str | None, typer.Option("--temporal-backend", help="Video backend.")] = None,
-    num_candidates: Annotated[
-        int | None, typer.Option("--num-candidates", help="First frames to try (best of N).")
-    ] = None,
-    allow_download: Annotated[
-        bool, typer.Option("--allow-download", help="Download missing weights from the hub.")
-    ] = False,
+    allow_download: AllowDownloadOption = False,
+    overwrite: OverwriteOption = False,
     overrides: SetOption = None,
 ) -> None:
     """Make a video of the person in FACE doing what PROMPT says.
 
-    Writes first_frame.png, candidates/, video.mp4, record.json and report.html into OUT.
+    Writes first_frame.png, candidates/, video.mp4, record.json and report.html into OUT (all at
+    once: a failed run leaves OUT as it was).
     """
-    from ipvg.config import get_preset
-    from ipvg.pipeline import IdentityVideoPipeline
-    from ipvg.progress import RichProgress
+    from ipvg.inputs import clean_prompt
+    from ipvg.io.images import load_image
 
     config = build_config(
         preset,
@@ -49,20 +72,27 @@ def generate_command(
             "prompts.backend": prompt_backend,
             "spatial.backend": spatial_backend,
             "temporal.backend": temporal_backend,
+            "temporal.model": model,
+            "temporal.num_frames": num_frames,
+            "temporal.num_inference_steps": steps,
             "spatial.num_candidates": num_candidates,
             "runtime.allow_download": True if allow_download else None,
         },
     )
-    # A backend switched by its flag or by `--set` gets its own tiny model on a tiny preset.
-    preset_config = get_preset(preset)
-    config = use_tiny_models_for_switched_backends(
-        config,
-        spatial_backend or _switched_by_set(preset_config.spatial, config.spatial),
-        temporal_backend or _switched_by_set(preset_config.temporal, config.temporal),
-    )
+    if model is None:
+        config = use_tiny_models_for_switched_backends(config, spatial_backend, temporal_backend)
+    # 1. Everything that can be refused before a model loads: prompt, face image, --out, weights
+    clean_prompt(prompt)
+    load_image(face)
+    check_before_loading(config, out, overwrite=overwrite)
+
+    from ipvg.pipeline import IdentityVideoPipeline
+    from ipvg.progress import RichProgress
+
+    # 2. Generate into a staging folder that replaces OUT only on success
     pipeline = IdentityVideoPipeline(config)
-    with RichProgress() as progress:
-        result = pipeline(face, prompt, out_dir=out, progress=progress)
+    with run_folder(out, overwrite=overwrite) as staging, RichProgress() as progress:
+        result = pipeline(face, prompt, out_dir=staging, progress=progress)
     typer.echo(f"spatial prompt:  {result.prompts.spatial}")
     typer.echo(f"temporal prompt: {result.prompts.temporal}")
     for candidate in result.candidates:
@@ -73,18 +103,8 @@ def generate_command(
     typer.echo(
         f"video identity (mean over sampled frames with a face): {'n/a' if mean is None else f'{mean:.3f}'}"
     )
-    if config.name == "tiny":
-        typer.secho(
-            "note: the tiny preset uses random weights, so the frame and video are noise by design.", err=True
-        )
-    typer.echo(f"wrote {out}/ (first_frame.png, candidates/, video.mp4, record.json, report.html)")
-
-
-def _switched_by_set(preset_stage: Any, stage: Any) -> str | None:
-    """The backend `--set` chose when it differs from the preset's and the model was left as is."""
-    if stage.backend != preset_stage.backend and stage.model == preset_stage.model:
-        return str(stage.backend)
-    return None
+    tiny_note(config, "the frame and video are")
+    typer.echo(f"wrote {out}/ ({OUTPUTS})")
 
 
 def use_tiny_models_for_switched_backends(
