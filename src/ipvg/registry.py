@@ -1,7 +1,8 @@
 """Backends chosen by name.
 
 Every backend (temporal, spatial, faces, prompts, metrics) is registered as a `BackendSpec`
-through one mechanism: a plugin module's `register(registry)` hook. Built-in plugins are listed in
+through one mechanism: a plugin module's `register(registry)` hook (the same hooks register weights
+sources with `ipvg.weights.register_weights_source`). Built-in plugins are listed in
 `BUILTIN_PLUGINS`; third-party packages add theirs through the `ipvg.plugins` entry-point group.
 Heavy imports happen only when a backend is created, never at registration.
 """
@@ -28,6 +29,7 @@ BUILTIN_PLUGINS = (
     "ipvg.faces",
     "ipvg.prompts",
     "ipvg.eval",
+    "ipvg.testing",  # registers the `ipvg-tiny:` weights source (no backends)
 )
 
 ENTRY_POINT_GROUP = "ipvg.plugins"
@@ -69,6 +71,10 @@ class Registry:
     def register(self, spec: BackendSpec) -> BackendSpec:
         self._specs[(spec.kind, spec.name)] = spec
         return spec
+
+    def load_plugins(self) -> None:
+        """Run every plugin's `register` hook once (built-ins, then the `ipvg.plugins` entry points)."""
+        self._ensure_loaded()
 
     def _ensure_loaded(self) -> None:
         if self._loaded:

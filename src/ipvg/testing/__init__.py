@@ -2,7 +2,8 @@
 
 `ensure_tiny_model(name)` builds one (once) into ipvg's cache in the standard diffusers or
 transformers layout; the backends then load it through the same `from_pretrained` code path as real
-weights (`ipvg-tiny:NAME` anywhere a model id is accepted). Outputs of tiny models are noise.
+weights (`ipvg-tiny:NAME` anywhere a model id is accepted: this package's plugin hook `register`
+adds that weights source to `ipvg.weights`). Outputs of tiny models are noise.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from ipvg.errors import UnknownBackendError
 
@@ -42,6 +44,20 @@ BUILDERS: dict[str, str] = {
     "musiq-spaq": "ipvg.testing.evalmodels:build_tiny_musiq",
     "qwen3": "ipvg.testing.qwen:build_qwen3",
 }
+
+
+def register(registry: Any) -> None:
+    """Plugin hook: tiny models become the `ipvg-tiny:NAME` weights source (they register no backends)."""
+    from ipvg.weights import TINY_SCHEME, WeightsSource, register_weights_source
+
+    register_weights_source(
+        WeightsSource(
+            scheme=TINY_SCHEME,
+            resolve=ensure_tiny_model,
+            summary="tiny random-weight models built offline (outputs are noise)",
+            builds_locally=True,
+        )
+    )
 
 
 def tiny_model_dir(name: str) -> Path:
