@@ -19,6 +19,7 @@ from PIL import Image
 from ipvg.config import get_preset
 from ipvg.errors import OutputError
 from ipvg.faces import Face
+from ipvg.identity import VideoIdentity
 from ipvg.io.video import write_video
 from ipvg.pipeline import Candidate, GenerationResult
 from ipvg.types import DecoupledPrompt, RunRecord, Video
@@ -39,11 +40,14 @@ class FakeFaces:
 
 
 class FakePipeline:
-    def __init__(self, fail_with: BaseException | None = None, delay_s: float = 0.0) -> None:
+    def __init__(
+        self, fail_with: BaseException | None = None, delay_s: float = 0.0, num_steps: int = 2
+    ) -> None:
         self.config = get_preset("tiny")
         self.faces = FakeFaces()
         self.fail_with = fail_with
         self.delay_s = delay_s
+        self.num_steps = num_steps
         self.calls: list[dict[str, Any]] = []
         self.active = 0
         self.max_active = 0
@@ -63,18 +67,21 @@ class FakePipeline:
             self.active += 1
             self.max_active = max(self.max_active, self.active)
         try:
-            self.calls.append({"prompt": prompt, **kwargs})
+            self.calls.append({"prompt": prompt, "config": self.config, **kwargs})
+            Path(kwargs["out_dir"]).mkdir(parents=True)  # as the pipeline does first, before any model runs
             progress = kwargs["progress"]
-            with progress.steps("Denoising", 2) as step:
+            with progress.steps("Denoising", self.num_steps) as step:
                 time.sleep(self.delay_s)
                 step(1)
                 if self.fail_with is not None:
                     raise self.fail_with
-                step(2)
+                for index in range(2, self.num_steps + 1):
+                    time.sleep(self.delay_s)
+                    step(index)
             prompts = kwargs["prompts"] or self.decouple(prompt)
             frames_FHWC = np.zeros((5, 32, 32, 3), dtype=np.uint8)
             out = Path(kwargs["out_dir"])
-            out.mkdir(parents=True)
+            out.mkdir(parents=True, exist_ok=True)
             record = out / "record.json"
             record.write_text(json.dumps({"prompts": prompts.to_dict()}))
             image = Image.fromarray(frames_FHWC[0])
@@ -83,7 +90,7 @@ class FakePipeline:
                 image,
                 [Candidate(image, 0, 0.2), Candidate(image, 1, 0.6, chosen=True)],
                 Video(frames_FHWC, 8.0),
-                [0.5, None, 0.4, 0.3, 0.2],
+                VideoIdentity([0, 1, 2, 3, 4], [0.5, None, 0.4, 0.3, 0.2]),
                 RunRecord(kind="generate", config={}, inputs={}),
             )
             result.paths = {"video": write_video(frames_FHWC, 8.0, out / "video.mp4"), "record": record}
@@ -135,7 +142,7 @@ def test_generate_without_decoupling_fills_the_prompt_boxes(tmp_path: Path, face
         "seed 0 · identity 0.200",
         "✓ chosen · seed 1 · identity 0.600",
     ]
-    assert final["plot"].count('class="face"') == 4 and final["plot"].count('class="no-face"') == 1
+    assert final["plot"].count('class="point"') == 4 and final["plot"].count('class="missing"') == 1
     assert Path(final["video"]).name == "video.mp4"
     assert "Identity (first frame):** 0.600" in final["summary"]
 
@@ -159,6 +166,9 @@ def test_a_failure_half_way_shows_one_clear_line_and_the_stages_so_far(tmp_path:
     assert final[0].startswith("⚠ Cannot write /nowhere/video.mp4. Fix: pass a writable --out folder.")
     assert "Denoising 1/2" in final[0]
     assert final[1:] == (gr.skip(),) * (len(app.output_names) - 1)  # earlier results stay on the page
+    # The failure state: the stage that failed is crossed, never ticked, and the run never reads as done
+    assert "✗ Denoising 1/2" in final[0] and "**Failed after" in final[0] and "Done in" not in final[0]
+    assert list((tmp_path / "runs").iterdir()) == []  # the failed run's folder is gone
 
 
 def test_an_unexpected_error_is_reported_without_a_traceback(tmp_path: Path, face_png: str) -> None:
@@ -198,3 +208,87 @@ def test_prompt_and_face_checks_come_first(tmp_path: Path, face_png: str) -> Non
     assert "the limit is 10" in too_long
     assert "prompt is empty" in app.on_decouple(face_png, "  ", "tiny")[3]
     assert pipeline.calls == []
+
+
+def test_advanced_settings_reach_the_pipeline_for_that_run_only(tmp_path: Path, face_png: str) -> None:
+    """Catches settings that are dropped on the way, and settings that leak into the next run."""
+    pipeline = FakePipeline()
+    app = make_app(tmp_path, pipeline)
+    list(
+        app.on_generate(
+            face_png, "waves", "tiny", 5, "", "", None,
+            steps=7, frames=13, resolution="128x96", guidance=2.5, candidates=1, negative_prompt=" blurry ",
+        )
+    )  # fmt: skip
+    config = pipeline.calls[0]["config"]
+    assert (config.temporal.num_inference_steps, config.temporal.num_frames) == (7, 13)
+    assert (config.temporal.width, config.temporal.height) == (128, 96)
+    assert config.temporal.guidance_scale == 2.5 and config.temporal.negative_prompt == "blurry"
+    assert config.spatial.num_candidates == 1 and pipeline.calls[0]["seed"] == 5
+    assert pipeline.config == get_preset("tiny")  # restored after the run
+    list(app.on_generate(face_png, "waves", "tiny", 5, "", "", None))
+    assert pipeline.calls[1]["config"] == get_preset("tiny")
+
+
+def test_bad_advanced_settings_are_refused_before_the_models(tmp_path: Path, face_png: str) -> None:
+    pipeline = FakePipeline()
+    app = make_app(tmp_path, pipeline)
+    refused = last(list(app.on_generate(face_png, "waves", "tiny", 0, "", "", None, resolution="big")))[0]
+    assert "not WIDTHxHEIGHT" in refused and "Fix:" in refused
+    refused = last(list(app.on_generate(face_png, "waves", "tiny", 0, "", "", None, steps=2.5)))[0]
+    assert "`steps` must be a whole number" in refused
+    assert pipeline.calls == []
+
+
+def test_cancel_stops_a_running_generation_and_keeps_nothing(tmp_path: Path, face_png: str) -> None:
+    """Catches a cancel that only hides the run (the worker goes on) or leaves its half-written folder."""
+    pipeline = FakePipeline(delay_s=0.02, num_steps=500)
+    app = make_app(tmp_path, pipeline)
+    events: list[tuple[Any, ...]] = []
+    worker = threading.Thread(
+        target=lambda: events.extend(app.on_generate(face_png, "waves", "tiny", 0, "", "", None, run_id="r1"))
+    )
+    worker.start()
+    deadline = time.monotonic() + 30
+    while "Denoising" not in (events[-1][0] if events else "") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert list((tmp_path / "runs").iterdir()), "the run should have started writing its folder"
+    shown = app.on_cancel("r1")
+    worker.join(timeout=30)
+    assert "**Cancelled after" in shown and "✗ Denoising" in shown
+    assert "**Cancelled after" in last(events)[0] and last(events)[1] == gr.skip()
+    assert list((tmp_path / "runs").iterdir()) == []  # no partial output
+    assert pipeline.active == 0 and "video.mp4" not in str(events)
+
+
+def test_cancel_while_queued_means_the_run_never_starts(tmp_path: Path, face_png: str) -> None:
+    pipeline = FakePipeline()
+    app = make_app(tmp_path, pipeline)
+    run_id, waiting = app.new_run()
+    assert "Waiting" in waiting
+    assert "before it started" in app.on_cancel(run_id)
+    final = last(list(app.on_generate(face_png, "waves", "tiny", 0, "", "", None, run_id=run_id)))
+    assert "Cancelled before it started" in final[0] and pipeline.calls == []
+
+
+def test_an_example_loads_its_face_and_prompt_in_one_call(tmp_path: Path, face_png: str) -> None:
+    from ipvg.web.examples import Example
+
+    example = Example("id001 / prompt1", Path(face_png), "A man waves")
+    app = WebApp("tiny", pipeline_factory=lambda name: FakePipeline(), runs_dir=tmp_path, examples=[example])
+    face_file, preview, status, kept, prompt, spatial, temporal, decoupled, _ = app.on_example(0, "tiny")
+    assert face_file == face_png and kept == face_png and prompt == "A man waves"
+    assert status.startswith("✓ Face found") and "example id001 / prompt1" in status
+    assert (spatial, temporal, decoupled) == ("", "", None)  # stale prompts of an earlier face are cleared
+    assert preview is not None
+    assert app.on_example(5, "tiny") == (gr.skip(),) * 9
+
+
+def test_changing_preset_fills_the_advanced_panel_with_its_defaults(tmp_path: Path) -> None:
+    """Catches a panel that keeps the tiny preset's 2 steps for a real model (or the reverse)."""
+    app = make_app(tmp_path, FakePipeline())
+    _, steps, frames, resolution, guidance, candidates, negative, seed = app.on_preset("tiny")
+    assert (steps, frames, resolution.value, candidates, seed) == (2, 9, "96x64", 2, 0)
+    _, steps, frames, resolution, guidance, candidates, negative, _ = app.on_preset("paper-5b")
+    assert (steps, frames, resolution.value, guidance, candidates) == (50, 121, "1280x704", 5.0, 3)
+    assert negative  # Wan's official negative prompt, shown so it can be edited

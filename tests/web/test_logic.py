@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from pathlib import Path
@@ -26,7 +25,6 @@ from ipvg.web.logic import (
     human_bytes,
     read_upload,
 )
-from ipvg.web.plot import identity_plot_svg
 
 LIMITS = WebLimits(max_upload_bytes=200_000, max_image_side=512, max_prompt_chars=50)
 
@@ -115,6 +113,25 @@ def test_stage_log_orders_stages_and_ticks_finished_ones() -> None:
     assert [stage.description for stage in log.stages] == ["Finding the reference face", "Denoising"]
 
 
+@pytest.mark.parametrize(
+    ("outcome", "ending"),
+    [("failed", "**Failed after"), ("cancelled", "**Cancelled after")],
+)
+def test_stage_log_of_a_failed_or_cancelled_run_never_reads_as_done(outcome: str, ending: str) -> None:
+    """Catches the old display, which ticked the stage that failed and printed 'Done in'."""
+    log = StageLog()
+    log.update("Finding the reference face", 0, None)
+    log.update("Denoising", 1, 4)
+    log.finish(outcome)
+    log.finish("done")  # a second finish changes nothing: the first outcome stands
+    text = log.markdown()
+    assert "✓ Finding the reference face" in text
+    assert "✗ Denoising 1/4" in text and f"{outcome})" in text
+    assert ending in text and "Done in" not in text and "✓ Denoising" not in text
+    with pytest.raises(ValueError, match="outcome"):
+        StageLog().finish("ok")
+
+
 def test_pipeline_cache_creates_once_per_preset_across_threads() -> None:
     created: list[str] = []
 
@@ -151,18 +168,6 @@ def test_draw_face_boxes_marks_the_largest_in_green() -> None:
     assert tuple(pixels[70, 80]) == (170, 170, 170)  # the ignored smaller face
     assert np.asarray(image).max() == 0  # the input is untouched
     assert describe_faces([_face((10, 10, 60, 60))]) == "Face found at (10, 10)-(60, 60), 50x50 px, male."
-
-
-def test_identity_plot_has_a_point_per_face_and_a_cross_per_miss() -> None:
-    svg = identity_plot_svg([0, 4, 8, 12], [0.5, None, 0.25, 0.75], num_frames=13)
-    assert svg.startswith("<svg") and svg.endswith("</svg>")
-    assert svg.count('class="face"') == 3 and svg.count('class="no-face"') == 1
-    assert svg.count("<polyline") == 2  # the miss splits the line
-    assert "frame 4: no face" in svg and "frame 12: 0.750" in svg
-    # y = TOP + plot_h * (1 - value): 0.5 lies halfway down the 188 px plot area starting at 16
-    assert re.search(r'cy="110\.0"', svg)
-    with pytest.raises(ValueError, match="differ in length"):
-        identity_plot_svg([0, 1], [0.5], num_frames=2)
 
 
 def test_captions_and_sizes_read_well() -> None:

@@ -27,11 +27,19 @@ def launched(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
 
 def test_serve_binds_localhost_by_default(launched: list[dict[str, Any]], tmp_path, capsys) -> None:
-    assert main(["serve", "--out", str(tmp_path)]) == 0
+    assert main(["serve", "--preset", "tiny", "--out", str(tmp_path)]) == 0
     (call,) = launched
     assert call["host"] == "127.0.0.1" and call["port"] is None
     assert call["web"].preset == "tiny" and call["web"].runs_dir == tmp_path
     assert "warning" not in capsys.readouterr().err
+
+
+def test_serve_defaults_to_the_papers_preset(launched: list[dict[str, Any]]) -> None:
+    """Issue 14: `ipvg serve` serves the paper's recipe unless told otherwise (its weights need not be
+    here: the page says which are missing and how to get them)."""
+    assert main(["serve"]) == 0
+    (call,) = launched
+    assert call["web"].preset == "paper-5b" and "tiny" in call["web"].presets
 
 
 def test_serve_passes_preset_port_and_overrides(launched: list[dict[str, Any]], capsys) -> None:

@@ -15,7 +15,7 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def serve_command(
-    preset: PresetOption = "tiny",
+    preset: PresetOption = "paper-5b",
     host: Annotated[
         str, typer.Option("--host", help="Address to bind; 0.0.0.0 exposes the UI to your network.")
     ] = "127.0.0.1",
@@ -29,6 +29,7 @@ def serve_command(
     """Start the web UI: upload a face, type a prompt, edit the decoupled prompts, generate a video.
 
     Models load on the first request for a preset and stay loaded; requests queue one at a time.
+    The default preset is the paper's (paper-5b); `--preset tiny` runs offline on a CPU (noise by design).
     """
     if port is not None and not 1 <= port <= 65535:
         raise ConfigError(

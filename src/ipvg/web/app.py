@@ -1,25 +1,31 @@
 """The Gradio app: a thin layer over `IdentityVideoPipeline` (every decision lives in the pipeline).
 
-Layout: face upload (boxed preview) + prompt + preset + seed -> "Decouple" (editable spatial and
-temporal prompts, arXiv 2507.04705 §3.1) -> "Generate" (per-stage progress, first-frame candidates
-with identity scores, the video, the per-frame identity plot, downloads).
+Layout: face upload (boxed preview) or a one-click example + prompt + preset -> "Decouple" (editable
+spatial and temporal prompts, arXiv 2507.04705 §3.1) -> "Advanced" (steps, frames, resolution, guidance,
+candidates, negative prompt, seed) -> "Generate" / "Cancel" (per-stage progress; a failure or a cancel is
+shown as such) -> first-frame candidates with identity scores, the video, the per-frame identity plot,
+downloads.
 
 Every event that touches models shares one queue slot (`concurrency_id="models"`, limit 1) and one
-lock, so two visitors never load models twice or run two generations at once; pipelines are cached
-per preset for the life of the process. Nothing is fetched from the internet: analytics are off,
-there are no share links, no server-side rendering, and the theme uses local fonts.
+lock, so two visitors never load models twice or run two generations at once; while a run waits for
+the slot Gradio shows its queue position on the progress box. Pipelines are cached per preset for the
+life of the process. Nothing is fetched from the internet: analytics are off, there are no share
+links, no server-side rendering, and the theme uses local fonts.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import queue
+import random
+import shutil
+import sys
 import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +37,14 @@ from PIL import Image, ImageOps
 from ipvg.config import PRESETS, TINY_NOTE, get_preset
 from ipvg.errors import ConfigError, IpvgError, NoFaceDetectedError
 from ipvg.progress import CallbackProgress
+from ipvg.svg import identity_chart_svg
 from ipvg.types import DecoupledPrompt
+from ipvg.web.examples import Example, find_examples
 from ipvg.web.logic import (
     PipelineCache,
     PipelineLike,
+    PresetStatus,
+    RunCancelled,
     StageLog,
     WebLimits,
     candidate_caption,
@@ -43,17 +53,36 @@ from ipvg.web.logic import (
     draw_face_boxes,
     edited_prompts,
     find_faces,
+    preset_status,
     read_upload,
+    spatial_token_note,
     summary_markdown,
 )
-from ipvg.web.plot import identity_plot_svg
+from ipvg.web.settings import (
+    MAX_CANDIDATES,
+    MAX_FRAMES,
+    MAX_GUIDANCE,
+    MAX_STEPS,
+    RunSettings,
+    configured,
+    describe_settings,
+    parse_settings,
+    preset_settings,
+    resolution_choices,
+)
 
 logger = logging.getLogger(__name__)
+request_log = logging.getLogger("ipvg.web.requests")  # one line per request (see `launch`)
 
 CONCURRENCY_ID = "models"
 STATUS_REFRESH_S = 0.5
+CANCEL_WAIT_S = 120.0  # a cancel is noticed at the next denoising step; one step of a 14B model is slow
+MAX_SEED = 2**32 - 1
+UPLOAD_HINT = "Upload a photo with one clearly visible face, or pick an example below."
 CSS = """
-.ipvg-note { opacity: 0.8; font-size: 0.9em; }
+.ipvg-note { opacity: 0.85; font-size: 0.9em; }
+#ipvg-token-note { font-size: 0.85em; opacity: 0.8; margin-top: -0.4em; }
+#ipvg-progress ul { margin: 0; }
 """
 
 
@@ -80,6 +109,22 @@ def mark_chosen(image: Image.Image) -> Image.Image:
     return ImageOps.expand(image, border=border, fill=(40, 200, 80))
 
 
+def random_seed() -> int:
+    return random.randint(0, MAX_SEED)
+
+
+@dataclass
+class RunHandle:
+    """One generation: Cancel sets `cancel`; the worker sets `finished` once nothing of it runs any more."""
+
+    cancel: threading.Event = field(default_factory=threading.Event)
+    finished: threading.Event = field(default_factory=threading.Event)
+    log: StageLog = field(default_factory=StageLog)
+    started: bool = False
+    result: Any = None
+    error: BaseException | None = None
+
+
 class WebApp:
     """Event handlers over a cache of pipelines; `build()` lays out the Gradio page."""
 
@@ -92,6 +137,7 @@ class WebApp:
         limits: WebLimits | None = None,
         runs_dir: str | Path | None = None,
         capacity: int = 1,
+        examples: list[Example] | None = None,
     ) -> None:
         self.preset = preset
         self.presets = presets or list(PRESETS)
@@ -101,20 +147,38 @@ class WebApp:
         self.limits = limits or WebLimits()
         self.runs_dir = Path(runs_dir) if runs_dir else Path(tempfile.gettempdir()) / "ipvg-web"
         self.cache = PipelineCache(pipeline_factory or default_factory, capacity=capacity)
+        self.examples = find_examples() if examples is None else examples
         self._model_lock = threading.Lock()  # held by every model use, even if a visitor disconnects
+        self._runs: dict[str, RunHandle] = {}
+        self._runs_lock = threading.Lock()
+        self._statuses: dict[str, PresetStatus] = {}
+
+    def status(self, preset: str) -> PresetStatus:
+        """Whether `preset`'s weights are here (looked up once per process; restart after downloading)."""
+        if preset not in self._statuses:
+            self._statuses[preset] = preset_status(get_preset(preset))
+        return self._statuses[preset]
+
+    def defaults(self, preset: str) -> RunSettings:
+        return preset_settings(get_preset(preset))
 
     # -- events ---------------------------------------------------------------------------------
 
     def on_upload(self, file_path: str | None, preset: str) -> tuple[Any, str, str | None]:
         """Detect the face in the upload: (boxed preview, status line, path kept for generation)."""
         if not file_path:
-            return None, "Upload a photo with one clearly visible face.", None
+            return None, UPLOAD_HINT, None
+        started = time.perf_counter()
         try:
             image = read_upload(file_path, self.limits)
             with self._model_lock:
                 faces = find_faces(self.cache.get(preset).faces, image)
         except Exception as error:
+            request_log.info("upload %s -> %s", Path(file_path).name, _one_line(error))
             return None, error_markdown(error), None
+        request_log.info(
+            "upload %s -> %d face(s) in %.1f s", Path(file_path).name, len(faces), time.perf_counter() - started
+        )
         if not faces:
             error = NoFaceDetectedError(
                 "No face found in the uploaded photo, even after padding it with grey.",
@@ -122,6 +186,33 @@ class WebApp:
             )
             return image, error_markdown(error), None
         return draw_face_boxes(image, faces), f"✓ {describe_faces(faces)}", file_path
+
+    def on_example(self, index: int | None, preset: str) -> tuple[Any, ...]:
+        """Load example `index`: (face file, boxed preview, face status, face path, prompt, cleared
+        spatial and temporal prompts, no decoupled prompt, decouple status)."""
+        if index is None or not 0 <= index < len(self.examples):
+            return (gr.skip(),) * 9
+        example = self.examples[index]
+        preview, status, kept = self.on_upload(str(example.face), preset)
+        status = f"{status} (example {example.name})"
+        return str(example.face), preview, status, kept, example.prompt, "", "", None, ""
+
+    def on_select_example(self, preset: str, evt: gr.SelectData) -> tuple[Any, ...]:
+        return self.on_example(evt.index if isinstance(evt.index, int) else None, preset)
+
+    def on_preset(self, preset: str) -> tuple[Any, ...]:
+        """The preset's note and its own defaults in the Advanced panel."""
+        defaults = self.defaults(preset)
+        return (
+            self.status(preset).note() if preset != "tiny" else preset_note(preset),
+            defaults.num_inference_steps,
+            defaults.num_frames,
+            gr.Dropdown(choices=resolution_choices(defaults.resolution), value=defaults.resolution),
+            defaults.guidance_scale,
+            defaults.num_candidates,
+            defaults.negative_prompt,
+            get_preset(preset).seed,
+        )
 
     def on_decouple(
         self, face_path: str | None, prompt: str, preset: str
@@ -133,13 +224,34 @@ class WebApp:
             with self._model_lock:
                 decoupled = self.cache.get(preset).decouple(prompt, face_image)
         except Exception as error:
+            request_log.info("decouple -> %s", _one_line(error))
             return gr.skip(), gr.skip(), gr.skip(), error_markdown(error)
+        request_log.info("decouple -> %s", decoupled.backend)
         notes = [f"Decoupled by `{decoupled.backend}`; subject: {decoupled.subject}."]
         if face_image is None:
             notes.append("No face uploaded yet, so the subject is generic.")
         notes += [f"⚠ {warning}" for warning in decoupled.warnings]
         notes.append("Edit either prompt before generating if the decoupler got something wrong.")
         return decoupled.spatial, decoupled.temporal, decoupled, " ".join(notes)
+
+    def new_run(self) -> tuple[str, str]:
+        """A fresh run id for the Cancel button (set before the run queues for the models)."""
+        return uuid.uuid4().hex, "⏳ Waiting for the models…"
+
+    def on_cancel(self, run_id: str | None) -> str:
+        """Stop run `run_id`: a queued run never starts; a running one stops at its next step, and its
+        output folder is removed before this returns (so nothing partial is left)."""
+        if not run_id:
+            return gr.skip()
+        with self._runs_lock:
+            handle = self._runs.setdefault(run_id, RunHandle())
+        handle.cancel.set()
+        if not handle.started:
+            request_log.info("generate %s -> cancelled before it started", run_id[:8])
+            return "✗ Cancelled before it started. Nothing was run."
+        if not handle.finished.wait(CANCEL_WAIT_S):
+            return "Cancelling… (the run stops at its next step)\n\n" + handle.log.markdown()
+        return self._final_progress(handle)
 
     def on_generate(
         self,
@@ -150,11 +262,26 @@ class WebApp:
         spatial: str,
         temporal: str,
         decoupled: DecoupledPrompt | None,
+        steps: float | None = None,
+        frames: float | None = None,
+        resolution: str | None = None,
+        guidance: float | None = None,
+        candidates: float | None = None,
+        negative_prompt: str | None = None,
+        run_id: str | None = None,
     ) -> Iterator[tuple[Any, ...]]:
         """Run the pipeline in a worker thread, streaming per-stage progress, then show the results."""
         rest = (gr.skip(),) * (len(self.output_names) - 1)  # progress only; earlier results stay shown
+        run_id = run_id or uuid.uuid4().hex
+        with self._runs_lock:
+            handle = self._runs.setdefault(run_id, RunHandle())
+            handle.started = True
+        if handle.cancel.is_set():  # cancelled while it waited in the queue
+            self._forget(run_id)
+            yield ("✗ Cancelled before it started. Nothing was run.", *rest)
+            return
 
-        # 1. Check inputs before queueing for the models: face, prompt, edited prompts
+        # 1. Check inputs before queueing for the models: face, prompt, edited prompts, settings
         try:
             if not face_path:
                 raise NoFaceDetectedError(
@@ -162,60 +289,110 @@ class WebApp:
                 )
             prompt = check_prompt(prompt, self.limits)
             prompts = edited_prompts(decoupled, prompt, spatial, temporal, self.limits)
+            settings = parse_settings(steps, frames, resolution, guidance, candidates, negative_prompt)
             face_image = read_upload(face_path, self.limits)
         except Exception as error:
+            self._forget(run_id)
+            request_log.info("generate %s -> refused: %s", run_id[:8], _one_line(error))
             yield (error_markdown(error), *rest)
             return
 
-        # 2. Run the pipeline in a worker thread that reports stages through a queue
-        run_dir = self.runs_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
-        log = StageLog()
-        events: queue.Queue[tuple[str, int, int | None] | None] = queue.Queue()
-        outcome: dict[str, Any] = {}
-
-        def work() -> None:
-            try:
-                with self._model_lock:
-                    if preset not in self.cache.loaded():
-                        events.put((f"Preparing the `{preset}` pipeline (first use only)", 0, None))
-                    pipeline = self.cache.get(preset)
-                    outcome["result"] = pipeline(
-                        face_image,
-                        prompt,
-                        seed=None if seed is None else int(seed),
-                        out_dir=run_dir,
-                        prompts=prompts,
-                        progress=CallbackProgress(lambda *event: events.put(event)),
-                    )
-            except BaseException as error:
-                outcome["error"] = error
-            finally:
-                events.put(None)
-
-        threading.Thread(target=work, name="ipvg-generate", daemon=True).start()
+        # 2. Run the pipeline in a worker thread; it records stages in the handle's log
+        run_dir = self.runs_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{run_id[:8]}"
+        seed_value = None if seed is None else int(seed)
+        threading.Thread(
+            target=self._work,
+            args=(handle, preset, face_image, prompt, prompts, settings, seed_value, run_dir, run_id),
+            name="ipvg-generate",
+            daemon=True,
+        ).start()
 
         # 3. Stream the stage list to the page until the worker is done (refreshing elapsed times)
-        yield (log.markdown(), *rest)
-        last_yield = time.perf_counter()
-        while True:
-            try:
-                event = events.get(timeout=STATUS_REFRESH_S)
-            except queue.Empty:
-                event = ()
-            if event is None:
-                break
-            if event:
-                log.update(*event)
-            if time.perf_counter() - last_yield >= STATUS_REFRESH_S / 2:
-                yield (log.markdown(), *rest)
-                last_yield = time.perf_counter()
+        try:
+            yield (handle.log.markdown(), *rest)
+            while not handle.finished.wait(STATUS_REFRESH_S):
+                yield (handle.log.markdown(), *rest)
+        finally:
+            if not handle.finished.is_set():  # the page went away mid-run: stop the work too
+                handle.cancel.set()
 
-        # 4. Show the error in one line, or the results
-        log.finish()
-        if "error" in outcome:
-            yield (error_markdown(outcome["error"]) + "\n\n" + log.markdown(), *rest)
-            return
-        yield self._results(outcome["result"], log, preset)
+        # 4. The results, or the failure / cancel with the stages so far (earlier results stay shown)
+        if handle.log.outcome == "done":
+            yield self._results(handle.result, handle.log, preset)
+        else:
+            yield (self._final_progress(handle), *rest)
+
+    def _work(
+        self,
+        handle: RunHandle,
+        preset: str,
+        face_image: Image.Image,
+        prompt: str,
+        prompts: DecoupledPrompt | None,
+        settings: RunSettings,
+        seed: int | None,
+        run_dir: Path,
+        run_id: str,
+    ) -> None:
+        """The generation itself, in a worker thread; a cancel or failure leaves no output folder."""
+
+        def report(description: str, done: int, total: int | None) -> None:
+            if handle.cancel.is_set():
+                raise RunCancelled()
+            handle.log.update(description, done, total)
+
+        outcome = "failed"
+        try:
+            with self._model_lock:
+                if preset not in self.cache.loaded():
+                    report(f"Preparing the `{preset}` pipeline (first use only)", 0, None)
+                pipeline = self.cache.get(preset)
+                with configured(pipeline, settings.overrides()):
+                    handle.result = pipeline(
+                        face_image,
+                        prompt,
+                        seed=seed,
+                        out_dir=run_dir,
+                        prompts=prompts,
+                        progress=CallbackProgress(report),
+                    )
+                if handle.cancel.is_set():  # pressed during the last stage: still nothing is kept
+                    raise RunCancelled()
+                outcome = "done"
+        except RunCancelled:
+            outcome = "cancelled"
+        except BaseException as error:
+            handle.error = error
+            outcome = "cancelled" if handle.cancel.is_set() else "failed"
+        finally:
+            if outcome != "done":
+                handle.result = None
+                shutil.rmtree(run_dir, ignore_errors=True)
+            handle.log.finish(outcome)
+            seconds = handle.log.finished_at - handle.log.started if handle.log.finished_at else 0.0
+            detail = f": {_one_line(handle.error)}" if outcome == "failed" and handle.error else ""
+            request_log.info(
+                "generate %s preset=%s %s seed=%s -> %s in %.1f s%s%s",
+                run_id[:8],
+                preset,
+                describe_settings(settings) or "defaults",
+                seed,
+                outcome,
+                seconds,
+                f" ({run_dir})" if outcome == "done" else "",
+                detail,
+            )
+            self._forget(run_id)
+            handle.finished.set()
+
+    def _final_progress(self, handle: RunHandle) -> str:
+        if handle.log.outcome == "failed" and handle.error is not None:
+            return error_markdown(handle.error) + "\n\n" + handle.log.markdown()
+        return handle.log.markdown()
+
+    def _forget(self, run_id: str) -> None:
+        with self._runs_lock:
+            self._runs.pop(run_id, None)
 
     @property
     def output_names(self) -> list[str]:
@@ -234,8 +411,6 @@ class WebApp:
         ]
 
     def _results(self, result: Any, log: StageLog, preset: str) -> tuple[Any, ...]:
-        from ipvg.pipeline import uniform_indices
-
         gallery = [
             (
                 mark_chosen(c.image) if c.chosen else c.image,
@@ -244,11 +419,8 @@ class WebApp:
             for c in result.candidates
         ]
         video = result.video
-        plot = identity_plot_svg(
-            uniform_indices(video.num_frames, len(result.frame_similarities)),
-            list(result.frame_similarities),
-            video.num_frames,
-        )
+        identity = result.video_identity  # the sampled frame indices and each one's similarity
+        plot = identity_chart_svg(identity.frame_indices, identity.per_frame, video.num_frames)
         paths = result.paths
         note = f"Preset `tiny`: {TINY_NOTE}." if preset == "tiny" else ""
         return (
@@ -269,6 +441,7 @@ class WebApp:
 
     def build(self) -> gr.Blocks:
         limits = self.limits
+        defaults = self.defaults(self.preset)
         with gr.Blocks(
             title="ipvg: a video of a person from one photo",
             analytics_enabled=False,
@@ -279,9 +452,10 @@ class WebApp:
                 "One face photo + a prompt -> a video of that person. The prompt is split into a "
                 "*spatial* prompt (first frame) and a *temporal* prompt (motion); you can edit both."
             )
-            note = gr.Markdown(preset_note(self.preset), elem_id="ipvg-preset-note", elem_classes="ipvg-note")
+            note = gr.Markdown(self.on_preset(self.preset)[0], elem_id="ipvg-preset-note", elem_classes="ipvg-note")
             face_path = gr.State(None)
             decoupled = gr.State(None)
+            run_id = gr.State(None)
             with gr.Row():
                 with gr.Column(scale=1):
                     face_file = gr.File(
@@ -298,10 +472,17 @@ class WebApp:
                         elem_id="ipvg-face-preview",
                         height=260,
                     )
-                    face_status = gr.Markdown(
-                        "Upload a photo with one clearly visible face.", elem_id="ipvg-face-status"
+                    face_status = gr.Markdown(UPLOAD_HINT, elem_id="ipvg-face-status")
+                    examples = gr.Gallery(
+                        [(str(e.face), e.name) for e in self.examples],
+                        label="Examples: click one to load its face and prompt",
+                        columns=6,
+                        height=150,
+                        object_fit="cover",
+                        allow_preview=False,
+                        visible=bool(self.examples),
+                        elem_id="ipvg-examples",
                     )
-                    progress = gr.Markdown(elem_id="ipvg-progress")
                 with gr.Column(scale=1):
                     prompt = gr.Textbox(
                         label=f"Prompt (at most {limits.max_prompt_chars} characters)",
@@ -310,18 +491,12 @@ class WebApp:
                         max_length=limits.max_prompt_chars,
                         elem_id="ipvg-prompt",
                     )
-                    with gr.Row():
-                        preset = gr.Dropdown(
-                            self.presets, value=self.preset, label="Preset", elem_id="ipvg-preset"
-                        )
-                        seed = gr.Number(
-                            value=get_preset(self.preset).seed,
-                            precision=0,
-                            minimum=0,
-                            maximum=2**32 - 1,
-                            label="Seed",
-                            elem_id="ipvg-seed",
-                        )
+                    preset = gr.Dropdown(
+                        [(self.status(name).label if name != "tiny" else name, name) for name in self.presets],
+                        value=self.preset,
+                        label="Preset",
+                        elem_id="ipvg-preset",
+                    )
                     decouple_button = gr.Button("Decouple", elem_id="ipvg-decouple")
                     spatial = gr.Textbox(
                         label="Spatial prompt (first frame; editable)",
@@ -329,6 +504,7 @@ class WebApp:
                         elem_id="ipvg-spatial",
                         max_length=limits.max_prompt_chars,
                     )
+                    token_note = gr.Markdown(elem_id="ipvg-token-note")
                     temporal = gr.Textbox(
                         label="Temporal prompt (motion; editable)",
                         lines=3,
@@ -336,7 +512,54 @@ class WebApp:
                         max_length=limits.max_prompt_chars,
                     )
                     decouple_status = gr.Markdown(elem_id="ipvg-decouple-status")
-                    generate_button = gr.Button("Generate", variant="primary", elem_id="ipvg-generate")
+                    with gr.Accordion("Advanced", open=False, elem_id="ipvg-advanced"):
+                        with gr.Row():
+                            steps = gr.Slider(
+                                1, MAX_STEPS, value=defaults.num_inference_steps, step=1,
+                                label="Video denoising steps", elem_id="ipvg-steps",
+                            )  # fmt: skip
+                            frames = gr.Slider(
+                                5, MAX_FRAMES, value=defaults.num_frames, step=4,
+                                label="Frames (4k+1)", elem_id="ipvg-frames",
+                            )  # fmt: skip
+                        with gr.Row():
+                            resolution = gr.Dropdown(
+                                resolution_choices(defaults.resolution),
+                                value=defaults.resolution,
+                                allow_custom_value=True,
+                                label="Video size (WIDTHxHEIGHT)",
+                                elem_id="ipvg-resolution",
+                            )
+                            guidance = gr.Slider(
+                                0, MAX_GUIDANCE, value=defaults.guidance_scale, step=0.5,
+                                label="Guidance scale (CFG)", elem_id="ipvg-guidance",
+                            )  # fmt: skip
+                        candidates_count = gr.Slider(
+                            1, MAX_CANDIDATES, value=defaults.num_candidates, step=1,
+                            label="First-frame candidates (best of N by identity)", elem_id="ipvg-candidates-count",
+                        )  # fmt: skip
+                        negative = gr.Textbox(
+                            value=defaults.negative_prompt,
+                            label="Negative prompt (video)",
+                            lines=2,
+                            max_length=limits.max_prompt_chars,
+                            elem_id="ipvg-negative",
+                        )
+                        with gr.Row(equal_height=True):
+                            seed = gr.Number(
+                                value=get_preset(self.preset).seed,
+                                precision=0,
+                                minimum=0,
+                                maximum=MAX_SEED,
+                                label="Seed",
+                                elem_id="ipvg-seed",
+                                scale=3,
+                            )
+                            randomise = gr.Button("🎲 Random seed", elem_id="ipvg-random-seed", scale=1)
+                    with gr.Row():
+                        generate_button = gr.Button("Generate", variant="primary", elem_id="ipvg-generate", scale=3)
+                        cancel_button = gr.Button("Cancel", variant="stop", elem_id="ipvg-cancel", scale=1)
+                    progress = gr.Markdown(elem_id="ipvg-progress")
             with gr.Row():
                 with gr.Column(scale=1):
                     candidates = gr.Gallery(
@@ -347,7 +570,8 @@ class WebApp:
                         elem_id="ipvg-candidates",
                     )
                     gr.Markdown(
-                        "**Identity per sampled frame** (cosine similarity to your photo; x: no face)"
+                        "**Identity per sampled frame** (cosine similarity to your photo; × no face; "
+                        "the solid line at 0.5 is ArcFace's same-person bar)"
                     )
                     plot = gr.HTML(elem_id="ipvg-identity-plot")
                 with gr.Column(scale=1):
@@ -366,7 +590,14 @@ class WebApp:
                             "Download report (html)", visible=False, elem_id="ipvg-download-report"
                         )
 
-            preset.change(preset_note, inputs=preset, outputs=note, queue=False)
+            preset.change(
+                self.on_preset,
+                inputs=preset,
+                outputs=[note, steps, frames, resolution, guidance, candidates_count, negative, seed],
+                queue=False,
+            )
+            randomise.click(random_seed, outputs=seed, queue=False)
+            spatial.change(spatial_token_note, inputs=spatial, outputs=token_note, queue=False)
             model_event = {"concurrency_limit": 1, "concurrency_id": CONCURRENCY_ID}
             face_file.upload(
                 self.on_upload,
@@ -375,10 +606,17 @@ class WebApp:
                 **model_event,
             )
             face_file.clear(
-                lambda: (None, "Upload a photo with one clearly visible face.", None),
+                lambda: (None, UPLOAD_HINT, None),
                 outputs=[face_preview, face_status, face_path],
                 queue=False,
             )
+            examples.select(
+                self.on_select_example,
+                inputs=preset,
+                outputs=[face_file, face_preview, face_status, face_path, prompt, spatial, temporal, decoupled,
+                         decouple_status],
+                **model_event,
+            )  # fmt: skip
             decouple_button.click(
                 self.on_decouple,
                 inputs=[face_path, prompt, preset],
@@ -398,11 +636,17 @@ class WebApp:
                 "temporal": temporal,
                 "decoupled": decoupled,
             }
-            generate_button.click(
+            generation = generate_button.click(
+                self.new_run, outputs=[run_id, progress], queue=False
+            ).then(
                 self.on_generate,
-                inputs=[face_path, prompt, preset, seed, spatial, temporal, decoupled],
+                inputs=[face_path, prompt, preset, seed, spatial, temporal, decoupled, steps, frames, resolution,
+                        guidance, candidates_count, negative, run_id],
                 outputs=[outputs[name] for name in self.output_names],
                 **model_event,
+            )  # fmt: skip
+            cancel_button.click(
+                self.on_cancel, inputs=run_id, outputs=progress, cancels=[generation], queue=False
             )
         return demo
 
@@ -421,9 +665,11 @@ def create_app(
     limits: WebLimits | None = None,
     runs_dir: str | Path | None = None,
     capacity: int = 1,
+    examples: list[Example] | None = None,
 ) -> tuple[gr.Blocks, WebApp]:
     """Build the page. `pipeline` (one object for the one preset) or `pipeline_factory` (preset name ->
-    pipeline) replace `IdentityVideoPipeline.from_preset`, e.g. to serve a custom config."""
+    pipeline) replace `IdentityVideoPipeline.from_preset`, e.g. to serve a custom config. `examples`
+    replace the ones found next to the repository (`ipvg.web.examples`)."""
     presets = None
     if pipeline is not None:
         pipeline_factory = lambda name: pipeline  # noqa: E731
@@ -435,6 +681,7 @@ def create_app(
         limits=limits,
         runs_dir=runs_dir,
         capacity=capacity,
+        examples=examples,
     )
     return web.build(), web
 
@@ -448,8 +695,20 @@ def launch(
     block: bool = True,
     quiet: bool = False,
 ) -> gr.Blocks:
-    """Serve on `host:port` (localhost by default) with one queue; never a share link or telemetry."""
+    """Serve on `host:port` (localhost by default) with one queue; never a share link or telemetry.
+
+    Unless `quiet`, the server log is one line per request on stderr; the libraries' own progress
+    bars are off (the page shows progress)."""
+    from ipvg.progress import quiet_library_progress
+
     web.runs_dir.mkdir(parents=True, exist_ok=True)
+    quiet_library_progress()
+    if not quiet and not request_log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        request_log.addHandler(handler)
+        request_log.setLevel(logging.INFO)
+        request_log.propagate = False
     demo.queue(default_concurrency_limit=1, max_size=32)
     try:
         _start(demo, web, host, port)
@@ -476,7 +735,7 @@ def _start(demo: gr.Blocks, web: WebApp, host: str, port: int | None) -> None:
         quiet=True,
         run_history=False,  # keeps nothing of a visitor's runs in the browser (and offers no cloud bucket)
         footer_links=["api", "settings"],
-        allowed_paths=[str(web.runs_dir)],
+        allowed_paths=[str(web.runs_dir), *(str(example.face) for example in web.examples)],
         max_file_size=web.limits.max_upload_bytes,
         ssr_mode=False,
         mcp_server=False,
@@ -484,3 +743,9 @@ def _start(demo: gr.Blocks, web: WebApp, host: str, port: int | None) -> None:
         css=CSS,
         theme=gr.themes.Default(),
     )
+
+
+def _one_line(error: BaseException | None) -> str:
+    if isinstance(error, IpvgError):
+        return error.one_line()
+    return f"{type(error).__name__}: {error}"

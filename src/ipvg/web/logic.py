@@ -5,6 +5,7 @@ the model cache. Pure functions and small classes, so they are tested without a 
 from __future__ import annotations
 
 import gc
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -22,6 +23,7 @@ from ipvg.io.images import load_image
 from ipvg.types import DecoupledPrompt
 
 EDITED_SUFFIX = "+edited"
+CLIP_WINDOW = 77  # tokens CLIP's text encoder reads, start and end tokens included
 
 
 @dataclass(frozen=True)
@@ -158,13 +160,25 @@ class StageEvent:
     at: float
 
 
+class RunCancelled(Exception):
+    """Raised inside the worker at the next progress event after a visitor pressed Cancel."""
+
+
+OUTCOMES = ("done", "failed", "cancelled")
+
+
 @dataclass
 class StageLog:
-    """Progress events from `CallbackProgress`, kept as an ordered list of stages with timings."""
+    """Progress events from `CallbackProgress`, kept as an ordered list of stages with timings.
+
+    `finish(outcome)` closes it: "done" ticks every stage; "failed" and "cancelled" mark the stage
+    that was running then with a cross, so a failed run never reads as a finished one.
+    """
 
     started: float = field(default_factory=time.perf_counter)
     stages: list[StageEvent] = field(default_factory=list)
     finished_at: float | None = None
+    outcome: str | None = None
 
     def update(self, description: str, done: int, total: int | None) -> None:
         now = time.perf_counter()
@@ -173,21 +187,35 @@ class StageLog:
         else:
             self.stages.append(StageEvent(description, done, total, now))
 
-    def finish(self) -> None:
-        self.finished_at = time.perf_counter()
+    def finish(self, outcome: str = "done") -> None:
+        if outcome not in OUTCOMES:
+            raise ValueError(f"`outcome` must be one of {OUTCOMES}, got {outcome!r}.")
+        if self.finished_at is None:
+            self.finished_at, self.outcome = time.perf_counter(), outcome
 
     def markdown(self) -> str:
-        """One line per stage: finished stages ticked with their time, the current one with its step."""
+        """One line per stage: finished stages ticked with their time, the current one with its step,
+        the one a failure or cancel stopped crossed; then the outcome in bold."""
         lines = []
         for index, stage in enumerate(self.stages):
-            end = self.stages[index + 1].at if index + 1 < len(self.stages) else self.finished_at
+            is_last = index + 1 == len(self.stages)
+            end = self.finished_at if is_last else self.stages[index + 1].at
             steps = f" {stage.done}/{stage.total}" if stage.total else ""
             if end is None:
                 lines.append(f"- ▶ **{stage.description}**{steps} ({time.perf_counter() - stage.at:.1f} s)")
+            elif is_last and self.outcome in ("failed", "cancelled"):
+                lines.append(f"- ✗ {stage.description}{steps} ({end - stage.at:.1f} s, {self.outcome})")
             else:
                 lines.append(f"- ✓ {stage.description}{steps} ({end - stage.at:.1f} s)")
         if self.finished_at is not None:
-            lines.append(f"\n**Done in {self.finished_at - self.started:.1f} s.**")
+            seconds = self.finished_at - self.started
+            lines.append(
+                {
+                    "done": f"\n**Done in {seconds:.1f} s.**",
+                    "failed": f"\n**Failed after {seconds:.1f} s.** No video was made.",
+                    "cancelled": f"\n**Cancelled after {seconds:.1f} s.** Nothing of this run was kept.",
+                }[self.outcome or "done"]
+            )
         return "\n".join(lines) or "Starting…"
 
 
@@ -253,9 +281,74 @@ def summary_markdown(result: Any, preset_note: str) -> str:
         "**Identity (video, mean over sampled frames with a face):** "
         + ("n/a" if mean is None else f"{mean:.3f}"),
     ]
-    warnings = list(getattr(result.record, "warnings", []) or [])
-    if warnings:
-        lines.append("**Warnings:** " + "; ".join(warnings))
+    text = "  \n".join(lines)
     if preset_note:
-        lines.append(f"*{preset_note}*")
-    return "  \n".join(lines)
+        text += f"  \n*{preset_note}*"
+    warnings = list(dict.fromkeys(getattr(result.record, "warnings", []) or []))
+    if warnings:  # a list, one per line: several warnings in one paragraph are unreadable
+        noun = "Warning" if len(warnings) == 1 else f"{len(warnings)} warnings"
+        text += f"\n\n**⚠ {noun}:**\n" + "\n".join(f"- {escape_markdown(w)}" for w in warnings)
+    return text
+
+
+def escape_markdown(text: str) -> str:
+    """Keep `*`, `_` and friends in a message from turning into formatting."""
+    return re.sub(r"([\\*_\[\]<>#|])", r"\\\1", text)
+
+
+def spatial_token_note(text: str | None) -> str:
+    """The spatial prompt's CLIP token count against CLIP's 77-token window, or "" when unknown."""
+    if not (text or "").strip():
+        return ""
+    try:
+        from ipvg.prompts import clip_token_count
+    except ImportError:  # older ipvg.prompts without the counter
+        return ""
+    try:
+        count = int(clip_token_count(text))
+    except Exception:  # the tokenizer could not be built here: say nothing rather than guess
+        return ""
+    if count > CLIP_WINDOW:
+        return f"⚠ {count}/{CLIP_WINDOW} CLIP tokens: the text encoder reads the first {CLIP_WINDOW}, the rest is cut."
+    return f"{count}/{CLIP_WINDOW} CLIP tokens"
+
+
+@dataclass(frozen=True)
+class PresetStatus:
+    name: str
+    ready: bool
+    missing: tuple[str, ...]
+    description: str
+
+    @property
+    def label(self) -> str:
+        """The dropdown's text: the name, and "weights missing" where they are."""
+        return self.name if self.ready else f"{self.name} (weights missing)"
+
+    def note(self) -> str:
+        if self.ready:
+            return f"Preset `{self.name}`: {self.description}."
+        hub = [model for model in self.missing if "/" in model and not model.startswith(("/", "~", "."))]
+        other = [model for model in self.missing if model not in hub]
+        fixes = []
+        if hub:
+            fixes.append(f"run `ipvg models download {self.name}` on a machine with internet")
+        if other:
+            fixes.append("see `ipvg presets` for where " + ", ".join(f"`{m}`" for m in other) + " must be")
+        return (
+            f"⚠ Preset `{self.name}` ({self.description}) cannot run here: its weights are missing "
+            f"({', '.join(f'`{m}`' for m in self.missing)}). To get them, {' and '.join(fixes)}, "
+            "then restart `ipvg serve`."
+        )
+
+
+def preset_status(config: Any) -> PresetStatus:
+    """Whether every model `config` needs is on this machine (nothing is downloaded to find out)."""
+    from ipvg.models import preset_models
+
+    try:
+        rows = preset_models(config)
+    except Exception:  # a broken install must not stop the page from loading
+        rows = []
+    missing = tuple(dict.fromkeys(row.model for row in rows if not row.present))
+    return PresetStatus(config.name, not missing, missing, config.description)
