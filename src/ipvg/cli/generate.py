@@ -60,6 +60,7 @@ def generate_command(
     Writes first_frame.png, candidates/, video.mp4, record.json and report.html into OUT (all at
     once: a failed run leaves OUT as it was).
     """
+    from ipvg.config import get_preset
     from ipvg.inputs import clean_prompt
     from ipvg.io.images import load_image
 
@@ -80,7 +81,13 @@ def generate_command(
         },
     )
     if model is None:
-        config = use_tiny_models_for_switched_backends(config, spatial_backend, temporal_backend)
+        # A backend switched by its flag or by `--set` gets its own tiny model on a tiny preset.
+        preset_config = get_preset(preset)
+        config = use_tiny_models_for_switched_backends(
+            config,
+            spatial_backend or _switched_by_set(preset_config.spatial, config.spatial),
+            temporal_backend or _switched_by_set(preset_config.temporal, config.temporal),
+        )
     # 1. Everything that can be refused before a model loads: prompt, face image, --out, weights
     clean_prompt(prompt)
     load_image(face)
@@ -105,6 +112,13 @@ def generate_command(
     )
     tiny_note(config, "the frame and video are")
     typer.echo(f"wrote {out}/ ({OUTPUTS})")
+
+
+def _switched_by_set(preset_stage: Any, stage: Any) -> str | None:
+    """The backend `--set` chose when it differs from the preset's and the model was left as is."""
+    if stage.backend != preset_stage.backend and stage.model == preset_stage.model:
+        return str(stage.backend)
+    return None
 
 
 def use_tiny_models_for_switched_backends(
