@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from ipvg.cli.common import DeviceOption, PresetOption, SeedOption, SetOption, build_config, parse_overrides
+from ipvg.cli.common import (
+    DEFAULT_PRESET,
+    DeviceOption,
+    PresetOption,
+    SeedOption,
+    SetOption,
+    build_config,
+    parse_overrides,
+)
 from ipvg.errors import IpvgError
 
 
@@ -49,7 +57,7 @@ Every rank works on each item; rank 0 writes outputs and manifest.
 def batch_command(
     testset: Annotated[Path, typer.Argument(help="Test-set folder, or a .csv/.jsonl of face,prompt pairs.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Submission folder (created if needed).")],
-    preset: PresetOption = "tiny",
+    preset: PresetOption = DEFAULT_PRESET,
     seed: SeedOption = None,
     device: DeviceOption = None,
     overrides: SetOption = None,
@@ -95,8 +103,11 @@ def batch_command(
     from ipvg.batch.api import decouple_batch, run_batch
     from ipvg.batch.display import RichBatchProgress, summary_lines
     from ipvg.batch.distributed import distributed_world
+    from ipvg.models import preflight
 
     config = build_config(preset, overrides, **{"seed": seed, "runtime.device": device})
+    # Every missing weight listed at once, before the test set is read or any model loads.
+    preflight(config, ("prompts", "faces") if decouple_only else ("prompts", "faces", "spatial", "temporal"))
     if decouple_only:
         result = decouple_batch(
             testset, out, config=config, shard=shard, progress=RichBatchProgress("Decoupling")

@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ipvg.cli.common import DeviceOption, PresetOption, SeedOption, SetOption, build_config
+from ipvg.cli.common import (
+    DEFAULT_PRESET,
+    AllowDownloadOption,
+    DeviceOption,
+    FaceOption,
+    OverwriteOption,
+    PresetOption,
+    SeedOption,
+    SetOption,
+    build_config,
+    check_before_loading,
+    out_option,
+    run_folder,
+    tiny_note,
+)
 from ipvg.errors import ConfigError
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 def parse_option_value(text: str) -> Any:
@@ -38,8 +55,11 @@ def parse_backend_options(pairs: list[str] | None) -> tuple[tuple[str, Any], ...
     return tuple(options)
 
 
+OUTPUTS = "first_frame.png, candidates/, record.json, report.html"
+
+
 def keyframe_command(
-    face: Annotated[Path, typer.Option("--face", "-f", help="Reference face photo (PNG, JPEG, WebP).")],
+    face: FaceOption,
     prompt: Annotated[
         str, typer.Option("--prompt", help="Spatial prompt: the person, the scene, the framing.")
     ],
@@ -58,30 +78,23 @@ def keyframe_command(
         bool | None,
         typer.Option("--refine-face/--no-refine-face", help="Face-detail pass on each candidate."),
     ] = None,
-    preset: PresetOption = "tiny",
+    preset: PresetOption = DEFAULT_PRESET,
     seed: SeedOption = None,
     device: DeviceOption = None,
-    out: Annotated[
-        Path, typer.Option("--out", "-o", help="Output folder (keyframe.png, candidates/, keyframe.json).")
-    ] = Path("outputs/keyframe"),
-    allow_download: Annotated[
-        bool, typer.Option("--allow-download", help="Download missing weights from the hub.")
-    ] = False,
+    out: Annotated[Path, out_option("outputs/keyframe", OUTPUTS)] = Path("outputs/keyframe"),
+    allow_download: AllowDownloadOption = False,
+    overwrite: OverwriteOption = False,
     options: Annotated[
         list[str] | None,
         typer.Option("--option", help="Backend option KEY=VALUE, e.g. --option hyperlora=/models/HyperLoRA."),
     ] = None,
     overrides: SetOption = None,
 ) -> None:
-    """Generate the first frame of the person in FACE as PROMPT describes; writes the chosen frame,
-    every candidate and a JSON record with their face-similarity scores."""
-    from ipvg.faces import create_face_backend
-    from ipvg.io.files import ensure_writable_dir
+    """Generate the first frame of the person in FACE as PROMPT describes; writes first_frame.png (the
+    chosen one), candidates/candidate_N.png, record.json with their face-similarity scores and
+    report.html into OUT (all at once)."""
+    from ipvg.inputs import clean_prompt
     from ipvg.io.images import load_image
-    from ipvg.progress import RichProgress
-    from ipvg.records import environment_info, image_fingerprint
-    from ipvg.spatial import create_spatial_backend
-    from ipvg.spatial.outputs import write_keyframe
 
     config = build_config(
         preset,
@@ -104,37 +117,85 @@ def keyframe_command(
     extra = parse_backend_options(options)
     if extra:
         config = config.with_overrides({"spatial.options": config.spatial.options + extra})
-    # 1. Inputs first: the image, the output folder, a face in the image (before any model loads)
+    # 1. Everything that can be refused before a model loads: prompt, image, --out, weights
+    prompt = clean_prompt(prompt)
     face_image = load_image(face)
-    folder = ensure_writable_dir(out)
+    check_before_loading(config, out, overwrite=overwrite, stages=("faces", "spatial"))
+
+    from ipvg.faces import create_face_backend
+    from ipvg.progress import RichProgress
+    from ipvg.records import environment_info, image_fingerprint
+    from ipvg.spatial import create_spatial_backend
+
     kwargs = {"model_root": config.faces.model_root} if config.faces.model_root else {}
     face_backend = create_face_backend(config.faces.backend, **kwargs)
     spatial = create_spatial_backend(config.spatial, config.faces, config.runtime, face_backend=face_backend)
-    # 2. Generate, 3. write
-    with RichProgress() as progress:
-        result = spatial.generate(face_image, prompt, seed=config.seed, progress=progress)
-    record = {
-        "kind": "keyframe",
-        "config": config.to_dict(),
-        "inputs": {"face": image_fingerprint(face_image, face), "prompt": prompt, "seed": config.seed},
-        "scores": {
-            "face_backend": face_backend.name,
-            "chosen_similarity": result.candidates[result.chosen_index].similarity,
-            "candidate_similarities": [c.similarity for c in result.candidates],
-        },
-        "environment": environment_info(),
-    }
-    paths = write_keyframe(folder, result, record)
+    # 2. Generate, 3. write into a staging folder that replaces OUT only on success
+    with run_folder(out, overwrite=overwrite) as staging:
+        with RichProgress() as progress:
+            result = spatial.generate(face_image, prompt, seed=config.seed, progress=progress)
+        record = {
+            "kind": "keyframe",
+            "config": config.to_dict(),
+            "inputs": {"face": image_fingerprint(face_image, face), "prompt": prompt, "seed": config.seed},
+            "prompts": {"source": prompt, "spatial": prompt, "temporal": ""},
+            "scores": {
+                "face_backend": face_backend.name,
+                "chosen_similarity": result.candidates[result.chosen_index].similarity,
+                "candidate_similarities": [c.similarity for c in result.candidates],
+            },
+            "keyframe": result.to_dict(),
+            "warnings": list(result.warnings),
+            "environment": environment_info(),
+        }
+        _write_keyframe_run(staging, face_image, result, record, config.name == "tiny")
     for warning in result.warnings:
         typer.secho(f"warning: {warning}", err=True, fg="yellow")
-    if config.name == "tiny":
-        typer.secho("note: the tiny preset uses random weights, so the image is noise by design.", err=True)
+    tiny_note(config, "the image is")
     similarity = result.candidates[result.chosen_index].similarity
     score = "no face found" if similarity is None else f"similarity {similarity:.3f}"
     typer.echo(
-        f"wrote {paths['keyframe']} (candidate {result.chosen_index} of {len(result.candidates)}, {score}) "
-        f"and {paths['record']}"
+        f"wrote {out}/ ({OUTPUTS}): candidate {result.chosen_index} of {len(result.candidates)} chosen, {score}"
     )
+
+
+def _write_keyframe_run(
+    folder: Path, face_image: Image.Image, result: Any, record: dict[str, Any], tiny: bool
+) -> None:
+    """The layout `generate` writes, less the video: first_frame.png, candidates/candidate_N.png,
+    report.html, then record.json."""
+    from ipvg.config import TINY_NOTE
+    from ipvg.io.files import write_json_atomic, write_png_atomic, write_text_atomic
+    from ipvg.report import render_report
+
+    write_png_atomic(folder / "first_frame.png", result.image)
+    infos = []
+    for index, candidate in enumerate(result.candidates):
+        name = f"candidates/candidate_{index}.png"
+        write_png_atomic(folder / name, candidate.image)
+        infos.append(
+            {
+                "seed": candidate.seed,
+                "similarity": candidate.similarity,
+                "chosen": index == result.chosen_index,
+                "file": name,
+            }
+        )
+    record["outputs"] = {
+        "first_frame": "first_frame.png",
+        "candidates": infos,
+        "report": "report.html",
+    }
+    html = render_report(
+        face=face_image,
+        record=record,
+        candidates=[(c.image, info) for c, info in zip(result.candidates, infos, strict=True)],
+        video_path=None,
+        similarities=[],
+        note=TINY_NOTE[0].upper() + TINY_NOTE[1:] + "." if tiny else "",
+    )
+    write_text_atomic(folder / "report.html", html)
+    write_json_atomic(folder / "record.json", record)
 
 
 def register(app: typer.Typer) -> None:
