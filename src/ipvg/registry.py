@@ -46,7 +46,6 @@ class BackendSpec:
     requires: tuple[str, ...] = ()  # importable module names
     pip_hint: str = ""  # what to install when `requires` is missing
     weights: tuple[str, ...] = ()  # default model ids or local paths
-    defaults: tuple[tuple[str, Any], ...] = ()  # recipe values shown by `ipvg backends`
 
     def __post_init__(self) -> None:
         assert self.kind in KINDS, self.kind

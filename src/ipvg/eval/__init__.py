@@ -64,7 +64,6 @@ def register(registry: Any) -> None:
             "ipvg.eval.metrics:create_fid",
             "FID of aligned face crops vs the reference (Inception v3 pool features, torch only).",
             weights=(str(fid_weights),),
-            defaults=(("variant", "pytorch-fid"), ("face_backend", "insightface")),
         ),
         BackendSpec(
             "metrics",

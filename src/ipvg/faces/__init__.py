@@ -43,7 +43,6 @@ def register(registry: Any) -> None:
             summary="dlib HOG -> CNN detector, 5 keypoints, 128-d ResNet descriptor (offline; no gender)",
             requires=("dlib", "face_recognition_models"),
             pip_hint=DLIB_HINT,
-            defaults=(("hog_upsample", 1), ("cnn_fallback", True), ("pad_scale", 1.25)),
         )
     )
     registry.register(
@@ -56,7 +55,6 @@ def register(registry: Any) -> None:
             pip_hint=INSIGHTFACE_HINT,
             # Shown as missing by `ipvg backends` until the default pack is unpacked there.
             weights=("~/.insightface/models/buffalo_l",),
-            defaults=(("model_pack", "~/.insightface/models/buffalo_l"), ("det_size", 640)),
         )
     )
     registry.register(
@@ -68,10 +66,6 @@ def register(registry: Any) -> None:
             requires=("torch",),
             pip_hint="pip install 'ipvg[faces]'",
             weights=("BestWishYsh/ConsisID-preview",),
-            defaults=(
-                ("weights", "glint360k_curricular_face_r101_backbone.bin"),
-                ("detector", "insightface"),
-            ),
         )
     )
 

@@ -102,7 +102,6 @@ def register(registry: Any) -> None:
                 requires=tuple(requires),
                 pip_hint="pip install ipvg",
                 weights=tuple(weights),
-                defaults=(("options", _OPTIONS[name]),),
             )
         )
 

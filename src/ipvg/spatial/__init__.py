@@ -40,16 +40,6 @@ def register(registry: Any) -> None:
                 "bytedance-research/HyperLoRA",
                 "openai/clip-vit-large-patch14",
             ),
-            defaults=(
-                ("lora_scale", 0.85),
-                ("trigger_words", "fcsks fxhks fhyks"),
-                ("size", "832x480"),
-                ("steps", 20),
-                ("cfg", 5.0),
-                ("scheduler", "DPM++ 2M Karras"),
-                ("clip_skip", 2),
-                ("refine_face", True),
-            ),
         )
     )
     registry.register(
@@ -66,12 +56,6 @@ def register(registry: Any) -> None:
                 "h94/IP-Adapter-FaceID",
                 "laion/CLIP-ViT-H-14-laion2B-s32B-b79K",
             ),
-            defaults=(
-                ("ip_adapter_scale", 1.0),
-                ("shortcut_scale", 1.0),
-                ("lora_scale", 0.7),
-                ("refine_face", True),
-            ),
         )
     )
     registry.register(
@@ -84,7 +68,6 @@ def register(registry: Any) -> None:
             requires=("diffusers", "transformers", "sentencepiece"),
             pip_hint=SPATIAL_PIP_HINT,
             weights=("black-forest-labs/FLUX.1-Kontext-dev",),
-            defaults=(("steps", 28), ("guidance", 2.5), ("size", "832x480")),
         )
     )
 
