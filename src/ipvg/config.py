@@ -632,14 +632,38 @@ def _presets() -> dict[str, PipelineConfig]:
         description="the 5B path on a 24 GB GPU: model CPU offload and VAE tiling",
         runtime=RuntimeConfig(offload="model", vae_tiling=True),
     )
+    from ipvg.temporal.distilled import LIGHTNING_I2V_LORAS  # data only: no torch import
+
     fast = dataclasses.replace(
-        paper_5b,
+        paper_14b,
         name="fast",
-        description="the 5B path with First-Block caching (changes outputs slightly) and regional compile",
+        description="Wan2.2 I2V-A14B with the Wan2.2-Lightning 4-step LoRAs (lightx2v): 4 steps without "
+        "guidance (8 transformer passes instead of 80), flow shift 5, 1280x720x81; rule-based prompts. "
+        "Motion is slower than the 40-step model's (Wan2.2-Lightning issue #13)",
         prompts=PromptsConfig(backend="rules"),
-        runtime=RuntimeConfig(cache="first-block", cache_threshold=0.05, compile=True),
+        temporal=TemporalConfig(backend="wan22-i2v-a14b-lightning"),
+        runtime=RuntimeConfig(loras=LIGHTNING_I2V_LORAS),
     )
-    return {p.name: p for p in (tiny, paper_5b, paper_14b, low_vram, fast)}
+    # Reference-conditioned video (Wan2.1 VACE-14B sees the reference face in every step). Compare the
+    # three approaches on one test set: paper-14b (first frame only), hybrid-14b, first-place-like.
+    hybrid_14b = dataclasses.replace(
+        paper_5b,
+        name="hybrid-14b",
+        description="decoupled prompts and the HyperLoRA first frame, animated by Wan2.1 VACE-14B that also "
+        "sees the reference face (1280x720, 81 frames, 50 steps)",
+        temporal=TemporalConfig(backend="wan21-vace-14b"),
+    )
+    first_place_like = dataclasses.replace(
+        paper_5b,
+        name="first-place-like",
+        description="the challenge winner's approach: no first-frame stage, Wan2.1 VACE-14B video from the "
+        "reference face and the temporal prompt alone (1280x720, 81 frames)",
+        spatial=SpatialConfig(backend="none"),
+        temporal=TemporalConfig(backend="wan21-vace-14b"),
+    )
+    return {
+        p.name: p for p in (tiny, paper_5b, paper_14b, low_vram, fast, hybrid_14b, first_place_like)
+    }
 
 
 PRESETS: dict[str, PipelineConfig] = _presets()
