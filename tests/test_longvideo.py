@@ -283,3 +283,20 @@ def test_memory_is_flat_with_length(tmp_path, scorer):
     four = _peak_bytes(4, tmp_path, scorer)
     print(f"tracemalloc peak: 1 segment {one / 2**20:.2f} MiB, 4 segments {four / 2**20:.2f} MiB")
     assert four <= 1.10 * one
+
+
+def test_first_frame_at_another_size_starts_the_video_as_the_model_saw_it(scorer):
+    # The spatial stage draws 832x480 and the video model makes 1280x704: frame 0 of the video must be the
+    # clip's own frame 0 (model size), or the joins would mix sizes. Catches: writing the raw first frame.
+    def resizing(start: Image.Image, prompt: str, num_frames: int, seed: int) -> np.ndarray:
+        frames = np.full((num_frames, *SIZE, 3), 100, np.uint8)
+        frames[0] = np.asarray(start.resize((SIZE[1], SIZE[0])))
+        return frames
+
+    big = _first_frame().resize((SIZE[1] * 2, SIZE[0] * 2))
+    sink = Collector()
+    result = generate_segments(
+        big, _specs(2), animate=resizing, score_face=scorer, reanchor=None, sink=sink, threshold=0.0
+    )
+    assert result.num_frames == len(sink.frames) == 17
+    np.testing.assert_array_equal(sink.frames[0], np.asarray(big.resize((SIZE[1], SIZE[0]))))

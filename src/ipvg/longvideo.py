@@ -5,8 +5,8 @@ re-anchored when identity has drifted, colours held to the first segment, frames
                                sink=writer.write, threshold=0.5, seed=0)
 
 The loop, for segment i:
-1. i = 0 starts from the first frame. Later segments start from segment i-1's last frame; its face
-   is scored first, and when the similarity is below `threshold` the face is **re-anchored**:
+1. i = 0 starts from the first frame (the video shows it as the video model saw it, at the model's
+   size). Later segments start from segment i-1's last frame; its face is scored first, and when the similarity is below `threshold` the face is **re-anchored**:
    `reanchor(frame, i)` redraws the face region with the person's identity model (the spatial
    stage's face-detail pass), kept when it scores higher.
 2. `animate(start, prompt, num_frames, seed)` makes a 4k+1-frame clip whose frame 0 is `start`.
@@ -222,42 +222,44 @@ def generate_segments(
     records: list[SegmentRecord] = []
     reference_colours: ColourStats | None = None
     start = first_frame.convert("RGB")
-    held = np.asarray(start)  # the clip's frame 0, not yet sent (the previous clip's last frame)
+    held: np.ndarray | None = None  # the clip's frame 0, not yet sent (the previous clip's last frame)
     held_score: float | None = None
-    held_scored = False
     start_frame = 0
     written = 0
 
     for index, spec in enumerate(segments):
         started = time.perf_counter()
         record = SegmentRecord(index, spec.prompt, spec.text, seed + index, spec.num_frames, start_frame)
-        # 2. Score the start frame's face; below the threshold, redraw it with the identity model
-        if not held_scored:
-            held_score = score_face(start)
-        record.anchor_similarity = held_score
-        if index > 0 and held_score is None:
-            warnings.append(f"Segment {index + 1}: no face in its start frame, so it could not be re-anchored.")
-        elif index > 0 and held_score is not None and held_score < threshold and reanchor is not None:
-            redrawn = reanchor(start, index).convert("RGB")
-            if redrawn.size != start.size:
-                raise AssertionError(f"reanchor returned {redrawn.size} for a {start.size} frame")
-            redrawn_score = score_face(redrawn)
-            record.reanchored_similarity = redrawn_score
-            if redrawn_score is not None and redrawn_score > held_score:
-                record.reanchored = True
-                start, held, held_score = redrawn, np.asarray(redrawn), redrawn_score
-            else:
-                warnings.append(
-                    f"Segment {index + 1}: re-anchoring did not raise identity "
-                    f"({held_score:.3f} -> {_format(redrawn_score)}); kept the frame as it was."
-                )
-        record.identity_curve.append((start_frame, held_score))
+        # 2. Later segments: the start frame's face was scored; below the threshold, redraw it
+        if held is not None:
+            record.anchor_similarity = held_score
+            if held_score is None:
+                warnings.append(f"Segment {index + 1}: no face in its start frame, so it was not re-anchored.")
+            elif held_score < threshold and reanchor is not None:
+                redrawn = reanchor(start, index).convert("RGB")
+                if redrawn.size != start.size:
+                    raise AssertionError(f"reanchor returned {redrawn.size} for a {start.size} frame")
+                redrawn_score = score_face(redrawn)
+                record.reanchored_similarity = redrawn_score
+                if redrawn_score is not None and redrawn_score > held_score:
+                    record.reanchored = True
+                    start, held, held_score = redrawn, np.asarray(redrawn), redrawn_score
+                else:
+                    warnings.append(
+                        f"Segment {index + 1}: re-anchoring did not raise identity "
+                        f"({held_score:.3f} -> {_format(redrawn_score)}); kept the frame as it was."
+                    )
         # 3. Animate the clip from the start frame
         frames_FHWC = animate(start, spec.prompt, spec.num_frames, record.seed)
+        if held is None:
+            # The video starts with the first frame as the video model saw it (resized to its size).
+            held = frames_FHWC[0].copy()
+            held_score = record.anchor_similarity = score_face(Image.fromarray(held))
         if frames_FHWC.shape[0] != spec.num_frames or frames_FHWC.shape[1:] != held.shape:
             raise AssertionError(
                 f"animate returned {frames_FHWC.shape} for {spec.num_frames} frames from a {held.shape} start frame"
             )
+        record.identity_curve.append((start_frame, held_score))
         # 4. Hold colours to segment 0's statistics (frame 0 is the held frame: not re-coloured)
         new_FHWC = frames_FHWC[1:]
         del frames_FHWC
@@ -280,7 +282,7 @@ def generate_segments(
         del new_FHWC
         start = Image.fromarray(held)
         start_frame = record.end_frame
-        held_score, held_scored = score_face(start), True
+        held_score = score_face(start)
         record.identity_curve.append((start_frame, held_score))
         record.seconds = time.perf_counter() - started
         records.append(record)
@@ -297,6 +299,7 @@ def generate_segments(
         )
 
     # 6. The last clip's last frame ends the video
+    assert held is not None
     sink(held[None])
     written += 1
     if start_frame in wanted:
