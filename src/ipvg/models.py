@@ -193,7 +193,25 @@ def preset_models(config: PipelineConfig, stages: tuple[str, ...] = STAGES) -> l
             else:
                 fix = _alternative(section, index == 0)
                 rows.append(ModelRequirement(section, spec.name, model, False, "not downloaded", fix))
+    for item in _lora_downloads(config) if "temporal" in stages else []:  # the LoRAs load onto the video model
+        where = _hub_file(item.source, item.filename) if item.filename else _present("runtime", "", item.source, None)
+        fix = "" if where else f"run `ipvg models download {config.name if config.name in PRESETS else item.source}`"
+        rows.append(ModelRequirement("runtime", "lora", item.model, where is not None, where or "not downloaded", fix))
     return rows
+
+
+def _lora_downloads(config: PipelineConfig) -> list[Download]:
+    """Hub LoRAs in `runtime.loras` (e.g. the `fast` preset's Lightning LoRAs), file by file when the
+    LoRA names its file, so that a repository of many LoRAs is not fetched whole."""
+    items = []
+    for lora in config.runtime.loras:
+        if Path(lora.path).expanduser().exists() or lora.path.count("/") != 1 or lora.path.startswith((".", "~")):
+            continue  # a local file or folder: nothing to download
+        if lora.weight_name:
+            items.append(Download(f"{lora.path}/{lora.weight_name}", "hub-file", lora.path, filename=lora.weight_name))
+        else:
+            items.append(Download(lora.path, "hub", lora.path))
+    return items
 
 
 def _options_dict(options: object) -> dict[str, object]:
@@ -241,6 +259,8 @@ def preflight(config: PipelineConfig, stages: tuple[str, ...] = STAGES) -> None:
     """Raise one `WeightsNotFoundError` listing EVERY missing model of `config`'s `stages` (nothing loads).
 
     Skipped when downloads are allowed (`runtime.allow_download`): then missing weights are fetched."""
+    for section in stages:  # an unknown backend is a mistake of its own, said as such
+        registry.get(section, getattr(config, section).backend)
     if config.runtime.allow_download:
         return
     missing = [row for row in preset_models(config, stages) if not row.present]
@@ -267,10 +287,13 @@ def download_plan(target: str) -> list[Download]:
         return [_with_licence(item) for item in _eval_downloads() if item.model not in present]
     if target in PRESETS:
         plan = []
+        loras = {item.model: item for item in _lora_downloads(PRESETS[target])}
         for row in preset_models(PRESETS[target]):
             if row.present or row.model == "-":
                 continue
-            if row.model == INSIGHTFACE_PACK:
+            if row.model in loras:
+                plan.append(loras[row.model])
+            elif row.model == INSIGHTFACE_PACK:
                 plan.append(next(item for item in _eval_downloads() if item.model == INSIGHTFACE_PACK))
             else:
                 plan.append(Download(row.model, "hub", row.model))

@@ -15,6 +15,11 @@ _SUMMARIES = {
         "wan22_i2v_a14b",
         "Wan2.2 I2V-A14B: two experts, 1280x720, 81 frames at 16 fps, 40 steps, CFG 3.5/3.5",
     ),
+    "wan22-i2v-a14b-lightning": (
+        "wan22_i2v_a14b_lightning",
+        "Wan2.2 I2V-A14B + Wan2.2-Lightning 4-step LoRAs (runtime.loras; preset `fast`): 4 steps, no CFG, "
+        "shift 5; motion slower than the 40-step model",
+    ),
     "wan21-i2v-14b": (
         "wan21_i2v_14b",
         "Wan2.1 I2V-14B 480P with CLIP image encoder: 832x480, 81 frames at 16 fps",

@@ -27,6 +27,7 @@ from ipvg.progress import Progress, SilentProgress
 from ipvg.runtime import MemoryMeter, prepare_pipeline, resolve_device, resolve_dtype
 from ipvg.runtime.options import parse_mag_calibration
 from ipvg.temporal.base import AnimateOutput, TemporalRecipe, TemporalSettings
+from ipvg.temporal.distilled import LIGHTNING_I2V_FOLDER, LIGHTNING_REPO
 from ipvg.types import StageRecord, Video
 from ipvg.weights import resolve_model
 
@@ -90,6 +91,21 @@ RECIPES: dict[str, TemporalRecipe] = {
         negative_prompt=WAN_NEGATIVE_PROMPT,
     ),
 }
+
+RECIPES["wan22-i2v-a14b-lightning"] = TemporalRecipe(
+    model="Wan-AI/Wan2.2-I2V-A14B-Diffusers",
+    height=720,
+    width=1280,
+    num_frames=81,
+    fps=16,
+    num_inference_steps=4,
+    guidance_scale=1.0,  # distilled without classifier-free guidance: one pass per step
+    guidance_scale_2=1.0,
+    flow_shift=5.0,
+    boundary_ratio=0.9,  # steps 1-2 (t 999, 937) on the high-noise expert, 3-4 (833, 625) on the low-noise one
+    size_multiple=16,
+    negative_prompt="",  # unused without guidance
+)
 
 ASPECT_WARNING_FRACTION = 0.15  # warn when centre-cropping removes more than this share of the image
 
@@ -365,6 +381,33 @@ class WanImageToVideo:
         )
 
 
+class WanLightning(WanImageToVideo):
+    """Wan2.2 I2V-A14B with the Wan2.2-Lightning 4-step LoRAs (in `runtime.loras`; the `fast` preset
+    sets them): the distillation's sampler is a first-order flow-matching Euler step on the shifted
+    sigmas, which diffusers' UniPC scheduler computes exactly with `solver_order=1` and its
+    corrector off (UniPC's first-order predictor in x0 form is x + (sigma_next - sigma) * v)."""
+
+    def _load_pipeline(self, path: str, dtype: torch.dtype, settings: TemporalSettings) -> Any:
+        if not self.runtime.loras:
+            raise IpvgError(
+                f"{self.name} samples in {settings.num_inference_steps} steps, which needs its distillation "
+                "LoRAs, and runtime.loras is empty.",
+                "use `--preset fast` (it sets both Lightning LoRAs), or set runtime.loras to them "
+                f"({LIGHTNING_REPO}: {LIGHTNING_I2V_FOLDER}/high_noise_model.safetensors -> transformer, "
+                "low_noise_model.safetensors -> transformer_2).",
+            )
+        from diffusers import UniPCMultistepScheduler
+
+        pipe = super()._load_pipeline(path, dtype, settings)
+        pipe.scheduler = UniPCMultistepScheduler.from_config(
+            pipe.scheduler.config,
+            flow_shift=settings.flow_shift,
+            solver_order=1,
+            disable_corrector=list(range(settings.num_inference_steps)),
+        )
+        return pipe
+
+
 @contextlib.contextmanager
 def _timed_method(module: Any, name: str, device: torch.device) -> Iterator[list[float]]:
     """Time every call of `module.<name>` inside the block (e.g. the VAE decode inside a diffusers
@@ -408,3 +451,7 @@ def wan21_i2v_14b(config: TemporalConfig, runtime: RuntimeConfig) -> WanImageToV
 
 def wan21_i2v_14b_720p(config: TemporalConfig, runtime: RuntimeConfig) -> WanImageToVideo:
     return WanImageToVideo("wan21-i2v-14b-720p", config, runtime)
+
+
+def wan22_i2v_a14b_lightning(config: TemporalConfig, runtime: RuntimeConfig) -> WanImageToVideo:
+    return WanLightning("wan22-i2v-a14b-lightning", config, runtime)
