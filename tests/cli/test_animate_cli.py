@@ -15,7 +15,8 @@ PROMPT = "An astronaut smiles, then turns her head towards the window"
 
 
 def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
-    code = main(args)
+    """The tiny preset must be asked for (the default is the paper's recipe)."""
+    code = main([*args, "--preset", "tiny"] if args[0] == "animate" else args)
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -50,7 +51,12 @@ def test_animate_writes_playable_mp4_matching_the_request(tmp_path, example_face
     assert record["config"]["temporal"]["backend"] == "wan22-ti2v-5b"
     assert {stage["name"] for stage in record["stages"]} == {"temporal.load", "temporal.denoise_decode", "temporal.vae_decode"}
     assert record["environment"]["diffusers"] == "0.42.1"
-    assert sorted(p.name for p in out.iterdir()) == ["record.json", "video.mp4"]
+    # The same layout as `generate` (less the candidates), and nothing else (no staging leftovers).
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".ipvg-run", "first_frame.png", "record.json", "report.html", "video.mp4"
+    ]
+    assert record["outputs"]["report"] == "report.html" and "<video" in (out / "report.html").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 def test_animate_other_backend_on_tiny_preset(tmp_path, example_face, capsys):
@@ -78,7 +84,7 @@ def test_animate_other_backend_on_tiny_preset(tmp_path, example_face, capsys):
         ("not-an-image", "Cannot read"),
         ("empty-prompt", "prompt is empty"),
         ("unknown-backend", "Unknown temporal backend `sora`"),
-        ("missing-weights", "not available locally"),
+        ("missing-weights", "not downloaded"),
         ("unwritable-out", "not a folder"),
         ("bad-set", "Unknown config key"),
     ],
@@ -106,6 +112,9 @@ def test_bad_input_one_line_error_and_no_partial_output(case, expected, tmp_path
     assert expected in stderr and "Traceback" not in stderr
     assert len(stderr.strip().splitlines()) == 1
     assert not list(tmp_path.rglob("*.mp4"))
+    assert not any(".ipvg-" in p.name for p in tmp_path.iterdir())  # no staging folder left behind
+    if case != "unwritable-out":
+        assert not out.exists()  # a rejected input leaves no empty folder
 
 
 def test_console_script_help_everywhere():

@@ -29,13 +29,17 @@ def test_keyframe_writes_frame_candidates_and_record(faces, tmp_path, capsys) ->
             "refine_steps=1",
             "--out",
             str(out),
+            "--preset",
+            "tiny",
         ],
     )
     assert code == 0, capsys.readouterr()
-    record = json.loads((out / "keyframe.json").read_text())
-    assert (out / "keyframe.png").is_file()
-    assert record["files"]["candidates"] == ["candidates/00_seed7.png"]
-    assert (out / record["files"]["candidates"][0]).is_file()
+    # The layout `generate` writes, less the video (issue 14).
+    record = json.loads((out / "record.json").read_text())
+    assert (out / "first_frame.png").is_file() and (out / "report.html").is_file()
+    assert [c["file"] for c in record["outputs"]["candidates"]] == ["candidates/candidate_0.png"]
+    assert record["outputs"]["candidates"][0]["seed"] == 7
+    assert (out / record["outputs"]["candidates"][0]["file"]).is_file()
     assert record["keyframe"]["prompt"].startswith("fcsks fxhks fhyks, ")
     assert record["keyframe"]["settings"]["options"]["refine_steps"] == 1
     assert record["scores"]["face_backend"] == "dlib"
@@ -47,11 +51,12 @@ def test_keyframe_without_a_face_is_one_clear_error(tmp_path, capsys) -> None:
 
     blank = tmp_path / "blank.png"
     Image.new("RGB", (96, 96), (200, 200, 200)).save(blank)
-    code = main(["keyframe", "--face", str(blank), "--prompt", "a person", "--out", str(tmp_path / "o")])
+    args = ["keyframe", "--face", str(blank), "--prompt", "a person", "--out", str(tmp_path / "o")]
+    code = main([*args, "--preset", "tiny"])
     assert code == 2
     err = capsys.readouterr().err
     assert "No face found" in err and "Traceback" not in err
-    assert not (tmp_path / "o" / "keyframe.json").exists()
+    assert not (tmp_path / "o").exists()
 
 
 def test_option_values_are_typed() -> None:
