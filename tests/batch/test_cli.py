@@ -27,7 +27,7 @@ def test_cli_reports_bad_inputs_clearly(small_testset: Path, tmp_path: Path, cap
     (small_testset / "id001" / "prompt2.txt").write_text("")
     (small_testset / "Thumbs.db").write_bytes(b"x")
     out = tmp_path / "submission"
-    code = main(["batch", str(small_testset), "--out", str(out), "--limit", "0", "--quiet"])
+    code = main(["batch", str(small_testset), "--out", str(out), "--limit", "0", "--quiet", "-p", "tiny"])
     printed = capsys.readouterr().out
     assert code == 1  # not everything could be made
     assert "bad input: 3" in printed and "not run: 1" in printed
@@ -42,15 +42,15 @@ def test_cli_refuses_unsafe_ids_and_bad_options(sample_testset: Path, tmp_path: 
     face = sample_testset / "id001" / "image.png"
     pairs.write_text(json.dumps({"face": str(face), "prompt": "A man waves", "id": "../x"}) + "\n")
     out = tmp_path / "work" / "submission"
-    assert main(["batch", str(pairs), "--out", str(out), "--limit", "0"]) == 1
+    assert main(["batch", str(pairs), "--out", str(out), "--limit", "0", "-p", "tiny"]) == 1
     printed = capsys.readouterr().out
     assert "../x/prompt1: unsafe_id:" in printed and "not a safe name" in printed
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pairs.jsonl", "work"]
     assert sorted(p.name for p in out.iterdir()) == ["_ipvg"]
 
-    assert main(["batch", str(pairs), "--out", str(out), "--shard", "2/2"]) == 2
+    assert main(["batch", str(pairs), "--out", str(out), "--shard", "2/2", "-p", "tiny"]) == 2
     assert "--shard 2/2" in capsys.readouterr().err
-    assert main(["batch", str(tmp_path / "missing"), "--out", str(out)]) == 2
+    assert main(["batch", str(tmp_path / "missing"), "--out", str(out), "-p", "tiny"]) == 2
     assert "Test set not found" in capsys.readouterr().err
 
 
@@ -136,6 +136,8 @@ def test_sigkill_the_real_cli_with_the_tiny_preset_then_resume(small_testset: Pa
         "--out",
         str(out),
         "--quiet",
+        "--preset",
+        "tiny",
     ]
     kill_after_first_done(command, out / "_ipvg" / "manifest.sqlite", timeout=300)
     env = os.environ | {"PYTHONWARNINGS": "ignore"}
