@@ -262,3 +262,64 @@ def test_state_dir_elsewhere_leaves_the_submission_mp4_only(
     assert run(small_testset, out, fake_factory, state_dir=state).skipped_done == 4
     with pytest.raises(BadInputError, match="--state-dir folder"):
         run(small_testset, out, fake_factory, state_dir=small_testset / "state")
+
+
+def test_interrupted_attempts_do_not_count_and_given_up_items_say_how_to_retry(
+    small_testset: Path, tmp_path: Path, fake_factory: FakeFactory
+) -> None:
+    """Issue 14: six SIGKILLs must not give an item up. Wrong code caught: an item left `running`
+    by a dead process recorded as a failed attempt (it would be given up after --max-attempts kills)."""
+    out = tmp_path / "submission"
+    run(small_testset, out, fake_factory, limit=0)
+    for _ in range(6):  # each "kill" leaves the item running with one more attempt counted
+        db = sqlite3.connect(out / "_ipvg" / "manifest.sqlite")
+        db.execute(
+            "UPDATE items SET state = 'running', attempts = attempts + 1 WHERE item_id = 'id001/prompt1'"
+        )
+        db.commit()
+        db.close()
+        run(small_testset, out, fake_factory, limit=0)
+    manifest = manifest_of(out)
+    state = manifest.get("id001/prompt1")
+    manifest.close()
+    assert state is not None and state.state == "pending" and state.attempts == 0
+    summary = run(small_testset, out, fake_factory, max_attempts=1)
+    assert summary.ok and "id001/prompt1" in fake_factory.calls
+
+
+def test_a_given_up_item_names_the_flag_that_retries_it(
+    small_testset: Path, tmp_path: Path, fake_factory: FakeFactory
+) -> None:
+    out = tmp_path / "submission"
+    run(small_testset, out, fake_factory, limit=0)
+    db = sqlite3.connect(out / "_ipvg" / "manifest.sqlite")
+    db.execute(
+        "UPDATE items SET state = 'failed', attempts = 3, reason = 'error', message = 'boom'"
+        " WHERE item_id = 'id004/prompt2'"
+    )
+    db.commit()
+    db.close()
+    summary = run(small_testset, out, fake_factory)
+    assert summary.gave_up == 1
+    (failure,) = [f for f in summary.failures if f[0] == "id004/prompt2"]
+    assert "--max-attempts 4" in failure[2] and failure[2].startswith("boom")
+
+
+def test_state_dir_never_deletes_a_staging_folder_ipvg_did_not_make(
+    small_testset: Path, tmp_path: Path, fake_factory: FakeFactory
+) -> None:
+    """Issue 14: `--state-dir DIR` deleted `DIR/staging` with the user's files in it."""
+    state = tmp_path / "mine"
+    (state / "staging").mkdir(parents=True)
+    (state / "staging" / "thesis.tex").write_text("years of work")
+    with pytest.raises(OutputError, match="not made by ipvg"):
+        run(small_testset, tmp_path / "submission", fake_factory, state_dir=state)
+    assert (state / "staging" / "thesis.tex").read_text() == "years of work"
+    # ipvg's own staging folder (marker inside) left by a killed run is cleared as before.
+    fresh = tmp_path / "state2"
+    summary = run(small_testset, tmp_path / "sub2", fake_factory, state_dir=fresh)
+    (fresh / "staging" / "x.tmp").parent.mkdir(parents=True, exist_ok=True)
+    (fresh / "staging" / ".ipvg-staging").touch()
+    (fresh / "staging" / "x.tmp").write_text("left by a killed run")
+    assert summary.ok and run(small_testset, tmp_path / "sub2", fake_factory, state_dir=fresh).ok
+    assert not (fresh / "staging").exists()

@@ -166,10 +166,12 @@ class BatchRunner:
         # 1. Check the output folder: writable, not inside the test set
         self._check_output_folder()
         state_dir = ensure_writable_dir(self.options.state_dir)
+        _clear_staging(self.options.staging_dir, check_only=True)  # refuse before taking the lock
         lock = ManifestLock(self.options.manifest_path)
         lock.acquire()
-        shutil.rmtree(self.options.staging_dir, ignore_errors=True)  # left by a killed run
+        _clear_staging(self.options.staging_dir)  # left by a killed run
         ensure_writable_dir(self.options.staging_dir)
+        (self.options.staging_dir / STAGING_MARKER).touch()
         manifest = self.manifest = Manifest(self.options.manifest_path)
         try:
             manifest.check_meta(
@@ -196,7 +198,7 @@ class BatchRunner:
             self._summarise(item_ids, time.perf_counter() - started)
             write_json_atomic(state_dir / f"summary{self.options.shard.suffix}.json", summary.to_dict())
         finally:
-            shutil.rmtree(self.options.staging_dir, ignore_errors=True)
+            _clear_staging(self.options.staging_dir)
             manifest.close()
             lock.release()
         return summary
@@ -249,9 +251,11 @@ class BatchRunner:
             input_sha = self._input_sha(item)
             self._remove_partial_video(item)
             if state.state == "running":  # the process died during this item (SIGKILL, power loss)
+                # Not the item's failure: the attempt does not count against --max-attempts.
+                self.manifest.uncount_attempt(item_id)
                 self.manifest.set_state(
                     item_id,
-                    "failed",
+                    "pending",
                     "interrupted",
                     reason="interrupted",
                     message="the run stopped while this item was being generated",
@@ -491,9 +495,32 @@ class BatchRunner:
                 summary.not_run += 1
             if state.state in ("failed", "invalid"):
                 reasons[state.reason or "unknown"] += 1
-                summary.failures.append((item_id, state.reason or "unknown", state.message or ""))
+                message = state.message or ""
+                if state.state == "failed" and state.attempts >= self.options.max_attempts:
+                    message += (
+                        f" (gave up after {state.attempts} attempts; to retry it, run again with "
+                        f"--max-attempts {state.attempts + 1})"
+                    )
+                summary.failures.append((item_id, state.reason or "unknown", message.strip()))
         summary.skipped_done = done_before - summary.done_now
         summary.reasons = dict(reasons.most_common())
+
+
+STAGING_MARKER = ".ipvg-staging"
+
+
+def _clear_staging(folder: Path, *, check_only: bool = False) -> None:
+    """Delete the staging folder only if ipvg made it (its marker, or empty): `--state-dir DIR` may
+    point at a folder where the user already keeps a `staging/` of their own."""
+    if not folder.exists():
+        return
+    if not folder.is_dir() or not ((folder / STAGING_MARKER).is_file() or not any(folder.iterdir())):
+        raise OutputError(
+            f"{folder} already exists and was not made by ipvg; ipvg stages its outputs there.",
+            "move it away, or pass another --state-dir.",
+        )
+    if not check_only:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def load_prompts_files(paths: list[Path]) -> dict[str, tuple[str, dict[str, Any]]]:
