@@ -216,6 +216,18 @@ def fragments(spatial: str, temporal: str) -> list[str]:
 
 # --- the check ------------------------------------------------------------------------------------
 
+def starts_with_subject(text: str, subject: str) -> bool:
+    """True when `text` starts with the subject phrase, or with it plus the prompt's own modifiers
+    ("A young Chinese woman" for "A woman"): an article, at most four words, then the same noun."""
+    if text.lower().startswith(subject.lower()):
+        return True
+    words = subject.split()
+    if len(words) != 2 or words[0].lower() not in ("a", "an"):
+        return False
+    pattern = rf"^an?\s+(?:[\w'-]+\s+){{1,4}}{re.escape(words[1].lower())}(?![\w-])"
+    return re.match(pattern, text.lower()) is not None
+
+
 _ADULT = re.compile(r"^(?:an?|the)\s+(?:[a-z-]+\s+)?(?:woman|man|lady|gentleman|adult)\b", re.IGNORECASE)
 
 
@@ -247,9 +259,9 @@ def check_record(
     if tokens > SPATIAL_TOKEN_LIMIT:
         fail("tokens", [f"{tokens} CLIP tokens > {SPATIAL_TOKEN_LIMIT}"])
     subject_reasons = []
-    if not spatial.lower().startswith(subject.lower()):
+    if not starts_with_subject(spatial, subject):
         subject_reasons.append(f"spatial does not start with {subject!r}")
-    if not temporal.lower().startswith(subject.lower()):
+    if not starts_with_subject(temporal, subject):
         subject_reasons.append(f"temporal does not start with {subject!r}")
     if item.child_subject and _ADULT.match(spatial.strip()):
         subject_reasons.append("a child is given an adult subject")

@@ -1,58 +1,114 @@
-"""`rules`: the offline, deterministic decoupler (the composition half; analysis is `phrases.py`).
+"""`rules`: the offline, deterministic decoupler (arXiv 2507.04705 Sec. 3.1 without a language model).
 
-Temporal prompt (image-to-video): the prompt's own words in order, with the subject replaced by the
-subject phrase ("The gymnast" -> "A woman, a gymnast,"), sounds and smells removed, a leading camera
-clause moved after the subject. Spatial prompt (text-to-image, arXiv 2507.04705 Sec. 3.1): subject,
-appearance, clothing, held expression, posture, setting, lighting and style, then a framing term; no
-motion verb. Both are fitted to their encoders' token windows, lowest-value phrases cut first.
+Temporal prompt (image-to-video): the prompt's own sentences, starting with the subject phrase
+("The gymnast ..." -> "A woman, a gymnast, ..."; a leading camera phrase moves to the end of the
+sentence), with sound and smell pieces removed whole so every sentence stays grammatical. Every
+action, expression change and camera move is kept.
+
+Spatial prompt (text-to-image): the subject with its age group and gender ("A little girl", never "A
+woman, a girl"), then whole static phrases in priority order: face and hair, clothing, the prop the
+action needs ("with a loaf of bread" from "slicing a loaf of bread"), setting, lighting and style; a
+motion verb is dropped with its adverbs and its object and places are kept, a motion participle inside
+a noun phrase is dropped ("a field of wildflowers" from "a field of gently swaying wildflowers"). It
+ends in the framing the prompt itself asks for ("from the waist up" -> "medium shot"; "close-up" only
+when it says nothing) and is fitted to CLIP's 77 tokens by dropping whole phrases, lowest priority
+first. Word classes and verb forms come from `lemminflect` (see `ipvg.prompts.english`).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from ipvg.prompts import english as en
 from ipvg.prompts import lexicon as lx
 from ipvg.prompts.base import Windows, make_record
-from ipvg.prompts.phrases import Piece, SubjectMatch, analyse, make_piece, restore, static_text, verbs_of
+from ipvg.prompts.check import framing_classes, piece_fragment, starts_with_subject
+from ipvg.prompts.clauses import (
+    GERUND_PREPOSITIONS,
+    META_WORDS,
+    Piece,
+    is_commentary_verb,
+    is_motion_verb,
+    join_tokens,
+    split_pieces,
+    split_sentences,
+    verb_lemma,
+)
 from ipvg.prompts.subject import indefinite, normalise_subject, subject_from_text, subject_noun
 from ipvg.prompts.text import MAX_SOURCE_CHARS, clean_source
 from ipvg.types import DecoupledPrompt
 
-# Order of phrase groups in the spatial prompt, and how early each is dropped when CLIP's window is
-# full (0: never).
-SPATIAL_ORDER = (
-    "subject",
-    "appearance",
-    "clothing",
-    "expression",
-    "pose",
-    "setting",
-    "lighting_style",
-    "framing",
-)
+# Order of phrase groups in the spatial prompt, and how early each is dropped over budget (higher
+# first; 0 never): the issue's priority order subject > face and hair > clothing > prop > setting >
+# lighting and style, with the framing term always kept.
+SPATIAL_ORDER = ("subject", "appearance", "clothing", "prop", "setting", "other", "lighting_style", "framing")
 SPATIAL_PRIORITY = {
     "subject": 0,
-    "framing": 0,
     "appearance": 2,
     "clothing": 3,
-    "expression": 4,
-    "pose": 4,
+    "prop": 4,
     "setting": 5,
     "lighting_style": 6,
+    "other": 7,
+    "framing": 0,
 }
-_TEMPORAL_ONLY = ("action", "expression", "camera", "commentary", "other")
+CHILD_NOUNS = {"girl": "girl", "boy": "boy", "child": "child", "kid": "child", "toddler": "toddler",
+               "baby": "baby", "daughter": "girl", "son": "boy", "schoolgirl": "girl", "schoolboy": "boy"}
+# Framing cues in the prompt -> the term the spatial prompt ends with (first cue in the text wins).
+FRAMING_CUES: tuple[tuple[str, str], ...] = (
+    (r"extreme close[- ]?up", "extreme close-up"),
+    (r"medium close[- ]?up", "medium close-up"),
+    (r"from the waist up|waist[- ]up|medium shot|upper body|half[- ]body|over[- ]the[- ]shoulder", "medium shot"),
+    (r"head to toe|head-to-toe|full[- ]body|full[- ]length", "full body shot"),
+    (r"wide shot|long shot|wide[- ]angle|establishing shot|aerial|drone view|drone shot", "wide shot"),
+    (r"close[- ]?up|macro shot|headshot|zoom[- ]in on", "close-up"),
+)
+CAMERA_WORDS = frozenset({"shot", "camera", "view", "angle", "close-up", "closeup", "zoom-in", "zoom", "pull-out",
+                          "perspective", "pov", "footage", "portrait", "trailer", "scene", "macro", "frame",
+                          "framed", "step-printing", "tracking", "tiltshift", "drone", "film"})
+ABSTRACT_OBJECTS = frozenset({"something", "anything", "it", "them", "him", "her", "skills", "skill", "move",
+                              "moment", "shot", "routine", "task", "trick", "idea", "story", "news", "goodbye",
+                              "view", "step", "time", "way", "care", "precision", "flair", "points", "point",
+                              "aspects", "topic", "information", "gestures", "hands", "note", "prank",
+                              "secret", "joke", "claim", "problems", "limits", "emphasis", "attention"})
+MOTION_PARTICLES = frozenset({"up", "out", "off", "away", "down", "back"})
+HELD_PHRASAL = frozenset({"stand", "sit", "hold", "dress", "lie", "set", "line", "fill"})
+TIME_LEAD = re.compile(
+    r"^(?:at one point|initially|throughout[^,]*|towards? the end[^,]*|in subsequent frames|as the video progresses"
+    r"|overall|at first|finally|then|later)\b[ ,]*",
+    re.IGNORECASE,
+)
+GAZE_LEMMAS = frozenset({"look", "watch", "stare", "gaze", "glance", "peer", "peek"})
+STILL_GAZE = frozenset({"thoughtful", "focused", "serious", "calm", "happy", "sad", "tired", "worried"})
+DIRECTIONAL = {"across": "in", "through": "in", "into": "in", "onto": "on", "along": "on", "down": "on",
+               "up": "on", "over": "above", "around": "in", "toward": None, "towards": None, "to": None,
+               "from": None, "past": None, "out": None, "off": None, "away": None, "after": None}
 _WORD = re.compile(r"[^\W\d_]+")
 
 
 @dataclass(frozen=True)
 class RulesOptions:
-    framing: str = "close-up"  # the paper's spatial prompts end in "close-up"
+    framing: str = "close-up"  # the paper's spatial prompts end in "close-up" when nothing else is asked
     max_chars: int = MAX_SOURCE_CHARS
 
 
+@dataclass
+class SubjectMatch:
+    """Where the prompt names its person: sentence, piece, token span (possessive 's included)."""
+
+    sentence: int
+    piece: int
+    start: int
+    end: int
+    head: str
+    kind: str  # "generic", "role" or "child"
+    modifiers: list[str] = field(default_factory=list)
+    possessive: bool = False
+
+
 class RulesBackend:
-    """Deterministic linguistic decoupler; no model, thousands of prompts per second."""
+    """Deterministic linguistic decoupler; no model, hundreds of prompts per second."""
 
     name = "rules"
 
@@ -68,7 +124,7 @@ class RulesBackend:
             "framing": self.options.framing,
             "max_chars": self.options.max_chars,
             "windows": self.windows.describe(),
-            "version": 1,
+            "version": 2,
         }
 
     def decouple(self, prompt: str, *, subject: str | None = None) -> DecoupledPrompt:
@@ -76,28 +132,30 @@ class RulesBackend:
         clean = clean_source(prompt, max_chars=self.options.max_chars)
         warnings = list(clean.warnings)
         text = clean.text
-        subject_phrase = normalise_subject(subject) if subject else subject_from_text(text)
         # 2. Text the word lists cannot read: keep it whole for the video, subject only for the frame.
         if not looks_english(text):
+            subject_phrase = normalise_subject(subject) if subject else subject_from_text(text)
             warnings.append(
                 "the prompt does not look like English; `rules` kept it whole for the video prompt "
                 "and only the subject for the first frame (use the `llm` or `openai` backend)"
             )
-            temporal, cut = self.windows.fit_temporal(f"{subject_phrase}. {text}")
-            spatial, cut2 = self.windows.fit_spatial([subject_phrase, self.options.framing], [0, 0])
+            temporal, cut = self.windows.fit_temporal(f"{subject_phrase}: {text}")
+            framing = framing_from_text(text, self.options.framing)
+            spatial, cut2 = self.windows.fit_spatial([subject_phrase, framing], [0, 0])
             return make_record(prompt, spatial, temporal, subject_phrase, self.name, warnings + cut + cut2)
-        # 3. Analyse: pieces, categories, actors, the prompt's own subject.
-        pieces, match, _meta = analyse(text)
-        if not subject and match is not None and lx.GENERIC_PERSON.get(match.head) in ("man", "woman"):
-            subject_phrase = f"A {lx.GENERIC_PERSON[match.head]}"  # the prompt's own "a young woman" decides
-        subject_np, subject_warnings = subject_noun_phrase(pieces, match, subject_phrase)
-        warnings += subject_warnings
-        # 4. Compose, then fit both prompts into their windows.
-        temporal = compose_temporal(pieces, match, subject_np, subject_phrase)
+        # 3. Read: sentences and pieces, the person, the framing asked for.
+        sentences = [split_pieces(s, i) for i, s in enumerate(split_sentences(text))]
+        match = find_subject(sentences)
+        subject_phrase, subject_np, possessive_np = subject_phrases(match, subject, text)
+        if match is None:
+            warnings.append(f"the prompt names no person; the subject phrase `{subject_phrase}` was put in front")
+        framing = framing_from_text(text, self.options.framing)
+        # 4. Compose both prompts, then fit them into their windows.
+        dropped = [p.text for s in sentences for p in s if is_nonvisual(p)]
+        temporal = compose_temporal(sentences, match, subject_phrase, subject_np, possessive_np)
         temporal, temporal_cut = self.windows.fit_temporal(temporal)
-        phrases, priorities = compose_spatial(pieces, match, subject_np, self.options.framing, subject_phrase)
+        phrases, priorities = compose_spatial(sentences, match, subject_np, framing)
         spatial, spatial_cut = self.windows.fit_spatial(phrases, priorities)
-        dropped = [p.text for p in pieces if p.category == "sound"]
         if dropped:
             warnings.append(f"non-visual phrases left out of both prompts: {'; '.join(dropped)}")
         return make_record(
@@ -106,256 +164,574 @@ class RulesBackend:
 
 
 def looks_english(text: str) -> bool:
-    """True when the word lists can read the text: some English function word or known word."""
+    """True when the word lists can read the text: enough words lemminflect or our lists know."""
     words = [w.lower() for w in _WORD.findall(text)]
     if not words:
         return False
-    non_ascii = sum(1 for w in words if not w.isascii())
-    if non_ascii > len(words) / 3:
+    if sum(1 for w in words if not w.isascii()) > len(words) / 3:
         return False
-    known = sum(
-        1
-        for w in words
-        if w in lx.ENGLISH_FUNCTION_WORDS
-        or w in lx.MOTION_FORMS
-        or w in lx.POSE_FORMS
-        or w in lx.PLACES
-        or w in lx.CLOTHING
-        or w in lx.GENERIC_PERSON
-        or w in lx.ROLE_PERSON
-        or w in lx.LIGHTING_STYLE
-    )
-    return known >= max(1, len(words) // 6)
+    known = sum(1 for w in words if w in lx.ENGLISH_FUNCTION_WORDS or en.word_classes(w))
+    return known >= max(1, len(words) // 3)
 
 
-# --- subject -----------------------------------------------------------------------------------------
+# --- the person ----------------------------------------------------------------------------------
 
 
-def subject_noun_phrase(
-    pieces: list[Piece], match: SubjectMatch | None, subject: str
-) -> tuple[str, list[str]]:
-    """The noun phrase that replaces the prompt's subject: "A young woman", "A woman, a gymnast"."""
-    warnings: list[str] = []
+def person_kind(word: str) -> str | None:
+    lower = word.lower()
+    if lower in CHILD_NOUNS:
+        return "child"
+    if lower in lx.GENERIC_PERSON:
+        return "generic"
+    if lower in lx.ROLE_PERSON or lower in {"vaulter", "artist", "influencer", "player", "runner", "daddy",
+                                             "mommy", "grandmother", "grandfather", "spaceman"}:
+        return "role"
+    return None
+
+
+def find_subject(sentences: list[list[Piece]]) -> SubjectMatch | None:
+    """The first person named in the first two sentences, with its determiner and modifiers."""
+    for s_index, pieces in enumerate(sentences[:2]):
+        for p_index, piece in enumerate(pieces):
+            lower = piece.lower
+            for i, word in enumerate(lower):
+                kind = person_kind(word)
+                if kind is None or piece.tags[i] not in ("NOUN", "ADJ"):
+                    continue
+                if i + 1 < len(lower) and piece.tags[i + 1] == "NOUN" and person_kind(lower[i + 1]) is None:
+                    continue  # "child's birthday" is fine, "person walking" too; "man hours" is not a person
+                start = i
+                while start > 0 and piece.tags[start - 1] in ("ADJ", "NOUN", "NUM") and lower[start - 1] not in (
+                    "and", ","
+                ):
+                    start -= 1
+                modifiers = [t for t in piece.tokens[start:i] if t.lower() not in ("year", "years")]
+                modifiers = _age(piece.tokens[start:i]) or modifiers
+                if start > 0 and piece.tags[start - 1] == "DET" and lower[start - 1] in en.ARTICLES | {
+                    "this", "that"
+                }:
+                    start -= 1
+                possessive = i + 1 < len(lower) and lower[i + 1] == "'s"
+                end = i + 2 if possessive else i + 1
+                head = "man" if word == "spaceman" else word
+                return SubjectMatch(s_index, p_index, start, end, head, kind, modifiers, possessive)
+    return None
+
+
+def _age(tokens: list[str]) -> list[str]:
+    """ "30 year old space" -> ["30-year-old", "space"]: the age written the usual way."""
+    lower = [t.lower() for t in tokens]
+    for i in range(len(lower) - 2):
+        if lower[i].isdigit() and lower[i + 1] in ("year", "years") and lower[i + 2] == "old":
+            return [*tokens[:i], f"{tokens[i]}-year-old", *tokens[i + 3 :]]
+    return []
+
+
+def subject_phrases(match: SubjectMatch | None, subject: str | None, text: str) -> tuple[str, str, str]:
+    """(subject phrase, spatial/temporal noun phrase, possessive form) for the person.
+
+    The subject phrase follows the face (`subject`) when given, else the prompt; a child keeps a
+    child noun whatever the face says ("A girl", gendered by the face when the noun is not)."""
+    given = normalise_subject(subject) if subject else None
     if match is None:
-        warnings.append(f"the prompt names no person; the subject phrase `{subject}` was put in front")
-        return subject, warnings
-    simple = len(subject.split()) == 2 and subject.split()[0].lower() in {"a", "an"}
-    if match.coordinated:
-        warnings.append(
-            "the prompt describes more than one person; the identity goes to the first one named "
-            f"after reordering: `{subject}`"
-        )
+        phrase = given or subject_from_text(text)
+        return phrase, phrase, _possessive(phrase)
+    gender_noun = subject_noun(given) if given else None
+    if match.kind == "child":
+        noun = CHILD_NOUNS[match.head]
+        if gender_noun in ("woman", "man") and noun in ("girl", "boy"):
+            noun = "girl" if gender_noun == "woman" else "boy"
+        phrase = _capitalise(indefinite(noun))
+        full = _capitalise(indefinite(" ".join([*match.modifiers, noun])))
+        return phrase, full, _possessive(full)
+    if given:
+        phrase = given
+    elif match.kind == "generic" and lx.GENERIC_PERSON.get(match.head) in ("man", "woman"):
+        phrase = f"A {lx.GENERIC_PERSON[match.head]}"
+    else:
+        phrase = subject_from_text(text)
+    noun = subject_noun(phrase)
+    simple = len(phrase.split()) == 2 and phrase.split()[0].lower() in ("a", "an")
     if match.kind == "generic":
-        if simple and match.modifiers:
-            return _capitalise(indefinite(" ".join([*match.modifiers, subject_noun(subject)]))), warnings
-        return subject, warnings
-    if match.kind == "role":
-        return f"{subject}, {indefinite(' '.join(match.modifiers or [match.head]))}", warnings
-    if match.kind == "name":
-        return f"{subject}, {match.head}", warnings
-    return subject, warnings  # pronoun
+        full = _capitalise(indefinite(" ".join([*match.modifiers, noun]))) if simple and match.modifiers else phrase
+        return phrase, full, _possessive(full)
+    role = " ".join([*match.modifiers, match.head])
+    return phrase, f"{phrase}, {indefinite(role)}", _possessive(phrase)
 
 
-def subject_replacement(piece: Piece, match: SubjectMatch, subject_np: str, subject: str) -> tuple[str, int]:
-    """(text replacing the subject, end of the replaced word span); coordinated people are
-    reordered so the one the face matches comes first ("A man and a woman" -> "A woman and a man")."""
-    if not match.coordinated:
-        return subject_np, match.end
-    tokens = restore(piece.text).split()
-    other_tokens = tokens[
-        match.end + 1 : match.end + 1 + _span_to_head(piece, match.end + 1, match.coordinated[-1])
-    ]
-    end = match.end + 1 + len(other_tokens)
-    first = " ".join(tokens[match.start : match.end]).rstrip(",")
-    if subject_noun(subject) == match.coordinated[-1] and subject_noun(subject) != match.head:
-        return f"{subject_np} and {_lower_article(first)}", end
-    return f"{subject_np} and {' '.join(other_tokens).rstrip(',')}", end
-
-
-def _replace_subject(piece: Piece, match: SubjectMatch, subject_np: str, subject: str) -> str:
-    tokens = restore(piece.text).split()
-    replacement, end = subject_replacement(piece, match, subject_np, subject)
-    trailing = tokens[end - 1][len(tokens[end - 1].rstrip(",;:")) :] if end - 1 < len(tokens) else ""
-    needs_comma = "," in subject_np and end < len(tokens) and not trailing
-    return " ".join([*tokens[: match.start], replacement + ("," if needs_comma else trailing), *tokens[end:]])
-
-
-def _span_to_head(piece: Piece, start: int, head: str) -> int:
-    for offset, word in enumerate(piece.words[start:], start=1):
-        if word == head:
-            return offset
-    return 1
-
-
-def _lower_article(noun_phrase: str) -> str:
-    words = noun_phrase.split()
-    if words and words[0].lower() in {"a", "an", "the"}:
-        words[0] = words[0].lower()
-    return " ".join(words)
-
-
-# --- temporal ----------------------------------------------------------------------------------------
-
-
-def compose_temporal(pieces: list[Piece], match: SubjectMatch | None, subject_np: str, subject: str) -> str:
-    """Every visual piece in order, subject replaced and first; sounds and smells removed."""
-    texts = {i: restore(p.text) for i, p in enumerate(pieces)}
-    if match is not None:
-        texts[match.piece] = _replace_subject(pieces[match.piece], match, subject_np, subject)
-    order = [i for i, p in enumerate(pieces) if p.category != "sound"]
-    # A leading camera/setting clause before the subject moves after the subject's sentence part.
-    if match is not None and match.piece in order:
-        head = [i for i in order if i < match.piece and pieces[i].sentence == pieces[match.piece].sentence]
-        if head and all(pieces[i].category not in ("action", "expression", "pose") for i in head):
-            order = [i for i in order if i not in head]
-            last_of_sentence = max(i for i in order if pieces[i].sentence == pieces[match.piece].sentence)
-            position = order.index(last_of_sentence) + 1
-            order[position:position] = head
-    sentences: list[list[str]] = []
-    current_sentence = -1
-    for i in order:
-        piece = pieces[i]
-        text = texts[i]
-        first_in_sentence = piece.sentence != current_sentence
-        if first_in_sentence:
-            current_sentence = piece.sentence
-            sentences.append([_capitalise(_strip_connector(text) if piece.lead else text)])
-        else:
-            lead = piece.lead or " "
-            if lead == " " and match is not None and i == match.piece + 1 and "," in subject_np:
-                lead = ", "  # "A woman, a chef, leapt": close the apposition
-            if _moved(i, order):
-                lead, text = ", ", _decapitalise(text)
-            sentences[-1].append(lead + text)
-    body = " ".join(_end_sentence("".join(parts)) for parts in sentences if parts)
-    body = body.replace(" ,", ",")
-    if not body.lower().startswith(subject_np.lower()) and not body.lower().startswith(subject.lower()):
-        first_word = body.split()[0].lower() if body.split() else ""
-        if first_word and verbs_of(make_piece(first_word, "", 0)):
-            body = f"{subject_np} {body[0].lower()}{body[1:]}"
-        else:
-            body = f"{subject_np}. {body}"
-    return body
-
-
-def _end_sentence(text: str) -> str:
-    text = text.rstrip(",;: ")
-    return text if text.endswith((".", "!", "?", '."', '!"', '?"', ".”")) else text + "."
-
-
-def _moved(index: int, order: list[int]) -> bool:
-    position = order.index(index)
-    return position > 0 and order[position - 1] > index
-
-
-def _strip_connector(text: str) -> str:
-    words = text.split()
-    while (
-        words
-        and words[0].lower() in {"and", "while", "as", "then", "meanwhile", "whereas"}
-        and len(words) > 1
-    ):
-        words = words[1:]
-    return " ".join(words)
-
-
-_LOWER_FIRST = {
-    "in",
-    "at",
-    "on",
-    "under",
-    "during",
-    "with",
-    "by",
-    "near",
-    "the",
-    "a",
-    "an",
-    "close-up",
-    "closeup",
-    "tracking",
-    "handheld",
-    "aerial",
-    "medium",
-    "wide",
-    "slow",
-    "camera",
-    "shot",
-    "extreme",
-    "long",
-}
-
-
-def _decapitalise(text: str) -> str:
-    """Lower-case a moved phrase's first word when it is a common word ("At sunset" -> "at sunset")."""
-    first, _, rest = text.partition(" ")
-    return f"{first.lower()} {rest}".strip() if first.lower() in _LOWER_FIRST else text
+def _possessive(noun_phrase: str) -> str:
+    return f"{noun_phrase}'s"
 
 
 def _capitalise(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-# --- spatial -----------------------------------------------------------------------------------------
+# --- pieces that neither prompt keeps ------------------------------------------------------------
 
 
-def compose_spatial(
-    pieces: list[Piece], match: SubjectMatch | None, subject_np: str, framing: str, subject: str = "A person"
-) -> tuple[list[str], list[int]]:
-    """(phrases, drop priorities) in `SPATIAL_ORDER`; every phrase checked free of motion verbs."""
-    groups: dict[str, list[str]] = {name: [] for name in SPATIAL_ORDER}
-    if match is not None and match.coordinated:  # both people stay in the frame
-        subject_np, _ = subject_replacement(pieces[match.piece], match, subject_np, subject)
-    groups["subject"].append(subject_np)
-    for index, piece in enumerate(pieces):
-        category = piece.category
-        if category == "framing":
-            groups["framing"].append(static_text(piece))
-            continue
-        if category in ("sound", "camera"):
-            continue
-        own = piece.actor != "other"
-        if category in ("clothing", "appearance", "pose", "setting", "lighting_style") and (
-            own or category in ("setting", "lighting_style")
-        ):
-            text = static_text(piece) if match is None or index != match.piece else ""
-            if text:
-                groups[category].append(text)
-        if category == "expression" and _held_expression(piece):
-            groups["expression"].append(static_text(piece))
-        if category in (*_TEMPORAL_ONLY, "subject") or (
-            not own and category in ("pose", "clothing", "appearance")
-        ):
-            for part_category, text in piece.static:
-                if own or part_category in ("setting", "lighting_style"):
-                    groups[part_category].append(text)
-    named = [term for term in lx.FRAMING_TERMS if any(term in p.text.lower() for p in pieces)]
-    framing_text = groups["framing"][0] if groups["framing"] else (named[0] if named else framing)
-    phrases: list[str] = []
-    priorities: list[int] = []
-    seen: set[str] = {framing_text.lower()}
-    for name in SPATIAL_ORDER[:-1]:
-        for rank, text in enumerate(groups[name]):
-            key = text.lower()
-            if not text or key in seen or (name != "subject" and not _is_static(text)):
-                continue
-            seen.add(key)
-            phrases.append(text)
-            # Later phrases of a group go before earlier ones; the first setting outlives extra ones.
-            priorities.append(SPATIAL_PRIORITY[name] + (2 * rank if SPATIAL_PRIORITY[name] else 0))
-    return [*phrases, framing_text], [*priorities, 0]
-
-
-def _held_expression(piece: Piece) -> bool:
-    """ "smiling", "with a gentle smile": an expression a still frame shows (no finite verb)."""
-    verbs = verbs_of(piece)
-    return (
-        bool(verbs)
-        and all(piece.words[i].endswith("ing") for i, _ in verbs)
-        and not any(k == "motion" for _, k in verbs)
+def is_nonvisual(piece: Piece) -> bool:
+    """A sound or smell piece: a non-visual noun, not the person's own verb ("smelled something")."""
+    return any(
+        word in lx.NONVISUAL and tag != "VERB" and word not in ("feel", "feeling", "feels", "taste")
+        for word, tag in zip(piece.lower, piece.tags, strict=True)
     )
 
 
-def _is_static(text: str) -> bool:
-    piece = make_piece(text, "", 0)
-    return not any(kind in ("motion",) for _, kind in verbs_of(piece)) and not set(piece.words) & lx.NONVISUAL
+def framing_from_text(text: str, default: str) -> str:
+    lowered = text.lower()
+    found = [(m.start(), term) for pattern, term in FRAMING_CUES for m in [re.search(pattern, lowered)] if m]
+    return min(found)[1] if found else default
+
+
+# --- temporal ------------------------------------------------------------------------------------
+
+
+def compose_temporal(
+    sentences: list[list[Piece]], match: SubjectMatch | None, subject: str, subject_np: str, possessive_np: str
+) -> str:
+    """The prompt's sentences without sound/smell pieces, the first one starting with the subject."""
+    texts: list[str] = []
+    for s_index, pieces in enumerate(sentences):
+        kept = [p for p in pieces if not is_nonvisual(p)]
+        if not kept or (pieces and is_nonvisual(pieces[0])):
+            continue  # the sentence's main clause is a sound: the rest would dangle
+        if match is not None and s_index == match.sentence:
+            texts.append(_subject_sentence(pieces, match, subject_np, possessive_np))
+        else:
+            texts.append(_join_pieces(kept))
+    body = " ".join(t for t in texts if t)
+    if not starts_with_subject(body, subject):
+        body = f"{subject}: {_decapitalise(body)}" if body else f"{subject}."
+    return body
+
+
+def _join_pieces(pieces: list[Piece], *, capitalise: bool = True) -> str:
+    parts: list[str] = []
+    for index, piece in enumerate(pieces):
+        text = piece.text
+        if index == 0:
+            parts.append(_capitalise(text) if capitalise else text)
+        elif piece.lead in (",", ";", ":"):
+            parts.append(f"{piece.lead} {text}")
+        else:
+            parts.append(f" {piece.lead} {text}")
+    return _end_sentence("".join(parts))
+
+
+def _end_sentence(text: str) -> str:
+    text = text.strip().rstrip(",;: ")
+    return text if text.endswith((".", "!", "?", '."', '!"', '?"')) else text + "."
+
+
+def _subject_sentence(pieces: list[Piece], match: SubjectMatch, subject_np: str, possessive_np: str) -> str:
+    """The sentence naming the person, rewritten to start with the subject phrase."""
+    piece = pieces[match.piece]
+    replacement = possessive_np if match.possessive else subject_np
+    lead_tokens = piece.tokens[: match.start]
+    rest_tokens = piece.tokens[match.end :]
+    before = [p for p in pieces[: match.piece] if not is_nonvisual(p)]
+    after = [p for p in pieces[match.piece + 1 :] if not is_nonvisual(p)]
+    lead = join_tokens(lead_tokens)
+    lead_lower = [t.lower() for t in lead_tokens]
+    needs_comma = "," in replacement and not match.possessive and rest_tokens and rest_tokens[0] != ","
+    head = replacement + ("," if needs_comma else "") + (" " + join_tokens(rest_tokens) if rest_tokens else "")
+    if not before and (not lead_tokens or _is_feature_lead(lead_lower)):
+        first = head
+        moved = ""
+    elif not before and set(lead_lower) & CAMERA_WORDS:
+        moved_tokens = list(lead_tokens)
+        while moved_tokens and (moved_tokens[-1].lower() in en.PREPOSITIONS or not moved_tokens[-1][:1].isalnum()):
+            moved_tokens.pop()
+        first, moved = head, join_tokens(moved_tokens)
+    else:
+        original = join_tokens(piece.tokens)
+        prefix = _join_pieces(before).rstrip(".") + ", " if before else ""
+        sentence = prefix + original
+        if match.possessive:  # "a woman's face" -> "her face" once the sentence starts with "A woman"
+            pronoun = {"woman": "her", "girl": "her", "man": "his", "boy": "his"}.get(
+                subject_noun(subject_np.split(",")[0]), "their"
+            )
+            sentence = prefix + join_tokens([*piece.tokens[: match.start], pronoun, *piece.tokens[match.end :]])
+        tail = _join_pieces(after, capitalise=False)[:-1] if after else ""
+        whole = sentence + ("" if not after else _tail_join(after, tail))
+        return f"{subject_np.split(',')[0]}: {_decapitalise(_end_sentence(whole))}"
+    tail = _tail_join(after, _join_pieces(after, capitalise=False)[:-1]) if after else ""
+    if moved:
+        tail += f", {_decapitalise(moved)}"
+    return _end_sentence(_capitalise(first) + tail)
+
+
+def _tail_join(after: list[Piece], joined: str) -> str:
+    lead = after[0].lead
+    return f"{lead} {joined}" if lead in (",", ";", ":") else f" {lead} {joined}"
+
+
+def _is_feature_lead(lead: list[str]) -> bool:
+    """ "The video features", "This clip shows": words to drop in front of the person."""
+    return bool(lead) and lead[-1] in ("features", "shows", "showing", "featuring", "depicts") and set(lead) <= {
+        "the", "this", "a", "video", "clip", "footage", "features", "shows", "showing", "featuring", "depicts"
+    }
+
+
+def _decapitalise(text: str) -> str:
+    first, _, rest = text.partition(" ")
+    if first.isupper() and len(first) > 1:
+        return text
+    return (first[:1].lower() + first[1:] + (" " + rest if rest else "")) if first else text
+
+
+# --- spatial -------------------------------------------------------------------------------------
+
+
+def compose_spatial(
+    sentences: list[list[Piece]], match: SubjectMatch | None, subject_np: str, framing: str
+) -> tuple[list[str], list[int]]:
+    """(phrases, drop priorities) in `SPATIAL_ORDER`, the framing term last."""
+    groups: dict[str, list[str]] = {name: [] for name in SPATIAL_ORDER}
+    groups["subject"].append(subject_np)
+    seen: list[set[str]] = [set(_words(subject_np))]
+    for s_index, pieces in enumerate(sentences):
+        for p_index, piece in enumerate(pieces):
+            own = match is not None and (s_index, p_index) == (match.sentence, match.piece)
+            for phrase in static_phrases(piece, match if own else None):
+                words = set(_words(phrase))
+                if not words or any(words <= other for other in seen):
+                    continue
+                seen.append(words)
+                groups[category_of(phrase)].append(phrase)
+    phrases: list[str] = []
+    priorities: list[int] = []
+    for name in SPATIAL_ORDER[:-1]:
+        for text in groups[name]:
+            phrases.append(text)
+            priorities.append(SPATIAL_PRIORITY[name])
+    return [*phrases, framing], [*priorities, 0]
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def static_phrases(piece: Piece, match: SubjectMatch | None) -> list[str]:
+    """Whole static phrases of one piece: motion verbs dropped with their adverbs; their objects kept
+    as props ("with ...") and their places with a static preposition."""
+    if is_nonvisual(piece):
+        return []
+    tokens, tags = list(piece.tokens), list(piece.tags)
+    body_part = ""
+    # 1. The person's own noun phrase is the subject phrase: remove it (and a body part after "'s",
+    #    kept as "her eye" when the shot is about it); a "The video features" lead goes too.
+    if match is not None:
+        end = match.end
+        if match.possessive:
+            while end < len(tokens) and tags[end] in ("ADJ", "NOUN") and not _verbish(tags, end):
+                end += 1
+            part = [t for t in tokens[match.end : end]]
+            if part and part[-1].lower() not in ("face", "features", "expression"):
+                body_part = join_tokens(["their", *part])
+        start = match.start
+        lead = [t.lower() for t in tokens[:start]]
+        if _is_feature_lead(lead) or set(lead) & CAMERA_WORDS:
+            start = 0
+        tokens, tags = tokens[:start] + tokens[end:], tags[:start] + tags[end:]
+    elif is_nonvisual(piece) or _is_meta(piece) or _is_commentary(piece):
+        return []
+    # 2. A camera phrase ("A close-up shot of", "the camera pulls back") is not content.
+    tokens, tags = _strip_camera(tokens, tags)
+    # 3. Relative clauses with motion ("lily pads that light up with each step") go whole.
+    tokens, tags = _strip_motion_relatives(tokens, tags)
+    # 4. Walk the clause: keep static words, turn motion verbs into props and places.
+    tokens, tags = _strip_person_mentions(tokens, tags)
+    segments = _segments(tokens, tags)
+    phrases = [body_part] if body_part else []
+    for segment_tokens, segment_tags in segments:
+        phrase = _tidy(segment_tokens, segment_tags)
+        phrase = TIME_LEAD.sub("", phrase).strip()
+        if phrase and not framing_classes(phrase) and not set(_words(phrase)) & META_WORDS and piece_fragment(
+            phrase
+        ) is None and any(c.isalpha() for c in phrase):
+            phrases.append(phrase)
+    return phrases
+
+
+_PERSON_REFERENCES = frozenset({"person", "individual", "man", "woman", "presenter", "speaker", "player", "he", "she",
+                                "they", "subject", "figure"})
+
+
+def _strip_person_mentions(tokens: list[str], tags: list[str]) -> tuple[list[str], list[str]]:
+    """ "the person is dressed in", "The presenter stands": later mentions of the person as a subject."""
+    out_tokens: list[str] = []
+    out_tags: list[str] = []
+    i = 0
+    while i < len(tokens):
+        lower = tokens[i].lower()
+        j = i + 1 if tags[i] == "DET" and lower in ("the", "this", "that") else i
+        if j < len(tokens) and (tokens[j].lower() in _PERSON_REFERENCES or person_kind(tokens[j])) and (
+            j + 1 < len(tokens) and tags[j + 1] in ("VERB", "AUX") and tags[i] in ("DET", "PRON", "NOUN")
+        ):
+            i = j + 1
+            continue
+        out_tokens.append(tokens[i])
+        out_tags.append(tags[i])
+        i += 1
+    return out_tokens, out_tags
+
+
+def _verbish(tags: list[str], index: int) -> bool:
+    return tags[index] in ("VERB", "AUX")
+
+
+def _is_meta(piece: Piece) -> bool:
+    """ "The background remains consistent", "Throughout the video": about the video, not the scene."""
+    lower = piece.lower
+    first_verb = next((i for i, t in enumerate(piece.tags) if t in ("VERB", "AUX")), len(lower))
+    return bool(set(lower[:first_verb]) & (META_WORDS | {"throughout", "overall", "background"})) and not set(
+        lower
+    ) & set(lx.PLACES) - {"background", "setting", "set"}
+
+
+def _is_commentary(piece: Piece) -> bool:
+    verbs = [w for w, t in zip(piece.lower, piece.tags, strict=True) if t == "VERB"]
+    return bool(verbs) and is_commentary_verb(verbs[0]) or (piece.lower[:1] and piece.lower[0] in lx.COMMENTARY)
+
+
+def _strip_camera(tokens: list[str], tags: list[str]) -> tuple[list[str], list[str]]:
+    lower = [t.lower() for t in tokens]
+    if not set(lower) & CAMERA_WORDS and not any("close" in w for w in lower):
+        return tokens, tags
+    if "camera" in lower:
+        return [], []  # "the camera pulls back"
+    # Drop up to the preposition after the camera word: "A close-up shot of X" -> "X".
+    for i, word in enumerate(lower):
+        if word in CAMERA_WORDS or word.startswith("close"):
+            for j in range(i + 1, min(i + 5, len(lower))):
+                if lower[j] in ("of", "on", "to", "from", "featuring"):
+                    return tokens[j + 1 :], tags[j + 1 :]
+            if all(t in ("DET", "ADJ", "NOUN", "PUNCT") for t in tags):
+                return [], []  # "a low-angle shot", "cinematic wide portrait"
+    return tokens, tags
+
+
+def _strip_motion_relatives(tokens: list[str], tags: list[str]) -> tuple[list[str], list[str]]:
+    for i, tag in enumerate(tags):
+        if tag == "REL":
+            verbs = [tokens[j] for j in range(i + 1, len(tokens)) if tags[j] == "VERB"]
+            if any(is_motion_verb(v) for v in verbs):
+                return tokens[:i], tags[:i]
+    return tokens, tags
+
+
+def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[str]]]:
+    """Split a clause at its motion verbs: [static words] and [prop / place] segments."""
+    segments: list[tuple[list[str], list[str]]] = []
+    current: tuple[list[str], list[str]] = ([], [])
+    after_motion = False  # directions right after a motion verb become places ("through" -> "in")
+    i = 0
+
+    def flush() -> None:
+        nonlocal current
+        if current[0]:
+            segments.append(current)
+        current = ([], [])
+
+    while i < len(tokens):
+        word, tag = tokens[i], tags[i]
+        lower = word.lower()
+        if tag == "AUX":
+            following = tags[i + 1] if i + 1 < len(tags) else ""
+            if following not in ("VERB", "ADV", "AUX"):
+                flush()  # copula: "The background is his personal space" -> two phrases
+            i += 1
+            continue
+        if tag == "VERB" and _in_noun_phrase(tokens, tags, i):
+            if verb_lemma(lower) in lx.MOTION_VERBS:  # "swaying wildflowers" -> "wildflowers"
+                while current[1] and current[1][-1] == "ADV":
+                    current[0].pop()
+                    current[1].pop()
+                i += 1
+                continue
+            current[0].append(word)
+            current[1].append("ADJ")
+            i += 1
+            continue
+        if tag == "VERB":
+            lemma = verb_lemma(lower)
+            gaze = lemma in GAZE_LEMMAS
+            still_gaze = gaze and i + 1 < len(tokens) and tokens[i + 1].lower() in STILL_GAZE
+            phrasal = i + 1 < len(tokens) and tags[i + 1] == "PRT" and tokens[i + 1].lower() in MOTION_PARTICLES
+            static = not is_motion_verb(lower) and not gaze and not (phrasal and lemma not in HELD_PHRASAL)
+            if static or still_gaze:
+                i = _keep_static_verb(tokens, tags, i, current)
+                continue
+            # Motion: drop the verb, its adverbs and particles (and "to" of an infinitive before it).
+            if current[1] and current[1][-1] == "PRON" and current[0][-1].lower() in ("he", "she", "they"):
+                current[0].pop()  # "as she reunited with ...": the person is the subject phrase
+                current[1].pop()
+            has_subject = bool(current[0]) and current[1][-1] == "NOUN"
+            after_motion = True
+            while current[1] and (current[1][-1] in ("ADV", "AUX") or current[0][-1].lower() == "to"):
+                current[0].pop()
+                current[1].pop()
+            if not has_subject:
+                flush()
+            i += 1
+            while i < len(tokens) and tags[i] in ("ADV", "PRT"):
+                i += 1
+            if i < len(tokens) and tags[i] in ("DET", "ADJ", "NOUN", "NUM") and not has_subject:
+                i = _object_as_prop(tokens, tags, i, current, plain=gaze)
+            continue
+        if tag in ("PUNCT", "CONJ", "REL") or (tag == "VERB"):
+            after_motion = False
+        if tag == "PREP" and lower in DIRECTIONAL and after_motion:
+            mapped = DIRECTIONAL[lower]
+            if lower == "to" and i + 1 < len(tokens) and tags[i + 1] in ("VERB", "AUX"):
+                i += 1  # "to show": an infinitive, not a direction
+                continue
+            if mapped is None:  # "toward the sink", "from the mug": where it moves, not where it is
+                i += 1
+                while i < len(tokens) and tags[i] not in ("PREP", "PUNCT", "VERB", "CONJ", "REL"):
+                    i += 1
+                continue
+            current[0].append(mapped)
+            current[1].append("PREP")
+            i += 1
+            continue
+        if tag == "CONJ" and lower in ("as", "while", "before", "after", "when", "until", "then"):
+            flush()
+            i += 1
+            continue
+        current[0].append(word)
+        current[1].append(tag)
+        i += 1
+    flush()
+    return segments
+
+
+def _in_noun_phrase(tokens: list[str], tags: list[str], index: int) -> bool:
+    """A participle used as an adjective: between a determiner/preposition and its noun."""
+    word = tokens[index].lower()
+    if not word.endswith("ing") or index + 1 >= len(tokens) or index == 0:
+        return False
+    if tokens[index - 1].lower() in GERUND_PREPOSITIONS:
+        return False  # "before chopping vegetables" is an action
+    return tags[index + 1] == "NOUN" and tags[index - 1] in ("PREP", "DET", "ADV", "ADJ", "VERB")
+
+
+def _keep_static_verb(tokens: list[str], tags: list[str], index: int, current: tuple[list[str], list[str]]) -> int:
+    """Keep a posture or state verb as a participle ("sits at" -> "sitting at"); drop "be"/"have"."""
+    word = tokens[index]
+    lemma = verb_lemma(word)
+    if lemma in ("be", "have", "seem", "appear", "remain", "stay"):
+        if lemma == "have" and not current[0]:
+            current[0].append("with")
+            current[1].append("PREP")
+        return index + 1
+    form = word
+    tags_of_word = en.verb_tags(word)
+    lower = word.lower()
+    participle = lower.endswith("ed") or lower in ("lit", "made", "set", "strung", "built", "worn", "clad", "spread")
+    if "VBG" not in tags_of_word and not participle and tags_of_word & {"VBZ", "VBP", "VB", "VBD"}:
+        form = en.gerund(word)  # "sits" / "sat" -> "sitting"; "dressed", "lit" stay participles
+    current[0].append(form)
+    current[1].append("VERB")
+    return index + 1
+
+
+def _object_as_prop(
+    tokens: list[str], tags: list[str], index: int, current: tuple[list[str], list[str]], *, plain: bool
+) -> int:
+    """The noun phrase after a dropped motion verb, as "with NP" (a prop), "in NP" (a place) or as is."""
+    end = index
+    while end < len(tokens) and tags[end] in ("DET", "ADJ", "NOUN", "NUM", "POS"):
+        end += 1
+    # "a loaf of freshly baked bread": keep an "of" phrase that belongs to the object.
+    while end + 1 < len(tokens) and tokens[end].lower() == "of" and tags[end + 1] in ("DET", "ADJ", "NOUN", "NUM", "ADV"):
+        end += 1
+        while end < len(tokens) and tags[end] in ("DET", "ADJ", "NOUN", "NUM", "POS", "ADV"):
+            end += 1
+    words = [t.lower() for t in tokens[index:end]]
+    head = words[-1] if words else ""
+    if not words or head in ABSTRACT_OBJECTS or _motion_noun(head) or person_kind(head) and head not in (
+        "baby", "child"
+    ):
+        return end
+    if words[-1] in ("the", "a", "an"):
+        return end
+    preposition = "in" if head in lx.PLACES else "with"
+    if not plain:
+        current[0].append(preposition)
+        current[1].append("PREP")
+    current[0].extend(tokens[index:end])
+    current[1].extend(tags[index:end])
+    if end + 1 < len(tokens) and tokens[end].lower() == "with" and _motion_noun(_np_head(tokens, tags, end + 1)):
+        return _skip_np(tokens, tags, end + 1)  # "breaking a board with a powerful punch"
+    if end + 1 < len(tokens) and tokens[end].lower() == "with" and preposition == "with":
+        current[0].append("and")  # "eats noodles with chopsticks" -> "with noodles and chopsticks"
+        current[1].append("CONJ")
+        return end + 1
+    return end
+
+
+def _motion_noun(word: str) -> bool:
+    """ "stroll", "punch", "duel", "swing": a noun that names a movement."""
+    lower = word.lower()
+    singular = lower[:-1] if lower.endswith("s") and not lower.endswith("ss") else lower
+    return lower in lx.MOTION_VERBS or singular in lx.MOTION_VERBS or singular in {"duel", "stroll", "dance", "dive"}
+
+
+def _skip_np(tokens: list[str], tags: list[str], index: int) -> int:
+    while index < len(tokens) and tags[index] in ("DET", "ADJ", "NOUN", "NUM", "POS"):
+        index += 1
+    return index
+
+
+def _np_head(tokens: list[str], tags: list[str], index: int) -> str:
+    end = _skip_np(tokens, tags, index)
+    return tokens[end - 1] if end > index else ""
+
+
+_LEADING_JUNK = {"and", "or", "but", "as", "while", "then", "also", "even", "just", "still", "which", "that",
+                 "who", "possibly", "likely", "perhaps", "seemingly", "apparently", "there"}
+
+
+def _tidy(tokens: list[str], tags: list[str]) -> str:
+    """A segment as a whole phrase: no dangling conjunction/preposition/article at either end, no
+    phrase that is only a pronoun or an adverb; cut back to the last word that ends a phrase."""
+    while tokens and (tokens[0].lower() in _LEADING_JUNK or tags[0] in ("PUNCT", "CONJ", "ADV", "AUX", "REL")):
+        tokens, tags = tokens[1:], tags[1:]
+    while tokens and (tags[-1] in ("DET", "PREP", "CONJ", "PUNCT", "AUX", "REL", "PRT", "ADV") or tokens[-1].lower() in _LEADING_JUNK):
+        tokens, tags = tokens[:-1], tags[:-1]
+    if not tokens or all(t in ("PRON", "ADV", "DET", "PREP", "NUM") for t in tags):
+        return ""
+    if len(tokens) == 1 and tags[0] in ("VERB",):
+        return ""
+    if tokens[0][:1].isupper() and not tokens[0].isupper() and "PROPN" not in en.word_classes(tokens[0]) and (
+        en.word_classes(tokens[0].lower())
+    ):
+        tokens = [tokens[0].lower(), *tokens[1:]]  # "Tears of joy" -> "tears of joy" inside the list
+    text = join_tokens(tokens)
+    while piece_fragment(text) and len(tokens) > 1:
+        tokens, tags = tokens[:-1], tags[:-1]
+        while tokens and tags[-1] in ("DET", "PREP", "CONJ", "PUNCT", "ADV"):
+            tokens, tags = tokens[:-1], tags[:-1]
+        text = join_tokens(tokens)
+    return text if tokens and not piece_fragment(text) else ""
+
+
+def category_of(phrase: str) -> str:
+    words = set(_words(phrase.replace("-", " "))) | set(_words(phrase))
+    if words & lx.APPEARANCE - {"expression", "smile", "grin", "gaze", "face", "features", "tall", "short",
+                                 "young", "old", "straight"}:
+        return "appearance"
+    if words & lx.CLOTHING or words & set(lx.CLOTHING_LEADS) or "adorned" in words:
+        return "clothing"
+    if phrase.lower().startswith(("with ", "holding ")):
+        return "prop"
+    if words & lx.LIGHTING_STYLE or (len(words) <= 3 and words & lx.LIGHTING_WEAK):
+        return "lighting_style"
+    if words & lx.PLACES or phrase.lower().split(" ")[0] in {"in", "at", "on", "under", "beside", "near",
+                                                              "behind", "against", "amid", "amidst", "inside",
+                                                              "standing", "sitting", "above", "beneath"}:
+        return "setting"
+    return "other"

@@ -1,0 +1,254 @@
+"""Reading a prompt for the `rules` decoupler: sentences, comma pieces and clauses, coarse word tags.
+
+A tag is given from the word's possible classes (`ipvg.prompts.english`, lemminflect's lexicon) and
+its neighbours: "a steaming cup" (after a determiner) is an adjective, "sipping a cup" (after a noun)
+a verb, "walks" after a noun a verb but after "the" a noun. That is enough for video prompts, which
+are one or a few plain descriptive sentences.
+
+Tags: DET PREP CONJ REL PRON AUX VERB PRT ADV ADJ NUM NOUN POS (possessive 's) PUNCT.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ipvg.prompts import english as en
+from ipvg.prompts import lexicon as lx
+
+_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*(?:n't)?|'s\b|'[A-Za-z]+|[^\sA-Za-z0-9]")
+_SENTENCE_END = re.compile(r'(?<=[.!?])["”’\']?\s+(?=["“‘\']?[A-Z0-9])')
+CLAUSE_CONJUNCTIONS = ("while", "as", "before", "after", "when", "until", "then", "whereas", "once", "and")
+PARTICLES = frozenset({"up", "down", "out", "off", "away", "back", "over", "around", "about", "along", "in"})
+RELATIVES = frozenset({"that", "which", "who", "whose", "where"})
+PRONOUNS = frozenset({"he", "she", "they", "it", "him", "them", "i", "we", "you", "me", "us", "himself", "herself",
+                      "themselves", "someone", "something", "everyone", "everything"})
+NUMBER_WORDS = frozenset({"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"})
+# Verbs that describe a still state: a first frame can show them ("sitting at a desk", "dressed in").
+STATIC_LEMMAS = frozenset(
+    {*(v for v in lx.POSE_VERBS if "_" not in v), *(v for v in lx.STATIC_VERBS if "_" not in v),
+     "wear", "dress", "clad", "don", "adorn", "hold", "stand", "sit", "lie", "lean", "kneel", "crouch",
+     "make", "string", "frame", "light", "bathe", "surround", "fill", "cover", "decorate", "line", "set",
+     "visible", "focus", "perch", "rest", "wrap", "carry_on", "lit", "dressed", "paint_on", "label", "own",
+     "contain", "display", "feature", "show", "depict", "include", "appear", "seem", "remain", "stay", "be",
+     "maintain", "keep", "reveal", "visible",
+     "have", "hang", "bake", "knit", "sculpt_on", "engage"} - {"look", "gaze", "stare", "watch", "face",
+                                                              "suggest", "indicate", "imply", "signal",
+                                                              "highlight", "reflect"}
+)
+COMMENTARY_LEMMAS = frozenset(
+    {"suggest", "indicate", "imply", "highlight", "capture", "convey", "emphasize", "emphasise", "reinforce",
+     "showcase", "ensure", "reflect", "evoke", "create", "add", "exude", "symbolize", "signal", "illustrate",
+     "underscore", "encourage", "attract", "retain", "design", "intend", "aim", "educate", "focus_on"}
+)
+META_WORDS = frozenset({"video", "sequence", "frames", "clip", "footage", "presentation", "segment",
+                        "content", "demonstration", "atmosphere", "narrative", "focus", "overall", "throughout"})
+
+
+@dataclass
+class Piece:
+    """A comma/semicolon piece or a clause of one sentence: its tokens and their tags."""
+
+    tokens: list[str]
+    tags: list[str]
+    sentence: int
+    lead: str  # the separator before it: "", ",", ";" or a conjunction ("and", "as", ...)
+
+    @property
+    def text(self) -> str:
+        return join_tokens(self.tokens)
+
+    @property
+    def lower(self) -> list[str]:
+        return [t.lower() for t in self.tokens]
+
+
+def tokenize(text: str) -> list[str]:
+    return _TOKEN.findall(text.replace("’", "'"))
+
+
+def join_tokens(tokens: list[str]) -> str:
+    """Tokens back to text: no space before punctuation or a possessive, none after an opening quote."""
+    out = ""
+    for token in tokens:
+        if not out:
+            out = token
+        elif token in {",", ".", ";", ":", "!", "?", ")", "'s"} or (token in {'"', "”"} and out.count('"') % 2):
+            out += token
+        elif out.endswith(("(", "“")) or (out.endswith('"') and out.count('"') % 2):
+            out += token
+        else:
+            out += " " + token
+    return out
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+
+
+# --- tags -----------------------------------------------------------------------------------------
+
+
+def tag_tokens(tokens: list[str]) -> list[str]:
+    """Coarse tags in context (see the module docstring)."""
+    tags: list[str] = []
+    lower = [t.lower() for t in tokens]
+    finite_seen = False  # "sits ... and eats" (a second finite verb) vs "wearing a blazer and glasses"
+    for i, word in enumerate(lower):
+        previous = tags[i - 1] if i else "START"
+        following = lower[i + 1] if i + 1 < len(lower) else ""
+        tag = _tag(word, previous, lower[i - 1] if i else "", following, finite_seen)
+        if tag == "VERB" and en.verb_tags(word) & {"VBZ", "VBD", "VBP"} and "VBG" not in en.verb_tags(word):
+            finite_seen = True
+        elif tag == "VERB":
+            finite_seen = False
+        tags.append(tag)
+    return tags
+
+
+GERUND_PREPOSITIONS = frozenset({"before", "after", "while", "by", "without", "upon", "since", "when"})
+
+
+def _tag(word: str, previous: str, previous_word: str, following: str, finite_seen: bool = False) -> str:
+    if not word[:1].isalnum():
+        return "POS" if word == "'s" else "PUNCT"
+    if word.isdigit() or word in NUMBER_WORDS:
+        return "NUM"
+    if word == "her":
+        following_classes = en.word_classes(following) if following[:1].isalnum() else frozenset()
+        finite = en.verb_tags(following) & {"VBD", "VBN", "VBG", "VBZ"} and "NOUN" not in following_classes
+        return "DET" if following_classes & {"NOUN", "ADJ"} and not finite else "PRON"
+    if word in RELATIVES and previous in ("NOUN", "PUNCT", "ADJ") and word != "where":
+        return "REL"
+    if word in en.DETERMINERS:
+        return "DET"
+    if word in PRONOUNS:
+        return "PRON"
+    if word in en.AUXILIARIES:
+        return "AUX"
+    if word in PARTICLES and previous in ("VERB", "PRT") and (
+        following in {"", ",", ".", ";", "and", "with", "to", "from", "at", "for"}
+    ):
+        return "PRT"
+    if word in en.PREPOSITIONS:
+        return "PREP"
+    if word in en.CONJUNCTIONS:
+        return "CONJ"
+    classes = en.word_classes(word)
+    if not classes and word.endswith("ly") and len(word) > 4:
+        return "ADV"  # "weightlessly": adverbs the lexicon lacks
+    if classes == frozenset({"ADV"}) or (word.endswith("ly") and "ADV" in classes and "ADJ" not in classes):
+        return "ADV"
+    if _is_verb(word, previous, previous_word, following, classes, finite_seen):
+        return "VERB"
+    if previous == "DET" and word.endswith("ing") and en.verb_tags(word):
+        return "ADJ"  # "a glowing fishing rod", "a steaming cup"
+    if "ADJ" in classes:
+        following_classes = en.word_classes(following) if following[:1].isalnum() else frozenset()
+        if "NOUN" not in classes or ("NOUN" in following_classes and not en.verb_tags(following)):
+            return "ADJ"  # "a plain background"; but "an individual standing", "the video features"
+        if following_classes & {"NOUN", "ADJ"} and following.endswith(("s", "ed")) is False and not (
+            en.verb_tags(following) & {"VBG", "VBZ", "VBD"}
+        ):
+            return "ADJ"
+    return "NOUN"
+
+
+def _is_verb(
+    word: str, previous: str, previous_word: str, following: str, classes: frozenset[str], finite_seen: bool
+) -> bool:
+    tags = en.verb_tags(word)
+    if not tags:
+        return False
+    if previous in ("DET", "ADJ", "NUM", "POS") and previous_word not in ("her", "each"):
+        return False  # "a steaming cup", "the winding track", "his gaze"
+    if word in lx.NOT_VERBS and previous not in ("REL", "PRON", "AUX", "NOUN"):
+        return False
+    following_classes = en.word_classes(following) if following[:1].isalnum() else frozenset()
+    if "VBG" in tags and previous in ("PREP", "ADV") and previous_word not in GERUND_PREPOSITIONS:
+        if "NOUN" in following_classes and following not in en.DETERMINERS:
+            return False  # "a path of floating lily pads", "a field of gently swaying wildflowers"
+        if previous == "PREP" and not following[:1].isalnum():
+            return False  # "a flash of lightning", "the sound of clapping"
+    if previous == "START" and word.endswith("ed") and following_classes & {"NOUN", "ADJ"} and following not in (
+        en.DETERMINERS
+    ):
+        return False  # "blurred green forest visible through the window"
+    if tags & {"VBG", "VBD", "VBN"}:
+        return True
+    nounish = "NOUN" in classes or "ADJ" in classes
+    if "VBZ" in tags:
+        if nounish and following in RELATIVES:
+            return False  # "lily pads that light up"
+        if nounish and en.verb_tags(following) & {"VBG"} and "NOUN" not in en.word_classes(following):
+            return False  # "cowboy boots taking a stroll"
+        if nounish and previous == "CONJ":
+            return finite_seen  # "sits ... and eats" but "wearing a blazer and glasses"
+        return not nounish or previous in ("NOUN", "PRON", "ADV", "REL", "AUX")
+    if previous == "NOUN" and previous_word.endswith("s") and (
+        not following[:1].isalnum() or following in ("and", "up", "out", "down", "away") or following.endswith("ly")
+    ):
+        return True  # "his nostrils flare", "the lily pads light up"
+    # Base form: after "to", a modal/auxiliary, a pronoun, a relative pronoun ("pads that light up").
+    return previous in ("PRON", "REL", "AUX") or previous_word == "to" or (not nounish and previous != "PREP")
+
+
+def verb_lemma(word: str) -> str:
+    return en.verb_lemma(word) or word.lower()
+
+
+def is_motion_verb(word: str) -> bool:
+    """A verb a still frame cannot show: anything not a known posture or state verb."""
+    lemma = verb_lemma(word)
+    return lemma not in STATIC_LEMMAS and word.lower() not in STATIC_LEMMAS
+
+
+def is_commentary_verb(word: str) -> bool:
+    return verb_lemma(word) in COMMENTARY_LEMMAS or word.lower() in lx.COMMENTARY
+
+
+# --- pieces ---------------------------------------------------------------------------------------
+
+
+def split_pieces(sentence: str, index: int) -> list[Piece]:
+    """Comma/semicolon pieces of a sentence, each split further before a conjunction that starts a
+    new clause ("sits at a table and eats noodles" -> two pieces)."""
+    tokens = tokenize(sentence)
+    tags = tag_tokens(tokens)
+    pieces: list[Piece] = []
+    start, lead = 0, ""
+    quote_open = False
+    for i, token in enumerate(tokens):
+        if token in ('"', "“", "”"):
+            quote_open = not quote_open
+        if quote_open:
+            continue
+        boundary = token in (",", ";", ":") or (token in (".", "!", "?") and i == len(tokens) - 1)
+        conjunction = (
+            token.lower() in CLAUSE_CONJUNCTIONS
+            and i > start
+            and _starts_clause(tokens, tags, i + 1)
+        )
+        if boundary or conjunction:
+            if i > start:
+                pieces.append(Piece(tokens[start:i], tags[start:i], index, lead))
+            lead = token.lower() if conjunction else token
+            start = i + 1
+    if start < len(tokens):
+        pieces.append(Piece(tokens[start:], tags[start:], index, lead))
+    return [p for p in pieces if any(t[:1].isalnum() for t in p.tokens)]
+
+
+def _starts_clause(tokens: list[str], tags: list[str], start: int) -> bool:
+    """After a conjunction: a verb, or a subject (pronoun / determiner + noun) followed by a verb."""
+    if start >= len(tokens):
+        return False
+    if tags[start] in ("VERB", "AUX") or (tags[start] == "ADV" and start + 1 < len(tags) and tags[start + 1] == "VERB"):
+        return True
+    for j in range(start, min(start + 8, len(tokens))):
+        if tags[j] in ("VERB", "AUX"):
+            finite = tags[j] == "AUX" or en.is_finite_verb(tokens[j], tokens[j - 1] if j else None)
+            return tags[start] in ("PRON", "DET", "NOUN", "ADJ") and (finite or tags[start] == "PRON")
+        if tags[j] in ("PUNCT", "CONJ", "REL") and j > start:
+            return False
+    return False
