@@ -17,7 +17,7 @@ from ipvg.temporal import create_temporal_backend
 from ipvg.temporal.vace import RECIPES, first_frame_conditioning
 
 CPU = RuntimeConfig(device="cpu", dtype="float32")
-HEIGHT, WIDTH, FRAMES = 64, 96, 9
+HEIGHT, WIDTH, FRAMES = 64, 96, 5  # 5 = 4k+1: two latent frames, the fewest that show the mask layout
 
 
 def tiny_config(name: str, **overrides: Any) -> TemporalConfig:
@@ -34,6 +34,12 @@ def face_image(example_face) -> Image.Image:
 def reference_face(face_image) -> Image.Image:
     # Stands in for the aligned face crop the pipeline passes; any distinct picture shows the routing.
     return face_image.crop((150, 40, 350, 240)).resize((112, 112))
+
+
+@pytest.fixture(scope="module")
+def vace_14b():
+    """One loaded tiny VACE-14B-layout backend shared by the tests that only call it."""
+    return create_temporal_backend(tiny_config("wan21-vace-14b"), CPU)
 
 
 @pytest.fixture
@@ -56,12 +62,13 @@ def _pixels(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGB"))
 
 
-def test_first_frame_and_reference_reach_the_pipeline_call(face_image, reference_face, pipeline_calls):
+def test_first_frame_and_reference_reach_the_pipeline_call(
+    vace_14b, face_image, reference_face, pipeline_calls
+):
     """Fails if the first frame is not frame 0 of `video` (or is passed as I2V's `image`), if the mask
     uses Wan I2V's convention (white = keep) or keeps more than frame 0, if the conditioning video is
     not `num_frames` long, or if the reference is dropped or replaced by the first frame."""
-    backend = create_temporal_backend(tiny_config("wan21-vace-14b"), CPU)
-    output = backend.animate(face_image, "A woman turns her head", seed=0, reference=reference_face)
+    output = vace_14b.animate(face_image, "A woman turns her head", seed=0, reference=reference_face)
 
     (kwargs,) = pipeline_calls
     assert "image" not in kwargs
@@ -99,23 +106,21 @@ def test_reference_only_mode_generates_every_frame(reference_face, pipeline_call
     assert output.video.frames_FHWC.shape == (FRAMES, HEIGHT, WIDTH, 3)
 
 
-def test_reference_changes_the_video(face_image, reference_face):
+def test_reference_changes_the_video(vace_14b, face_image, reference_face):
     """The reference reaches the transformer, not only the call: another reference, another video
     (fails if the backend passes the reference but diffusers' preprocessing drops it)."""
-    backend = create_temporal_backend(tiny_config("wan21-vace-14b"), CPU)
-    with_face = backend.animate(face_image, "A woman smiles", seed=3, reference=reference_face)
-    with_grey = backend.animate(
+    with_face = vace_14b.animate(face_image, "A woman smiles", seed=3, reference=reference_face)
+    with_grey = vace_14b.animate(
         face_image, "A woman smiles", seed=3, reference=Image.new("RGB", (112, 112), (90, 90, 90))
     )
-    again = backend.animate(face_image, "A woman smiles", seed=3, reference=reference_face)
+    again = vace_14b.animate(face_image, "A woman smiles", seed=3, reference=reference_face)
     np.testing.assert_array_equal(with_face.video.frames_FHWC, again.video.frames_FHWC)
     assert not np.array_equal(with_face.video.frames_FHWC, with_grey.video.frames_FHWC)
 
 
-def test_neither_first_frame_nor_reference_is_a_clear_error():
-    backend = create_temporal_backend(tiny_config("wan21-vace-14b"), CPU)
+def test_neither_first_frame_nor_reference_is_a_clear_error(vace_14b):
     with pytest.raises(IpvgError, match="neither"):
-        backend.animate(None, "A man waves", seed=0)
+        vace_14b.animate(None, "A man waves", seed=0)
 
 
 def test_image_to_video_backend_refuses_a_run_without_first_frame(reference_face):
@@ -139,13 +144,12 @@ def test_two_expert_vace_fun_loads_and_switches_experts(face_image, reference_fa
     assert backend.pipe.scheduler.config.flow_shift == 12.0
 
 
-def test_mask_padding_for_the_reference_comes_first(face_image, reference_face):
+def test_mask_padding_for_the_reference_comes_first(vace_14b, face_image, reference_face):
     """diffusers issue #11779: the reference latent is prepended to the video latents, so its (zero)
     mask padding must be prepended too. With the bug (padding appended) the reference slot would get
     the video's first latent mask (generate = 1) and the video's masks would shift by one."""
-    backend = create_temporal_backend(tiny_config("wan21-vace-14b"), CPU)
-    backend.load()
-    pipe = backend.pipe
+    vace_14b.load()
+    pipe = vace_14b.pipe
     frame, _ = resize_center_crop(face_image, WIDTH, HEIGHT)
     video, mask = first_frame_conditioning(frame, FRAMES)
     _, mask_BCFHW, references = pipe.preprocess_conditions(
