@@ -11,6 +11,9 @@ re-seen throughout. Two inputs, either or both:
   on a white canvas of the video's size and prepends as an extra latent frame.
 
 With no first frame (the "first-place-like" mode) the whole video is generated from the reference.
+The mask is shrunk to latent frames with nearest-exact sampling (diffusers, as the official code), so
+latent 0's mask comes from pixel frame 1: the kept first frame reaches the model through VACE's
+"inactive" latents (the video where the mask is black), not through a black latent mask.
 Loading, size fitting, progress and records are the Wan backend's; only the image inputs differ.
 Diffusers issue #11779 (reference-latent mask padding appended after the video's mask instead of
 before it) is fixed in the pinned diffusers 0.42.1: `prepare_masks` prepends the padding, as the
@@ -123,6 +126,12 @@ class WanVACE(WanImageToVideo):
         if reference is not None:
             inputs["reference_images"] = [reference.convert("RGB")]
             record["reference_size"] = f"{reference.width}x{reference.height}"
+            # diffusers scales the reference to fit the video's size; a small crop becomes a blurry one.
+            if min(reference.size) < min(settings.height, settings.width) // 2:
+                warnings.append(
+                    f"The reference image is {reference.width}x{reference.height}; {self.name} scales it up to "
+                    f"fit {settings.width}x{settings.height}, so a larger face crop would keep more detail."
+                )
         else:
             warnings.append(
                 f"{self.name} got no reference image: it only extends the first frame, like image-to-video."
