@@ -166,12 +166,14 @@ def piece_fragment(piece: str) -> str | None:
         return f"ends in the preposition {last!r}"
     if last in en.CONJUNCTIONS - {"then"}:
         return f"ends in the conjunction {last!r}"
+    if last in ("what", "where", "which", "who", "whose", "whom"):
+        return f"ends in {last!r} without its clause"
     noun_slot = before in en.DETERMINERS or before in en.PREPOSITIONS or en.is_adjective_only(before) or (
         before.endswith("ly") and en.is_adverb_only(before)
     )
     if en.is_adjective_only(last) and noun_slot:
         return f"ends in the adjective {last!r} without its noun"
-    if en.can_be_adjective(last) and before in en.ARTICLES:
+    if last in en.NOUNLESS_ADJECTIVES and before in en.ARTICLES:
         return f"ends in {before} {last!r} without its noun"
     if en.is_adverb_only(last) and last.endswith("ly") and (before in en.PREPOSITIONS or before in en.DETERMINERS):
         return f"ends in the adverb {last!r} without its phrase"

@@ -16,8 +16,12 @@ from dataclasses import dataclass
 from ipvg.prompts import english as en
 from ipvg.prompts import lexicon as lx
 
-_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*(?:n't)?|'s\b|'[A-Za-z]+|[^\sA-Za-z0-9]")
-_SENTENCE_END = re.compile(r'(?<=[.!?])["”’\']?\s+(?=["“‘\']?[A-Z0-9])')
+# A quoted span ("Tech Minute", 'thumbs up') is one token: a name or sign the frame shows whole.
+_TOKEN = re.compile(
+    r'"[^"]{1,60}"|“[^”]{1,60}”|(?<![A-Za-z])\'[^\']{1,40}\'(?![A-Za-z])'
+    r"|[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*(?:n't)?|'s\b|[^\sA-Za-z0-9]"
+)
+_SENTENCE_END = re.compile(r'(?:(?<=[.!?]["”’\'])|(?<=[.!?]))\s+(?=["“‘\']?[A-Z0-9])')
 CLAUSE_CONJUNCTIONS = ("while", "as", "before", "after", "when", "until", "then", "whereas", "once", "and")
 PARTICLES = frozenset({"up", "down", "out", "off", "away", "back", "over", "around", "about", "along", "in"})
 RELATIVES = frozenset({"that", "which", "who", "whose", "where"})
@@ -42,7 +46,7 @@ COMMENTARY_LEMMAS = frozenset(
      "underscore", "encourage", "attract", "retain", "design", "intend", "aim", "educate", "focus_on"}
 )
 META_WORDS = frozenset({"video", "sequence", "frames", "clip", "footage", "presentation", "segment",
-                        "content", "demonstration", "atmosphere", "narrative", "focus", "overall", "throughout"})
+                        "content", "demonstration", "atmosphere", "narrative", "overall", "throughout"})
 
 
 @dataclass
@@ -93,15 +97,20 @@ def tag_tokens(tokens: list[str]) -> list[str]:
     """Coarse tags in context (see the module docstring)."""
     tags: list[str] = []
     lower = [t.lower() for t in tokens]
+    prep_seen = False  # a preposition since the last verb: a noun phrase, not a subject, follows
     finite_seen = False  # "sits ... and eats" (a second finite verb) vs "wearing a blazer and glasses"
     for i, word in enumerate(lower):
         previous = tags[i - 1] if i else "START"
         following = lower[i + 1] if i + 1 < len(lower) else ""
-        tag = _tag(word, previous, lower[i - 1] if i else "", following, finite_seen)
+        tag = _tag(word, previous, lower[i - 1] if i else "", following, finite_seen, prep_seen)
         if tag == "VERB" and en.verb_tags(word) & {"VBZ", "VBD", "VBP"} and "VBG" not in en.verb_tags(word):
             finite_seen = True
         elif tag == "VERB":
             finite_seen = False
+        if tag in ("VERB", "AUX", "PUNCT", "CONJ", "REL"):
+            prep_seen = False
+        elif tag == "PREP":
+            prep_seen = True
         tags.append(tag)
     return tags
 
@@ -109,7 +118,11 @@ def tag_tokens(tokens: list[str]) -> list[str]:
 GERUND_PREPOSITIONS = frozenset({"before", "after", "while", "by", "without", "upon", "since", "when"})
 
 
-def _tag(word: str, previous: str, previous_word: str, following: str, finite_seen: bool = False) -> str:
+def _tag(
+    word: str, previous: str, previous_word: str, following: str, finite_seen: bool = False, prep_seen: bool = False
+) -> str:
+    if word[:1] in "\"“'" and len(word) > 2:
+        return "NOUN"  # a quoted name
     if not word[:1].isalnum():
         return "POS" if word == "'s" else "PUNCT"
     if word.isdigit() or word in NUMBER_WORDS:
@@ -118,7 +131,7 @@ def _tag(word: str, previous: str, previous_word: str, following: str, finite_se
         following_classes = en.word_classes(following) if following[:1].isalnum() else frozenset()
         finite = en.verb_tags(following) & {"VBD", "VBN", "VBG", "VBZ"} and "NOUN" not in following_classes
         return "DET" if following_classes & {"NOUN", "ADJ"} and not finite else "PRON"
-    if word in RELATIVES and previous in ("NOUN", "PUNCT", "ADJ") and word != "where":
+    if word in RELATIVES and previous in ("NOUN", "PUNCT", "ADJ"):
         return "REL"
     if word in en.DETERMINERS:
         return "DET"
@@ -139,7 +152,7 @@ def _tag(word: str, previous: str, previous_word: str, following: str, finite_se
         return "ADV"  # "weightlessly": adverbs the lexicon lacks
     if classes == frozenset({"ADV"}) or (word.endswith("ly") and "ADV" in classes and "ADJ" not in classes):
         return "ADV"
-    if _is_verb(word, previous, previous_word, following, classes, finite_seen):
+    if _is_verb(word, previous, previous_word, following, classes, finite_seen, prep_seen):
         return "VERB"
     if previous == "DET" and word.endswith("ing") and en.verb_tags(word):
         return "ADJ"  # "a glowing fishing rod", "a steaming cup"
@@ -155,15 +168,23 @@ def _tag(word: str, previous: str, previous_word: str, following: str, finite_se
 
 
 def _is_verb(
-    word: str, previous: str, previous_word: str, following: str, classes: frozenset[str], finite_seen: bool
+    word: str,
+    previous: str,
+    previous_word: str,
+    following: str,
+    classes: frozenset[str],
+    finite_seen: bool,
+    prep_seen: bool = False,
 ) -> bool:
     tags = en.verb_tags(word)
     if not tags:
         return False
     if previous in ("DET", "ADJ", "NUM", "POS") and previous_word not in ("her", "each"):
         return False  # "a steaming cup", "the winding track", "his gaze"
-    if word in lx.NOT_VERBS and previous not in ("REL", "PRON", "AUX", "NOUN"):
+    if word in lx.NOT_VERBS and previous not in ("REL", "PRON", "AUX", "NOUN") and previous_word != "to":
         return False
+    if word in lx.NOT_VERBS and previous == "NOUN" and en.verb_tags(following) & {"VBN", "VBD"}:
+        return False  # "a drum set made of thunderclouds"
     following_classes = en.word_classes(following) if following[:1].isalnum() else frozenset()
     if "VBG" in tags and previous in ("PREP", "ADV") and previous_word not in GERUND_PREPOSITIONS:
         if "NOUN" in following_classes and following not in en.DETERMINERS:
@@ -180,8 +201,12 @@ def _is_verb(
     if "VBZ" in tags:
         if nounish and following in RELATIVES:
             return False  # "lily pads that light up"
-        if nounish and en.verb_tags(following) & {"VBG"} and "NOUN" not in en.word_classes(following):
+        if nounish and en.verb_tags(following) & {"VBG"}:
             return False  # "cowboy boots taking a stroll"
+        if nounish and previous == "NOUN" and en.can_be_adjective(previous_word):
+            return False  # "a white sports jacket"
+        if nounish and prep_seen:
+            return False  # "with a backdrop of tall evergreen trees"
         if nounish and previous == "CONJ":
             return finite_seen  # "sits ... and eats" but "wearing a blazer and glasses"
         return not nounish or previous in ("NOUN", "PRON", "ADV", "REL", "AUX")

@@ -113,6 +113,14 @@ AUXILIARIES = frozenset(
         "shall",
     }
 )
+# Adjectives that also have a rare noun reading ("a lush", "the rich"): at the end of a phrase after an
+# article they are a cut adjective list, not a noun.
+NOUNLESS_ADJECTIVES = frozenset(
+    "lush slight rich tall gentle bright soft warm cool dark quiet calm serene vibrant elegant large small "
+    "big little long wide deep thick thin heavy light pale golden silver wooden stylish colorful colourful "
+    "beautiful sleek modern ancient rustic cozy cosy busy crowded vast distant faint subtle sharp smooth "
+    "rough delicate intricate dramatic radiant glowing shimmering sparkling towering sprawling bustling".split()
+)
 PRONOUN_SUBJECTS = frozenset({"he", "she", "they", "it", "i", "we", "you", "who", "which", "that"})
 
 

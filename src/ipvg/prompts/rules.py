@@ -79,6 +79,11 @@ TIME_LEAD = re.compile(
     r"|overall|at first|finally|then|later)\b[ ,]*",
     re.IGNORECASE,
 )
+MOTION_NOUNS = frozenset(
+    "stroll walk run jog sprint dash jump leap hop dance twirl spin swing dive swim ride punch kick throw toss "
+    "catch serve volley dribble duel fight nod stretch flip somersault climb hike race lap roll tumble slide "
+    "glide wink blink yawn sip bite stride gesture routine motion movement".split()
+)
 GAZE_LEMMAS = frozenset({"look", "watch", "stare", "gaze", "glance", "peer", "peek"})
 STILL_GAZE = frozenset({"thoughtful", "focused", "serious", "calm", "happy", "sad", "tired", "worried"})
 DIRECTIONAL = {"across": "in", "through": "in", "into": "in", "onto": "on", "along": "on", "down": "on",
@@ -432,7 +437,7 @@ def static_phrases(piece: Piece, match: SubjectMatch | None) -> list[str]:
                 body_part = join_tokens(["their", *part])
         start = match.start
         lead = [t.lower() for t in tokens[:start]]
-        if _is_feature_lead(lead) or set(lead) & CAMERA_WORDS:
+        if _is_feature_lead(lead):
             start = 0
         tokens, tags = tokens[:start] + tokens[end:], tags[:start] + tags[end:]
     elif is_nonvisual(piece) or _is_meta(piece) or _is_commentary(piece):
@@ -466,7 +471,12 @@ def _strip_person_mentions(tokens: list[str], tags: list[str]) -> tuple[list[str
     i = 0
     while i < len(tokens):
         lower = tokens[i].lower()
-        j = i + 1 if tags[i] == "DET" and lower in ("the", "this", "that") else i
+        j = i + 1 if tags[i] == "DET" and lower in ("the", "this", "that", "a", "an") else i
+        if j < len(tokens) and tokens[j].lower() in ("background", "backdrop", "scene", "setting") and (
+            j + 1 < len(tokens) and tags[j + 1] in ("VERB", "AUX") and j + 2 < len(tokens) and tags[j + 2] != "VERB"
+        ):
+            i = j + 2  # "The background includes a cityscape" -> "a cityscape"
+            continue
         if j < len(tokens) and (tokens[j].lower() in _PERSON_REFERENCES or person_kind(tokens[j])) and (
             j + 1 < len(tokens) and tags[j + 1] in ("VERB", "AUX") and tags[i] in ("DET", "PRON", "NOUN")
         ):
@@ -486,7 +496,7 @@ def _is_meta(piece: Piece) -> bool:
     """ "The background remains consistent", "Throughout the video": about the video, not the scene."""
     lower = piece.lower
     first_verb = next((i for i, t in enumerate(piece.tags) if t in ("VERB", "AUX")), len(lower))
-    return bool(set(lower[:first_verb]) & (META_WORDS | {"throughout", "overall", "background"})) and not set(
+    return bool(set(lower[:first_verb]) & META_WORDS) and not set(
         lower
     ) & set(lx.PLACES) - {"background", "setting", "set"}
 
@@ -498,13 +508,15 @@ def _is_commentary(piece: Piece) -> bool:
 
 def _strip_camera(tokens: list[str], tags: list[str]) -> tuple[list[str], list[str]]:
     lower = [t.lower() for t in tokens]
-    if not set(lower) & CAMERA_WORDS and not any("close" in w for w in lower):
+    close_up = [i for i, w in enumerate(lower) if w.startswith(("close-up", "closeup")) or (
+        w == "close" and i + 1 < len(lower) and lower[i + 1] == "up")]
+    if not set(lower) & CAMERA_WORDS and not close_up:
         return tokens, tags
     if "camera" in lower:
         return [], []  # "the camera pulls back"
     # Drop up to the preposition after the camera word: "A close-up shot of X" -> "X".
     for i, word in enumerate(lower):
-        if word in CAMERA_WORDS or word.startswith("close"):
+        if word in CAMERA_WORDS or i in close_up:
             for j in range(i + 1, min(i + 5, len(lower))):
                 if lower[j] in ("of", "on", "to", "from", "featuring"):
                     return tokens[j + 1 :], tags[j + 1 :]
@@ -568,7 +580,9 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             if current[1] and current[1][-1] == "PRON" and current[0][-1].lower() in ("he", "she", "they"):
                 current[0].pop()  # "as she reunited with ...": the person is the subject phrase
                 current[1].pop()
-            has_subject = bool(current[0]) and current[1][-1] == "NOUN"
+            has_subject = (
+                bool(current[0]) and current[1][-1] == "NOUN" and "VERB" not in current[1] and current[1][0] != "PREP"
+            )
             after_motion = True
             while current[1] and (current[1][-1] in ("ADV", "AUX") or current[0][-1].lower() == "to"):
                 current[0].pop()
@@ -596,6 +610,9 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             current[0].append(mapped)
             current[1].append("PREP")
             i += 1
+            continue
+        if tag == "PREP" and lower != "of" and _motion_noun(_np_head(tokens, tags, i + 1)):
+            i = _skip_np(tokens, tags, i + 1)  # "engaged in a fast-paced duel": the movement is the video's
             continue
         if tag == "CONJ" and lower in ("as", "while", "before", "after", "when", "until", "then"):
             flush()
@@ -677,7 +694,7 @@ def _motion_noun(word: str) -> bool:
     """ "stroll", "punch", "duel", "swing": a noun that names a movement."""
     lower = word.lower()
     singular = lower[:-1] if lower.endswith("s") and not lower.endswith("ss") else lower
-    return lower in lx.MOTION_VERBS or singular in lx.MOTION_VERBS or singular in {"duel", "stroll", "dance", "dive"}
+    return singular in MOTION_NOUNS
 
 
 def _skip_np(tokens: list[str], tags: list[str], index: int) -> int:
@@ -691,7 +708,7 @@ def _np_head(tokens: list[str], tags: list[str], index: int) -> str:
     return tokens[end - 1] if end > index else ""
 
 
-_LEADING_JUNK = {"and", "or", "but", "as", "while", "then", "also", "even", "just", "still", "which", "that",
+_LEADING_JUNK = {"to", "and", "or", "but", "as", "while", "then", "also", "even", "just", "still", "which", "that",
                  "who", "possibly", "likely", "perhaps", "seemingly", "apparently", "there"}
 
 
@@ -706,8 +723,8 @@ def _tidy(tokens: list[str], tags: list[str]) -> str:
         return ""
     if len(tokens) == 1 and tags[0] in ("VERB",):
         return ""
-    if tokens[0][:1].isupper() and not tokens[0].isupper() and "PROPN" not in en.word_classes(tokens[0]) and (
-        en.word_classes(tokens[0].lower())
+    if tokens[0][:1].isupper() and not tokens[0].isupper() and (
+        en.word_classes(tokens[0].lower()) or tokens[0].lower() in en.DETERMINERS
     ):
         tokens = [tokens[0].lower(), *tokens[1:]]  # "Tears of joy" -> "tears of joy" inside the list
     text = join_tokens(tokens)
