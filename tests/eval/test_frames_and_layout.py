@@ -77,3 +77,15 @@ def test_long_video_with_a_raised_limit_and_variable_rate(challenge_dirs):
     assert sampled.indices[-1] == 1999 and len(sampled.indices) == 16
     vfr = sample_frames(submission / "id004" / "prompt1.mp4")
     assert vfr.probe.variable_frame_rate and vfr.warnings[0].startswith("variable_frame_rate")
+
+
+def test_frames_above_the_pixel_cap_are_refused_before_decoding(tmp_path):
+    """Issue 14: a 17 KB 8192x8192 video cost 5 minutes and 10 GB. The cap is read from the stream
+    header; wrong code caught: checking the size only after decoding (or not at all)."""
+    from ipvg.io.video import write_video
+
+    video = write_video(np.zeros((2, 64, 96, 3), np.uint8), 8, tmp_path / "wide.mp4")
+    with pytest.raises(EvalProblem) as caught:
+        sample_frames(video, max_pixels=64 * 96 - 1)
+    assert caught.value.reason == Reason.TOO_LARGE and "64" in caught.value.message
+    assert sample_frames(video, max_pixels=64 * 96).frames_KHWC.shape[1:] == (64, 96, 3)

@@ -22,7 +22,9 @@ def eval_command(
     video: Annotated[
         Path | None, typer.Option("--video", help="Score one video instead of a submission.")
     ] = None,
-    face: Annotated[Path | None, typer.Option("--face", help="Reference face photo for --video.")] = None,
+    face: Annotated[
+        Path | None, typer.Option("--face", "-f", help="Reference face photo for --video.")
+    ] = None,
     prompt: Annotated[str | None, typer.Option("--prompt", help="The prompt of --video.")] = None,
     metrics: Annotated[
         list[str] | None,
@@ -111,6 +113,17 @@ def eval_command(
     from ipvg.eval import evaluate_submission, evaluate_video
     from ipvg.progress import RichProgress
 
+    # 1. Check what can be checked before any model loads
+    if num_frames < 1:
+        raise BadInputError(f"`--num-frames` must be >= 1, got {num_frames}.", "use --num-frames 16 (the challenge's).")
+    if max_frames < 1:
+        raise BadInputError(f"`--max-frames` must be >= 1, got {max_frames}.", "use e.g. --max-frames 1000.")
+    if quality_every_nth < 1:
+        raise BadInputError(
+            f"`--quality-every-nth` must be >= 1, got {quality_every_nth}.", "use 1 (every frame, as VBench)."
+        )
+    if out is not None and testset is not None:
+        _refuse_out_inside(out, testset)
     names = [name.strip() for entry in metrics or [] for name in entry.split(",") if name.strip()] or None
     options: dict[str, dict[str, Any]] = {
         "fid": {
@@ -144,6 +157,8 @@ def eval_command(
             raise BadInputError("`--video` needs `--prompt TEXT`.", "add --prompt with the video's prompt.")
         result = evaluate_video(video, face, prompt, names, **common)
         typer.echo(json.dumps({k: v for k, v in result.to_dict().items() if k != "frame_indices"}, indent=2))
+        if result.status == "failed":  # a missing or unreadable video is not a score
+            raise BadInputError(f"{video} could not be scored: {result.message or result.reason}.")
         return
     if submission is None or testset is None:
         raise BadInputError(
@@ -165,6 +180,17 @@ def eval_command(
         typer.echo(f"  {name:22s} {mean:>10s}  ({stats['count']} videos)")
     if out is not None:
         typer.echo(f"wrote {out}/report.html, scores.csv, summary.csv, summary.json and videos/")
+
+
+def _refuse_out_inside(out: Path, testset: Path) -> None:
+    """Scores written into the test set would change it (as `ipvg batch` refuses too)."""
+    source = testset.expanduser().resolve()
+    target = out.expanduser().resolve()
+    if target == source or target.is_relative_to(source):
+        raise BadInputError(
+            f"The --out folder {target} is inside the test set {source}.",
+            "choose an --out folder outside the test set, e.g. ./scores.",
+        )
 
 
 def register(app: typer.Typer) -> None:

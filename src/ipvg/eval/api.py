@@ -9,7 +9,7 @@ from typing import Any
 from ipvg.eval.context import FaceStore
 from ipvg.eval.frames import DEFAULT_MAX_FRAMES, NUM_SAMPLED_FRAMES
 from ipvg.eval.layout import challenge_items, single_item
-from ipvg.eval.suite import DEFAULT_METRICS, EvalRun, EvalSuite, create_metrics
+from ipvg.eval.suite import DEFAULT_METRICS, EvalRun, EvalSuite, create_metrics, usable_result
 from ipvg.eval.types import EvalItem, ItemResult
 from ipvg.progress import Progress
 
@@ -52,6 +52,7 @@ def evaluate_items(
 
     # Each video's JSON is written as soon as it is scored, so an interrupted run can `resume`.
     done = load_finished(out, items, [m.name for m in built]) if resume else {}
+    done = {item_id: result for item_id, result in done.items() if usable_result(result)}
     run = suite.run(
         items, done=done, on_result=lambda result: write_item(result, item_json_path(out, result))
     )

@@ -16,10 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from ipvg.eval.types import EvalProblem, Reason
+from ipvg.identity import challenge_frame_indices
 
 NUM_SAMPLED_FRAMES = 16
 # The challenge's videos have 81-121 frames; far longer files are almost surely wrong submissions.
 DEFAULT_MAX_FRAMES = 1000
+# 4K is the largest frame anyone submits; an 8192x8192 video (17 KB on disk) would cost minutes and
+# gigabytes to decode. Checked from the stream header, before any frame is decoded.
+DEFAULT_MAX_PIXELS = 3840 * 2160
 # Packet durations may jitter by a tick with rational time bases; a larger spread means variable rate.
 VFR_TOLERANCE = 0.05
 
@@ -49,8 +53,8 @@ class SampledFrames:
 def uniform_frame_indices(num_frames: int, num_samples: int = NUM_SAMPLED_FRAMES) -> np.ndarray:
     """`num_samples` indices spread uniformly over `num_frames`, as the challenge scorer picks them
     (`np.linspace(0, F - 1, K, dtype=int)`; repeats when the video is shorter than K)."""
-    assert num_frames > 0 and num_samples > 0, (num_frames, num_samples)
-    return np.linspace(0, num_frames - 1, num_samples, dtype=int)
+    # One sampler for generate's record and eval (ipvg.identity), so both score the same frames.
+    return np.asarray(challenge_frame_indices(num_frames, num_samples), dtype=int)
 
 
 def is_variable_rate(pts: list[int], tolerance: float = VFR_TOLERANCE) -> bool:
@@ -104,7 +108,11 @@ def probe_video(path: str | Path) -> VideoProbe:
 
 
 def sample_frames(
-    path: str | Path, num_samples: int = NUM_SAMPLED_FRAMES, *, max_frames: int = DEFAULT_MAX_FRAMES
+    path: str | Path,
+    num_samples: int = NUM_SAMPLED_FRAMES,
+    *,
+    max_frames: int = DEFAULT_MAX_FRAMES,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> SampledFrames:
     """Decode the `num_samples` uniformly spaced frames of a video (RGB uint8).
 
@@ -121,6 +129,15 @@ def sample_frames(
             "(the challenge's videos have 81-121)",
             "check the video, or raise the limit with --max-frames",
         )
+    if probe.width * probe.height > max_pixels:
+        raise EvalProblem(
+            Reason.TOO_LARGE,
+            f"{Path(path).name} is {probe.width}x{probe.height}, more pixels per frame than the limit of "
+            f"{max_pixels:,} (3840x2160; the challenge's videos are 1280x720 or smaller)",
+            "downscale the video (e.g. ffmpeg -vf scale=1280:-2)",
+        )
+    if num_samples < 1:
+        raise EvalProblem(Reason.NO_FRAMES, f"asked to sample {num_samples} frames", "sample at least 1 frame")
     warnings = []
     if probe.variable_frame_rate:
         warnings.append(f"{Reason.VARIABLE_FRAME_RATE}: frames sampled by index, so not evenly in time")

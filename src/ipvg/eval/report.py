@@ -48,8 +48,8 @@ def load_finished(
         path = item_json_path(out, item)
         try:
             result = ItemResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError):
-            continue  # not there, or half-understood: score it again
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue  # not there, or half-understood (e.g. a JSON list): score it again
         if result.item.video_path == item.video_path and (
             result.status == "failed" or set(metrics) <= set(result.metrics)
         ):

@@ -231,6 +231,26 @@ class EvalSuite:
         )
 
 
+def usable_result(result: ItemResult) -> bool:
+    """Whether a per-video result read back for `--resume` holds only what a summary can use: a known
+    status and, for every metric, a finite number or None (a hand-edited or foreign JSON is scored again)."""
+    import math
+
+    def number_or_none(value: Any) -> bool:
+        if value is None:
+            return True
+        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+    if result.status not in ("ok", "partial", "failed") or not isinstance(result.metrics, dict):
+        return False
+    for value in result.metrics.values():
+        if not number_or_none(value.value) or not isinstance(value.per_frame, list):
+            return False
+        if not all(number_or_none(v) for v in value.per_frame):
+            return False
+    return all(isinstance(i, int) and not isinstance(i, bool) for i in result.frame_indices)
+
+
 def summarise_run(run: EvalRun) -> dict[str, Any]:
     """Counts by status and reason, warnings, and each metric's mean/std/min/max over items."""
     status = Counter(r.status for r in run.results)

@@ -21,6 +21,7 @@ class Reason(StrEnum):
     UNREADABLE_VIDEO = "unreadable_video"
     NO_FRAMES = "no_frames"
     TOO_MANY_FRAMES = "too_many_frames"
+    TOO_LARGE = "too_large"  # frames with more pixels than any metric needs (a decode-cost bomb)
     VARIABLE_FRAME_RATE = "variable_frame_rate"
     MISSING_REFERENCE = "missing_reference"
     UNREADABLE_REFERENCE = "unreadable_reference"
