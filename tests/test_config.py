@@ -218,10 +218,10 @@ def test_loras_and_options_parse_and_roundtrip_through_the_record():
         LoraConfig(path="ipvg-tiny:lora"),
         LoraConfig(path="./my.safetensors", scale=1.0),
     )
-    assert config.spatial.options == (("clip_skip", "3"), ("trigger_words", "fcsks fxhks"))
-    assert dict(config.prompts.options) == {"temperature": "0.1", "base_url": "http://x:8000/v1"}
+    assert config.spatial.options == (("clip_skip", 3), ("trigger_words", "fcsks fxhks"))
+    assert dict(config.prompts.options) == {"temperature": 0.1, "base_url": "http://x:8000/v1"}
     again = config.with_overrides({"spatial.options.clip_skip": "4"})
-    assert dict(again.spatial.options) == {"clip_skip": "4", "trigger_words": "fcsks fxhks"}
+    assert dict(again.spatial.options) == {"clip_skip": 4, "trigger_words": "fcsks fxhks"}
     record = json.loads(json.dumps(config.to_dict()))
     assert PipelineConfig.from_dict(record) == config
     # JSON forms (as a record holds them) work through --set too
@@ -230,6 +230,30 @@ def test_loras_and_options_parse_and_roundtrip_through_the_record():
     )
     assert as_json.runtime.loras == config.runtime.loras and as_json.spatial.options == (("clip_skip", 3),)
     assert get_preset("tiny").with_overrides({"runtime.loras": ""}).runtime.loras == ()
+
+
+def test_option_values_are_guessed_losslessly():
+    """Option text that spells a number/bool/none is stored typed (backends still on dicts need that),
+    and anything whose text a number would not give back stays text. Catches a guess with float() or
+    int() alone ("007" -> 7, "1e3" -> 1000.0: a trigger word or negative prompt silently changed)."""
+    config = get_preset("tiny").with_overrides(
+        {"spatial.options": "a=3,b=0.85,c=true,d=none,e=007,f=1e3,g=1.50,h=-2,i=fcsks fxhks"}
+    )
+    assert dict(config.spatial.options) == {
+        "a": 3,
+        "b": 0.85,
+        "c": True,
+        "d": None,
+        "e": "007",
+        "f": "1e3",
+        "g": "1.50",
+        "h": -2,
+        "i": "fcsks fxhks",
+    }
+    # back to text for a text field, exactly as typed
+    options = parse_options((("trigger_words", 3), ("clip_skip", "007")), _ToyOptions, "spatial.options")
+    assert options.trigger_words == "3" and options.clip_skip == 7
+    assert parse_options((("trigger_words", True),), _ToyOptions, "s").trigger_words == "true"
 
 
 def test_seed_limit_is_what_torch_generators_accept():
@@ -244,12 +268,15 @@ def test_seed_limit_is_what_torch_generators_accept():
 
 def test_frame_cap_matches_wans_rope_table():
     """The cap is the largest 4k+1 count whose latent frames fit Wan's 1024 rotary positions; a cap
-    off by one latent frame (or a forgotten cap) would break this."""
-    import inspect
+    off by one latent frame (or a forgotten cap) would break this. Read from the pinned diffusers'
+    source (importing the model class costs seconds)."""
+    import importlib.util
+    import re
+    from pathlib import Path
 
-    from diffusers import WanTransformer3DModel
-
-    rope_max = inspect.signature(WanTransformer3DModel.__init__).parameters["rope_max_seq_len"].default
+    package = Path(importlib.util.find_spec("diffusers").origin).parent  # finds, does not import
+    source = (package / "models" / "transformers" / "transformer_wan.py").read_text(encoding="utf-8")
+    rope_max = int(re.search(r"rope_max_seq_len: int = (\d+)", source).group(1))
     latent_frames = (MAX_NUM_FRAMES - 1) // 4 + 1
     assert latent_frames == rope_max and (MAX_NUM_FRAMES - 1) % 4 == 0
     TemporalConfig(num_frames=MAX_NUM_FRAMES)

@@ -12,8 +12,9 @@ preset, `--set` strings, a record's JSON (`from_dict`) or Python code: a bad val
 - `runtime.loras=PATH[:SCALE],PATH[:SCALE]` (or a JSON list of `LoraConfig` objects);
 - `runtime.mag_calibration=R1,R2,...`;
 - `spatial.options.KEY=VALUE` / `prompts.options.KEY=VALUE` set one backend option, and
-  `spatial.options=KEY=VALUE,KEY=VALUE` (or a JSON object) replaces them all. Backends read these
-  pairs into their own typed options dataclass with `parse_options`.
+  `spatial.options=KEY=VALUE,KEY=VALUE` (or a JSON object) replaces them all. Values that spell a
+  number, true/false or none are stored as such (`guess_option_value`); backends read the pairs
+  into their own typed options dataclass with `parse_options`, which coerces to each field's type.
 """
 
 from __future__ import annotations
@@ -73,14 +74,16 @@ def _check_range(
     high: float | None = None,
     *,
     low_open: bool = False,
+    why: str = "",
 ) -> None:
-    """`value` (None passes) within [low, high] (or (low, high] with `low_open`)."""
+    """`value` (None passes) within [low, high] (or (low, high] with `low_open`); `why` explains a limit."""
     if value is None:
         return
     above = value > low if low_open else value >= low
     below = high is None or value <= high
+    kind = "an integer" if isinstance(value, int) else "a number"
     allowed = f"{'>' if low_open else '>='} {low:g}" + (f" and <= {high:g}" if high is not None else "")
-    _check(above and below, f"`{name}` is {value!r}; allowed: a number {allowed}.")
+    _check(above and below, f"`{name}` is {value!r}; allowed: {kind} {allowed}{f' ({why})' if why else ''}.")
 
 
 def check_seed(seed: Any, name: str = "seed") -> int:
@@ -282,8 +285,25 @@ def _parse_pairs(label: str, text: str) -> tuple[tuple[str, Any], ...]:
             f"`{label}` is {text!r}; allowed: KEY=VALUE pairs separated by commas.",
             f"write --set {label}.KEY=VALUE for a value that holds a comma.",
         )
-        pairs.append(_check_option_pair(label, (key.strip(), value.strip())))
+        pairs.append(_check_option_pair(label, (key.strip(), guess_option_value(value))))
     return tuple(pairs)
+
+
+def guess_option_value(text: str) -> Any:
+    """A backend option's text as the scalar it spells: true/false, none, or a number written in its
+    canonical form ("3", "0.85"); anything else ("007", "1e3", "1.50", words) stays text, so turning
+    a guess back into text (see `parse_options`) always gives the original."""
+    stripped = text.strip()
+    lowered = stripped.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in _NONE_WORDS:
+        return None
+    if re.fullmatch(r"-?\d{1,18}", stripped) and str(int(stripped)) == stripped:
+        return int(stripped)
+    if re.fullmatch(r"-?\d{1,18}\.\d{1,18}", stripped) and repr(float(stripped)) == stripped:
+        return float(stripped)
+    return stripped
 
 
 def parse_field(label: str, hint: Any, value: Any) -> Any:
@@ -342,7 +362,7 @@ def parse_options(
                 f"Unknown option `{section}.{key}`.",
                 f"allowed: {', '.join(sorted(hints)) or 'none'}.",
             )
-        values[key] = parse_field(f"{section}.{key}", hints[key], value)
+        values[key] = _parse_option_value(f"{section}.{key}", hints[key], value)
     start = base if base is not None else options_cls()
     try:
         return dataclasses.replace(start, **values)  # type: ignore[type-var]
@@ -350,6 +370,26 @@ def parse_options(
         if isinstance(error, ConfigError):
             raise
         raise ConfigError(f"`{section}` cannot be built from {dict(values)!r}: {error}") from None
+
+
+def _parse_option_value(label: str, hint: Any, value: Any) -> Any:
+    inner, _ = _optional_inner(hint)
+    if inner is str and isinstance(value, (bool, int, float)):
+        # A guessed scalar (see `guess_option_value`) for a text option: its original text.
+        value = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return parse_field(label, hint, value)
+
+
+def parse_kwargs(values: Mapping[str, Any], target: Any, section: str) -> dict[str, Any]:
+    """Option values coerced to the type hints of `target`'s keyword parameters (a class's
+    `__init__` or a function), for backends that take their options as keyword arguments.
+    Keys `target` does not annotate pass through unchanged (the caller checks names)."""
+    function = target.__init__ if isinstance(target, type) else target
+    hints = _hints(function)
+    return {
+        key: _parse_option_value(f"{section}.{key}", hints[key], value) if key in hints else value
+        for key, value in values.items()
+    }
 
 
 def options_fields(options_cls: type) -> dict[str, Any]:
@@ -439,7 +479,13 @@ class TemporalConfig:
         _validate_fields(self, "temporal")
         _check_range("temporal.height", self.height, 1, MAX_SIDE)
         _check_range("temporal.width", self.width, 1, MAX_SIDE)
-        _check_range("temporal.num_frames", self.num_frames, 1, MAX_NUM_FRAMES)
+        _check_range(
+            "temporal.num_frames",
+            self.num_frames,
+            1,
+            MAX_NUM_FRAMES,
+            why="Wan's rotary position table covers 1024 latent frames",
+        )
         _check_range("temporal.num_inference_steps", self.num_inference_steps, 1, MAX_STEPS)
         _check_range("temporal.fps", self.fps, 0.0, MAX_FPS, low_open=True)
         _check_range("temporal.guidance_scale", self.guidance_scale, 0.0, 100.0)
@@ -569,7 +615,8 @@ def _replace_dotted(obj: Any, keys: list[str], value: Any, prefix: str) -> Any:
     if rest and _is_option_pairs(hints[head]):
         # `spatial.options.KEY=VALUE`: set one option pair, keeping the others in order.
         _check(len(rest) == 1, f"`{label}.{'.'.join(rest)}` is too deep; allowed: {label}.KEY=VALUE.")
-        key, option = _check_option_pair(label, (rest[0], value))
+        option = guess_option_value(value) if isinstance(value, str) else value
+        key, option = _check_option_pair(label, (rest[0], option))
         pairs = [(k, v) for k, v in current if k != key]
         return dataclasses.replace(obj, **{head: (*pairs, (key, option))})
     if rest:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ipvg.config import PromptsConfig
+from ipvg.config import PromptsConfig, parse_kwargs
 from ipvg.errors import ConfigError
 from ipvg.prompts.base import Windows
 
@@ -35,14 +35,14 @@ def create_rules(config: PromptsConfig | None = None) -> Any:
     from ipvg.prompts.rules import RulesBackend
 
     options, windows = _split_options(config or PromptsConfig(backend="rules"), "rules")
-    return RulesBackend(windows=windows, **options)
+    return RulesBackend(windows=windows, **parse_kwargs(options, RulesBackend, "prompts.options"))
 
 
 def create_none(config: PromptsConfig | None = None) -> Any:
     from ipvg.prompts.passthrough import PassthroughBackend
 
     options, windows = _split_options(config or PromptsConfig(backend="none"), "none")
-    return PassthroughBackend(windows=windows, **options)
+    return PassthroughBackend(windows=windows, **parse_kwargs(options, PassthroughBackend, "prompts.options"))
 
 
 def create_llm(config: PromptsConfig | None = None) -> Any:
@@ -50,6 +50,7 @@ def create_llm(config: PromptsConfig | None = None) -> Any:
 
     config = config or PromptsConfig(backend="llm")
     options, windows = _split_options(config, "llm")
+    options = parse_kwargs(options, LocalChatBackend, "prompts.options")
     return LocalChatBackend(config.model or DEFAULT_MODEL, windows=windows, **options)
 
 
@@ -58,4 +59,5 @@ def create_openai(config: PromptsConfig | None = None) -> Any:
 
     config = config or PromptsConfig(backend="openai")
     options, windows = _split_options(config, "openai")
+    options = parse_kwargs(options, OpenAIChatBackend, "prompts.options")
     return OpenAIChatBackend(config.model, windows=windows, **options)
