@@ -46,8 +46,10 @@ def test_bad_testset_reports_each_problem_and_keeps_the_good_items(small_testset
         "id004/prompt1": "missing_image",
         "id004/prompt2": "missing_image",
     }
+    # Every problem that spoils no item is a notice the CLI prints (issue 14: an identity without
+    # prompt files was dropped without a word).
     notices = {Path(problem.where).name for problem in dataset.notices}
-    assert notices == {"README.md", "notes.txt"}
+    assert notices == {"README.md", "notes.txt", "id009"}
     no_prompts = [problem for problem in dataset.problems if problem.reason == "no_prompts"]
     assert len(no_prompts) == 1 and no_prompts[0].where.endswith("id009")
     assert "is empty" in dataset.invalid["id001/prompt2"].one_line()
@@ -98,6 +100,38 @@ def test_jsonl_pairs_with_unsafe_ids_never_become_paths(sample_testset: Path, tm
     reasons = {item_id: problem.reason for item_id, problem in dataset.invalid.items()}
     assert reasons == {"../x/p1": "unsafe_id", "ok/../../etc/passwd": "unsafe_id", "ok/p2": "missing_image"}
     assert {problem.reason for problem in dataset.problems} >= {"duplicate", "bad_row"}
+    # Issue 14: duplicate rows and non-JSON lines were dropped without a word; now they are notices.
+    assert {problem.reason for problem in dataset.notices} == {"duplicate", "bad_row"}
+
+
+def test_jsonl_values_that_are_not_text_are_refused_and_mp4_names_are_not_doubled(
+    sample_testset: Path, tmp_path: Path
+) -> None:
+    """Issue 14: a prompt given as a list was stringified ("['A', 'man']"), and `name: prompt1.mp4`
+    gave `prompt1.mp4.mp4`. Wrong code caught: `str(row.get("prompt"))`; appending `.mp4` blindly."""
+    face = str(sample_testset / "id001" / "image.png")
+    rows = [
+        {"face": face, "prompt": ["A man", "waves"], "id": "id001", "name": "p1"},
+        {"face": face, "prompt": "A man waves", "id": "id001", "name": "prompt1.mp4"},
+        {"face": [face], "prompt": "A man waves", "id": "id001", "name": "p3"},
+        {"face": face, "prompt": "A man runs", "id": {"x": 1}, "name": "p4"},
+    ]
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+    dataset = read_dataset(pairs)
+    assert [(item.item_id, item.prompt) for item in dataset.items] == [("id001/prompt1", "A man waves")]
+    messages = [problem.message for problem in dataset.notices]
+    assert len(messages) == 3 and "`prompt` is a list, not text" in messages[0]
+    assert "`face` is a list" in messages[1] and "`id` is a dict" in messages[2]
+
+
+def test_a_folder_name_with_a_trailing_newline_is_not_safe(small_testset: Path) -> None:
+    """Issue 14: `id004\\n` passed the safe-name check (`re.match` with `$` accepts a final newline)."""
+    assert unsafe_name_reason("id004\n") and unsafe_name_reason("prompt1\n")
+    (small_testset / "id004").rename(small_testset / "id004\n")
+    dataset = read_testset(small_testset)
+    assert {problem.reason for problem in dataset.invalid.values()} == {"unsafe_id"}
+    assert all(item.identity == "id001" for item in dataset.items)
 
 
 def test_csv_without_required_columns(tmp_path: Path) -> None:

@@ -7,35 +7,22 @@ missing video is not skipped silently: the item is kept and scored as failed (`m
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from ipvg.errors import BadInputError
 from ipvg.eval.types import EvalItem
+from ipvg.io.layout import IMAGE_NAMES as REFERENCE_NAMES
+from ipvg.io.layout import find_reference, read_testset, unsafe_name_reason
 
-REFERENCE_NAMES = ("image.png", "image.webp", "image.jpg", "image.jpeg")
-PROMPT_PATTERN = re.compile(r"^(prompt\d+)\.txt$")
-
-
-def _natural_key(name: str) -> tuple[object, ...]:
-    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
-
-
-def find_reference(identity_dir: Path) -> Path | None:
-    """The reference face photo of one identity folder (first of `REFERENCE_NAMES` that exists)."""
-    for name in REFERENCE_NAMES:
-        if (identity_dir / name).is_file():
-            return identity_dir / name
-    return None
-
-
-def read_prompt(path: Path) -> str:
-    """A prompt file's text (UTF-8, BOM and surrounding whitespace removed)."""
-    return path.read_text(encoding="utf-8-sig", errors="replace").strip()
+__all__ = ["REFERENCE_NAMES", "challenge_items", "find_reference", "single_item"]
 
 
 def challenge_items(submission_dir: str | Path, testset_dir: str | Path) -> list[EvalItem]:
-    """One item per `idNNN/promptN.txt` of the test set, paired with `submission/idNNN/promptN.mp4`."""
+    """One item per `idNNN/promptN.txt` of the test set, paired with `submission/idNNN/promptN.mp4`.
+
+    The test set is read by `ipvg.io.layout` (as batch reads it). Items it marks invalid are still
+    scored, as failures with their reason (a missing reference photo, an empty prompt), never
+    dropped; only identity names that are unsafe as paths are left out (reported by the reader)."""
     submission, testset = Path(submission_dir).expanduser(), Path(testset_dir).expanduser()
     if not testset.is_dir():
         raise BadInputError(
@@ -45,31 +32,28 @@ def challenge_items(submission_dir: str | Path, testset_dir: str | Path) -> list
         raise BadInputError(
             f"Submission folder not found: {submission}.", "pass the folder holding idNNN/promptN.mp4."
         )
-    items = []
-    for identity_dir in sorted(
-        (p for p in testset.iterdir() if p.is_dir()), key=lambda p: _natural_key(p.name)
-    ):
-        prompt_files = sorted(
-            (p for p in identity_dir.iterdir() if PROMPT_PATTERN.match(p.name)),
-            key=lambda p: _natural_key(p.name),
-        )
-        reference = find_reference(identity_dir)
-        for prompt_file in prompt_files:
-            prompt_name = prompt_file.stem
-            items.append(
-                EvalItem(
-                    item_id=f"{identity_dir.name}/{prompt_name}",
-                    identity=identity_dir.name,
-                    prompt_name=prompt_name,
-                    prompt=read_prompt(prompt_file),
-                    reference_path=reference,
-                    video_path=submission / identity_dir.name / f"{prompt_name}.mp4",
-                )
-            )
-    if not items:
+    try:
+        dataset = read_testset(testset)
+    except BadInputError:
         raise BadInputError(
             f"No prompts found in {testset}.",
             "the test set must hold idNNN/ folders with image.png and prompt1.txt .. files.",
+        ) from None
+    prompts = {item.item_id: item.prompt for item in dataset.items}
+    items = []
+    for item_id in dataset.all_item_ids():
+        identity, _, name = item_id.rpartition("/")
+        if unsafe_name_reason(identity) or unsafe_name_reason(name):
+            continue
+        items.append(
+            EvalItem(
+                item_id=item_id,
+                identity=identity,
+                prompt_name=name,
+                prompt=prompts.get(item_id, ""),  # "" for an unusable prompt file: scored as empty_prompt
+                reference_path=find_reference(testset / identity),
+                video_path=submission / identity / f"{name}.mp4",
+            )
         )
     return items
 
