@@ -23,8 +23,7 @@ OptionOption = Annotated[
     list[str] | None,
     typer.Option(
         "--option",
-        "-o",
-        help="Backend option KEY=VALUE (repeatable), e.g. -o framing='medium shot', -o base_url=URL.",
+        help="Backend option KEY=VALUE (repeatable), e.g. --option framing='medium shot' --option base_url=URL.",
     ),
 ]
 FaceOption = Annotated[
