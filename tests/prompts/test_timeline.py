@@ -163,7 +163,7 @@ def test_spatial_comes_from_the_whole_text_via_the_backend():
     assert first_subject == "A man" and plan.spatial == f"SPATIAL[{first_prompt}]"
     assert [s.temporal for s in plan.segments] == [
         "TEMPORAL[A chef chops onions]",
-        "TEMPORAL[He tastes the soup]",
+        "TEMPORAL[A man tastes the soup]",  # a part opening with a pronoun is named for the decoupler
     ]
 
 
@@ -174,3 +174,14 @@ def test_duration_against_timeline_and_bad_values(rules):
         plan_timeline("A woman waves", rules, fps=24, clip_frames=9, duration_s=0)
     with pytest.raises(PromptError):
         plan_timeline("   ", rules, fps=24, clip_frames=9)
+
+
+def test_pronoun_story_is_named_for_the_decoupler():
+    # Catches: passing "She turns" as is, which a decoupler may read as a subject-less fragment
+    # ("A woman she turns."), or naming the wrong person.
+    spy = SpyDecoupler()
+    plan_timeline("She waves, then she turns. Finally he bows", spy, fps=8, clip_frames=9)
+    assert spy.calls[0] == ("A woman waves. she turns. he bows", None)
+    spy = SpyDecoupler()
+    plan_timeline("0-1s: He waves. 1-2s: He bows.", spy, fps=8, clip_frames=9, subject="A man")
+    assert [c[0] for c in spy.calls] == ["A man waves. He bows", "A man waves", "A man bows"]

@@ -45,6 +45,8 @@ _SEQUENCE = re.compile(
     r"|[,;]\s*(?:and\s+)?(?:after\s+that|afterwards|afterward|finally)\b)\s*,?\s*",
     re.IGNORECASE,
 )
+_PRONOUN = re.compile(r"^(?:she|he)\s+", re.IGNORECASE)
+_PRONOUN_SUBJECT = {"she": "A woman", "he": "A man"}
 _NO_PERSON_WARNING = "the prompt names no person"  # the decoupler's note when it prefixes the subject
 MIN_NEW_FRAMES = 4  # one latent frame of Wan's 4x temporal compression
 TIME_EPSILON = 1e-6
@@ -311,6 +313,11 @@ def plan_timeline(
     whole_text = ". ".join(
         _sentence(t) for t in ([parsed.context] if parsed.context else []) + [p.text for p in parsed.parts]
     )
+    # A story told from a pronoun ("She waves, then ...") is about a woman: name her for the decoupler.
+    pronoun = _PRONOUN.match(whole_text)
+    if pronoun:
+        named = subject or _PRONOUN_SUBJECT[pronoun.group(0).strip().lower()]
+        whole_text = f"{named} {whole_text[pronoun.end() :]}"
     whole = decoupler.decouple(whole_text, subject=subject)
     warnings = list(whole.warnings)
     subject_phrase = whole.subject
@@ -363,6 +370,9 @@ def plan_timeline(
 def _temporal_prompt(
     decoupler: Decoupler, text: str, subject: str, warnings: list[str], *, first: bool
 ) -> str:
+    # "She turns" continues the same person's story: name them, as the temporal prompt must start with
+    # the subject phrase (a decoupler may not read a bare pronoun as the subject).
+    text = _PRONOUN.sub(f"{subject} ", text, count=1)
     decoupled = decoupler.decouple(text, subject=subject)
     if any(w.startswith(_NO_PERSON_WARNING) for w in decoupled.warnings):
         # An action without a subject ("then sits down", "2-4s: waves") is the subject's own: say so
