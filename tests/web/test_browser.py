@@ -116,3 +116,143 @@ def test_bad_uploads_get_clear_messages(page: Any, web_server: tuple[str, Any], 
     page.locator("#ipvg-face-file button[aria-label='Clear']").click()
     page.set_input_files(FILE_INPUT, str(big))
     page.get_by_text("exceed the maximum allowed size").wait_for()
+
+
+# -- issue 19: examples, advanced settings, cancel and queue, failure state --------------------------
+
+
+def shot(page: Any, name: str) -> None:
+    """Save a full-page screenshot of the current state under test-artifacts/ (gitignored)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def load_example(page: Any, index: int = 0) -> str:
+    """Click example `index` in the gallery; return the face status once the face is found."""
+    page.locator("#ipvg-examples button.thumbnail-item").nth(index).click()
+    page.wait_for_function(
+        "document.querySelector('#ipvg-face-status').innerText.includes('(example ')", timeout=60_000
+    )
+    return page.inner_text(FACE_STATUS)
+
+
+def set_number(page: Any, elem_id: str, value: float) -> None:
+    """Type into a slider's number box (Gradio applies it on blur)."""
+    box = page.locator(f"#{elem_id} input[type=number]")
+    box.fill(str(value))
+    box.press("Tab")
+
+
+def open_advanced(page: Any) -> None:
+    if not page.locator("#ipvg-steps").is_visible():
+        page.get_by_text("Advanced", exact=True).click()
+        page.wait_for_selector("#ipvg-steps", state="visible")
+
+
+def test_an_example_loads_with_one_click(page: Any, web_server: tuple[str, Any]) -> None:
+    """Catches examples that show a thumbnail but load nothing, or load the face without its prompt."""
+    web = web_server[1]
+    example = web.examples[0]  # the sample set's first identity; the repository's photo without it
+    status = load_example(page, 0)
+    assert status.startswith("✓ Face found at") and example.name in status, status
+    assert page.input_value("#ipvg-prompt textarea") == example.prompt
+    assert page.locator("#ipvg-face-preview img").count() == 1
+    assert example.face.stem in page.inner_text("#ipvg-face-file")  # the file box shows the example's file
+    shot(page, "web-example-loaded")
+
+
+def test_advanced_settings_reach_the_record(page: Any, web_server: tuple[str, Any]) -> None:
+    """Catches panel values that never leave the browser, or reach the pipeline under the wrong key."""
+    load_example(page, 0)
+    open_advanced(page)
+    before = page.input_value("#ipvg-seed input")
+    page.click("#ipvg-random-seed")
+    page.wait_for_function(f"document.querySelector('#ipvg-seed input').value !== '{before}'")
+    set_number(page, "ipvg-steps", 3)
+    set_number(page, "ipvg-frames", 5)
+    set_number(page, "ipvg-guidance", 3.5)
+    set_number(page, "ipvg-candidates-count", 1)
+    resolution = page.locator("#ipvg-resolution input")
+    resolution.fill("64x96")
+    resolution.press("Enter")
+    page.fill("#ipvg-negative textarea", "blurry, extra fingers")
+    page.fill("#ipvg-seed input", "1234")
+    page.locator("#ipvg-seed input").press("Tab")
+    page.click("#ipvg-generate")
+    page.wait_for_selector("#ipvg-download-record", state="visible", timeout=GENERATION_TIMEOUT_MS)
+    assert "Done in" in page.inner_text("#ipvg-progress")
+    assert "5 frames, 64x96" in page.inner_text("#ipvg-summary")
+    shot(page, "web-advanced-done")
+    with page.expect_download() as download_info:
+        page.click("#ipvg-download-record")
+    record = json.loads(Path(download_info.value.path()).read_text())
+    temporal = record["config"]["temporal"]
+    assert (temporal["num_inference_steps"], temporal["num_frames"]) == (3, 5)
+    assert (temporal["width"], temporal["height"], temporal["guidance_scale"]) == (64, 96, 3.5)
+    assert temporal["negative_prompt"] == "blurry, extra fingers"
+    assert record["config"]["spatial"]["num_candidates"] == 1 and len(record["outputs"]["candidates"]) == 1
+    assert record["inputs"]["seed"] == 1234 and record["outputs"]["num_frames"] == 5
+
+
+def test_cancel_stops_a_run_keeps_nothing_and_the_queue_shows_its_position(
+    browser: Any, page: Any, web_server: tuple[str, Any]
+) -> None:
+    """Catches a Cancel that only hides the run (the worker goes on and writes its folder), a queued run
+    that starts anyway, and a page that says nothing while it waits for another visitor's run."""
+    url, web = web_server
+    before = set(web.runs_dir.iterdir())
+    other = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+    other.set_default_timeout(30_000)
+    other.goto(url)
+    other.wait_for_selector("#ipvg-generate")
+    load_example(other, 0)
+    load_example(page, 0)
+    open_advanced(page)
+    set_number(page, "ipvg-steps", 100)  # long enough to cancel half-way on any machine
+    page.click("#ipvg-generate")
+    page.wait_for_function(
+        "document.querySelector('#ipvg-progress').innerText.includes('Denoising (')",
+        timeout=GENERATION_TIMEOUT_MS,
+    )
+    # A second visitor queues behind the first run and sees its place in the queue
+    other.click("#ipvg-generate")
+    other.wait_for_function(
+        "document.querySelector('#ipvg-progress').closest('.block').innerText.includes('queue')"
+    )
+    shot(other, "web-queued")
+    other.click("#ipvg-cancel")
+    other.wait_for_function(
+        "document.querySelector('#ipvg-progress').innerText.includes('Cancelled before it started')"
+    )
+    # The running generation stops at its next step and leaves no folder behind
+    page.click("#ipvg-cancel")
+    page.wait_for_function(
+        "document.querySelector('#ipvg-progress').innerText.includes('Cancelled after')", timeout=120_000
+    )
+    progress = page.inner_text("#ipvg-progress")
+    assert "✗ Denoising" in progress and "Done in" not in progress, progress
+    assert set(web.runs_dir.iterdir()) == before
+    assert not page.locator("#ipvg-download-record").is_visible()
+    shot(page, "web-cancelled")
+    other.context.close()
+
+
+def test_a_failing_run_shows_the_failure_state(page: Any) -> None:
+    """A preset whose weights are missing: the dropdown says so, and generating fails in the first stage.
+    Catches the old page, which ticked the stage that failed and said 'Done in 1.2 s'. Runs last: it
+    swaps the cached tiny pipeline for the failing one."""
+    load_example(page, 0)  # found with the tiny preset's face models
+    page.click("#ipvg-preset input")
+    page.get_by_role("option", name="fast (weights missing)").click()
+    page.wait_for_function("document.querySelector('#ipvg-preset-note').innerText.includes('cannot run here')")
+    assert "ipvg models download fast" in page.inner_text("#ipvg-preset-note")
+    page.click("#ipvg-generate")
+    page.wait_for_function(
+        "document.querySelector('#ipvg-progress').innerText.includes('Failed after')",
+        timeout=GENERATION_TIMEOUT_MS,
+    )
+    progress = page.inner_text("#ipvg-progress")
+    assert progress.startswith("⚠") and "Fix:" in progress, progress
+    assert "✗ Finding the reference face" in progress and "✓ Finding" not in progress
+    assert "Done in" not in progress
+    shot(page, "web-failed")

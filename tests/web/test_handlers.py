@@ -274,11 +274,11 @@ def test_cancel_while_queued_means_the_run_never_starts(tmp_path: Path, face_png
 def test_an_example_loads_its_face_and_prompt_in_one_call(tmp_path: Path, face_png: str) -> None:
     from ipvg.web.examples import Example
 
-    example = Example("id001 / prompt1", Path(face_png), "A man waves")
+    example = Example("id001 · prompt1", Path(face_png), "A man waves")
     app = WebApp("tiny", pipeline_factory=lambda name: FakePipeline(), runs_dir=tmp_path, examples=[example])
     face_file, preview, status, kept, prompt, spatial, temporal, decoupled, _ = app.on_example(0, "tiny")
     assert face_file == face_png and kept == face_png and prompt == "A man waves"
-    assert status.startswith("✓ Face found") and "example id001 / prompt1" in status
+    assert status.startswith("✓ Face found") and "example id001 · prompt1" in status
     assert (spatial, temporal, decoupled) == ("", "", None)  # stale prompts of an earlier face are cleared
     assert preview is not None
     assert app.on_example(5, "tiny") == (gr.skip(),) * 9

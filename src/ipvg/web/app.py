@@ -159,6 +159,10 @@ class WebApp:
             self._statuses[preset] = preset_status(get_preset(preset))
         return self._statuses[preset]
 
+    def preset_note(self, preset: str) -> str:
+        """What the preset is, or which of its weights are missing and how to get them."""
+        return preset_note(preset) if preset == "tiny" else self.status(preset).note()
+
     def defaults(self, preset: str) -> RunSettings:
         return preset_settings(get_preset(preset))
 
@@ -204,7 +208,7 @@ class WebApp:
         """The preset's note and its own defaults in the Advanced panel."""
         defaults = self.defaults(preset)
         return (
-            self.status(preset).note() if preset != "tiny" else preset_note(preset),
+            self.preset_note(preset),
             defaults.num_inference_steps,
             defaults.num_frames,
             gr.Dropdown(choices=resolution_choices(defaults.resolution), value=defaults.resolution),
@@ -452,7 +456,7 @@ class WebApp:
                 "One face photo + a prompt -> a video of that person. The prompt is split into a "
                 "*spatial* prompt (first frame) and a *temporal* prompt (motion); you can edit both."
             )
-            note = gr.Markdown(self.on_preset(self.preset)[0], elem_id="ipvg-preset-note", elem_classes="ipvg-note")
+            note = gr.Markdown(self.preset_note(self.preset), elem_id="ipvg-preset-note", elem_classes="ipvg-note")
             face_path = gr.State(None)
             decoupled = gr.State(None)
             run_id = gr.State(None)
@@ -476,10 +480,13 @@ class WebApp:
                     examples = gr.Gallery(
                         [(str(e.face), e.name) for e in self.examples],
                         label="Examples: click one to load its face and prompt",
-                        columns=6,
-                        height=150,
+                        columns=3,
+                        rows=2,
+                        height=420,
                         object_fit="cover",
                         allow_preview=False,
+                        buttons=[],
+                        interactive=False,
                         visible=bool(self.examples),
                         elem_id="ipvg-examples",
                     )
@@ -555,7 +562,7 @@ class WebApp:
                                 elem_id="ipvg-seed",
                                 scale=3,
                             )
-                            randomise = gr.Button("🎲 Random seed", elem_id="ipvg-random-seed", scale=1)
+                            randomise = gr.Button("Random seed", elem_id="ipvg-random-seed", scale=1)
                     with gr.Row():
                         generate_button = gr.Button("Generate", variant="primary", elem_id="ipvg-generate", scale=3)
                         cancel_button = gr.Button("Cancel", variant="stop", elem_id="ipvg-cancel", scale=1)

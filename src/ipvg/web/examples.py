@@ -26,7 +26,7 @@ IMAGE_NAMES = ("image.png", "image.jpg", "image.webp")
 
 @dataclass(frozen=True)
 class Example:
-    name: str  # e.g. "id001 / prompt1"
+    name: str  # e.g. "id001 · prompt1"
     face: Path
     prompt: str
 
@@ -53,7 +53,7 @@ def find_examples(folder: Path | None = None, repo_example: Path | None = REPO_E
                 prompt_file = prompts[0]
             text = " ".join(prompt_file.read_text(encoding="utf-8").split())
             if text:
-                examples.append(Example(f"{identity.name} / {prompt_file.stem}", face, text))
+                examples.append(Example(f"{identity.name} · {prompt_file.stem}", face, text))
     if repo_example is not None and repo_example.is_file():
         examples.append(Example(repo_example.name, repo_example, REPO_EXAMPLE_PROMPT))
     return examples
