@@ -12,7 +12,7 @@ from PIL import Image
 
 from ipvg.cli.main import main
 from ipvg.errors import NoFaceDetectedError, PromptError
-from ipvg.pipeline import IdentityVideoPipeline, uniform_indices
+from ipvg.pipeline import IdentityVideoPipeline
 
 PROMPT = "The man smiles, then turns his head to the left while the camera slowly zooms in, in a sunny park"
 
@@ -59,7 +59,9 @@ def test_outputs_and_record_agree(first_run):
         len(record["outputs"]["candidates"]) == 2
         and sum(c["chosen"] for c in record["outputs"]["candidates"]) == 1
     )
-    assert len(record["scores"]["video_identity_per_frame"]) == len(uniform_indices(9))
+    # The challenge's 16 sampled frames of 9 (truncated linspace, repeats kept), listed beside their scores
+    assert record["scores"]["video_identity_frames"] == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 8]
+    assert len(record["scores"]["video_identity_per_frame"]) == 16
     names = {stage["name"] for stage in record["stages"]}
     assert {"faces.reference", "prompts.decouple", "temporal.denoise_decode", "temporal.vae_decode", "faces.video_identity", "outputs.encode_video"} <= names
     assert Image.open(out / "first_frame.png").size == result.first_frame.size
@@ -116,9 +118,8 @@ def test_empty_prompt_stops_first(face_path):
 
 
 def test_cli_generate(tmp_path, face_path, capsys):
-    code = main(
-        ["generate", "--face", str(face_path), "--prompt", PROMPT, "--out", str(tmp_path), "--seed", "1"]
-    )
+    arguments = ["generate", "--preset", "tiny", "--face", str(face_path), "--prompt", PROMPT]
+    code = main([*arguments, "--out", str(tmp_path), "--seed", "1"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "temporal prompt:" in captured.out and "<- chosen" in captured.out
@@ -130,7 +131,9 @@ def test_cli_generate(tmp_path, face_path, capsys):
 def test_cli_generate_no_face_one_line(tmp_path, capsys):
     blank = tmp_path / "blank.png"
     Image.new("RGB", (64, 64), "white").save(blank)  # small: dlib's CNN fallback is quick on it
-    code = main(["generate", "--face", str(blank), "--prompt", PROMPT, "--out", str(tmp_path / "out")])
+    code = main(
+        ["generate", "--preset", "tiny", "--face", str(blank), "--prompt", PROMPT, "--out", str(tmp_path / "out")]
+    )
     err = capsys.readouterr().err
     assert code != 0 and "No face found" in err and len(err.strip().splitlines()) == 1
     assert not list(tmp_path.rglob("*.mp4"))

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from PIL import Image
 
 from ipvg.config import TINY_NOTE, PipelineConfig, get_preset
-from ipvg.faces import Face, FaceBackend, cosine_similarity, create_face_backend, largest_face_with_retry
+from ipvg.faces import Face, FaceBackend, create_face_backend
+from ipvg.identity import IdentityJudge, VideoIdentity
 from ipvg.inputs import clean_prompt
 from ipvg.io.files import ensure_writable_dir, write_json_atomic, write_png_atomic, write_text_atomic
 from ipvg.io.images import load_image
@@ -35,8 +35,7 @@ from ipvg.types import DecoupledPrompt, RunRecord, StageRecord, Video
 
 logger = logging.getLogger(__name__)
 
-NUM_SCORED_FRAMES = 16
-GENERIC_SUBJECT = "A person"  # the challenge samples 16 frames uniformly
+GENERIC_SUBJECT = "A person"
 
 
 @dataclass
@@ -53,47 +52,38 @@ class GenerationResult:
     first_frame: Image.Image
     candidates: list[Candidate]
     video: Video
-    frame_similarities: list[float | None]
+    video_identity: VideoIdentity
     record: RunRecord
     paths: dict[str, Path] = field(default_factory=dict)
 
     @property
+    def frame_similarities(self) -> list[float | None]:
+        return self.video_identity.per_frame
+
+    @property
     def identity_mean(self) -> float | None:
-        scored = [s for s in self.frame_similarities if s is not None]
-        return float(np.mean(scored)) if scored else None
-
-
-def uniform_indices(num_frames: int, count: int = NUM_SCORED_FRAMES) -> list[int]:
-    """`count` frame indices spread evenly from first to last (all frames if fewer)."""
-    if num_frames <= count:
-        return list(range(num_frames))
-    return np.linspace(0, num_frames - 1, count).round().astype(int).tolist()
-
-
-def frame_similarities(
-    faces: FaceBackend, reference_embedding: np.ndarray, video: Video
-) -> list[float | None]:
-    """Identity similarity (cosine clamped at 0) of each sampled frame's largest face; None without a face."""
-    scores: list[float | None] = []
-    for index in uniform_indices(video.num_frames):
-        frame = video.frame(index)
-        detected = faces.detect(frame)
-        if not detected or detected[0].embedding is None:
-            scores.append(None)
-            continue
-        scores.append(max(0.0, cosine_similarity(reference_embedding, detected[0].embedding)))
-    return scores
+        return self.video_identity.mean
 
 
 class IdentityVideoPipeline:
     """Prompt decoupling, identity-preserving first frame, image-to-video; models kept loaded."""
 
-    def __init__(self, config: PipelineConfig) -> None:
+    def __init__(
+        self,
+        config: PipelineConfig,
+        *,
+        faces: FaceBackend | None = None,
+        prompts: Any = None,
+        spatial: Any = None,
+        temporal: Any = None,
+    ) -> None:
+        """Stages not given are created from `config` on first use (given ones: e.g. shared or wrapped)."""
         self.config = config
-        self._faces: FaceBackend | None = None
-        self._prompts: Any = None
-        self._spatial: Any = None
-        self._temporal: Any = None
+        self._faces = faces
+        self._prompts = prompts
+        self._spatial = spatial
+        self._temporal = temporal
+        self._judge: IdentityJudge | None = None
 
     @classmethod
     def from_preset(
@@ -108,6 +98,13 @@ class IdentityVideoPipeline:
             kwargs = {"model_root": self.config.faces.model_root} if self.config.faces.model_root else {}
             self._faces = create_face_backend(self.config.faces.backend, **kwargs)
         return self._faces
+
+    @property
+    def judge(self) -> IdentityJudge:
+        """Faces found and compared the challenge's way, with this pipeline's face backend."""
+        if self._judge is None or self._judge.faces is not self.faces:
+            self._judge = IdentityJudge(self.faces)
+        return self._judge
 
     @property
     def prompts(self) -> Any:
@@ -184,11 +181,7 @@ class IdentityVideoPipeline:
         folder = ensure_writable_dir(out_dir) if out_dir is not None else None
         started = time.perf_counter()
         with progress.stage("Finding the reference face"):
-            reference = largest_face_with_retry(
-                self.faces.detect, face_image, source=str(source or "the face image")
-            )
-        if reference.embedding is None:
-            raise AssertionError(f"face backend {self.faces.name} returned no embedding")
+            reference = self.judge.reference_face(face_image, source=str(source or "the face image"))
         stages.append(
             StageRecord("faces.reference", time.perf_counter() - started, extra={"backend": self.faces.name})
         )
@@ -227,14 +220,15 @@ class IdentityVideoPipeline:
         # 5. Identity of the video: similarity of sampled frames to the reference face
         started = time.perf_counter()
         with progress.stage("Scoring identity per frame"):
-            similarities = frame_similarities(self.faces, reference.embedding, animated.video)
+            identity = self.judge.video_identity(reference, animated.video)
         stages.append(
             StageRecord(
-                "faces.video_identity", time.perf_counter() - started, extra={"frames": len(similarities)}
+                "faces.video_identity",
+                time.perf_counter() - started,
+                extra={"frames": len(identity.frame_indices)},
             )
         )
 
-        scored = [s for s in similarities if s is not None]
         record = RunRecord(
             kind="generate",
             config=self.config.to_dict(),
@@ -259,15 +253,16 @@ class IdentityVideoPipeline:
             scores={
                 "face_backend": self.faces.name,
                 "first_frame_similarity": keyframe.candidates[keyframe.chosen_index].similarity,
-                "video_identity_per_frame": similarities,
-                "video_identity_mean": float(np.mean(scored)) if scored else None,
-                "frames_without_face": sum(s is None for s in similarities),
+                "video_identity_frames": identity.frame_indices,
+                "video_identity_per_frame": identity.per_frame,
+                "video_identity_mean": identity.mean,
+                "frames_without_face": identity.frames_without_face,
             },
             warnings=warnings,
             environment=environment_info(),
         )
         record_dict = record.to_dict() | {"prompts": prompts.to_dict()}
-        result = GenerationResult(prompts, keyframe.image, candidates, animated.video, similarities, record)
+        result = GenerationResult(prompts, keyframe.image, candidates, animated.video, identity, record)
 
         # 6. Write outputs, each atomically; record.json last, so its presence means the run is complete
         if folder is not None:

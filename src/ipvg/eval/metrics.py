@@ -20,6 +20,7 @@ from ipvg.errors import WeightsNotFoundError
 from ipvg.eval import maths
 from ipvg.eval.context import EvalContext
 from ipvg.eval.types import EvalProblem, MetricValue, Reason
+from ipvg.identity import identity_similarity
 
 FID_CROP_SIZE = 224  # the scorer aligns faces with norm_crop(kps, 224) before Inception
 
@@ -35,10 +36,11 @@ class FaceSimMetric:
     def score(self, context: EvalContext) -> MetricValue:
         reference = context.faces.reference_face(self.face_backend, context)
         frame_faces = context.faces.frame_faces(self.face_backend, context)
-        per_frame = [
-            None if face is None else maths.clamped_cosine(_embedding(reference), _embedding(face))
-            for face in frame_faces
-        ]
+        for face in [reference, *frame_faces]:
+            if face is not None:
+                _embedding(face)  # a face without a vector is the backend's fault, not "no face"
+        # The one FaceSim (ipvg.identity): the same similarity the pipeline records.
+        per_frame = [identity_similarity(reference, face) for face in frame_faces]
         value = maths.mean_over_present(per_frame)
         details: dict[str, Any] = {
             "face_backend": self.face_backend,
