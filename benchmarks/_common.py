@@ -58,12 +58,16 @@ def write_results(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(payload, indent=2, default=str) + "\n")
     if table:
-        columns = list(table[0])
-        lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-        lines += ["| " + " | ".join(_cell(row.get(c)) for c in columns) + " |" for row in table]
-        out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+        out.with_suffix(".md").write_text(markdown_table(table, list(table[0])) + "\n")
     print(json.dumps(payload.get("summary", payload), indent=2, default=str))
     return out
+
+
+def markdown_table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    """A markdown table of `rows` (dicts) with these columns; missing values are empty cells."""
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_cell(row.get(c)) for c in columns) + " |" for row in rows]
+    return "\n".join(lines)
 
 
 def _cell(value: Any) -> str:
