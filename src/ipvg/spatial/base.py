@@ -1,20 +1,21 @@
-"""Stage 1 interface: a face photo + a spatial prompt -> an identity-preserving first frame.
+"""Stage 1 interface: a spatial prompt + a reference face -> identity-preserving first-frame candidates.
 
-Every spatial backend implements `SpatialBackend.generate`, which returns a `KeyframeResult`: the
-chosen frame, every candidate with its seed and face similarity to the reference, per-stage timings
-and warnings. Models load once per backend object and are reused across calls.
-"""
-
+A spatial backend only draws: `plan` validates how a call will run (before anything loads), `prepare`
+loads the models and conditions them on the reference, `draw` makes one image per seed, and `redraw`
+repaints a face region (the face-detail pass). Choosing among candidates, deciding to refine and scoring
+identity are the method's, in `ipvg.identity.draw_first_frame`, shared by every backend.
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from PIL import Image
 
+from ipvg.config import coerce_like
 from ipvg.errors import ConfigError, PromptError
-from ipvg.faces.base import Face
+from ipvg.faces.base import Face, Reference
 from ipvg.progress import Progress
 from ipvg.types import StageRecord
 
@@ -25,9 +26,10 @@ logger = logging.getLogger(__name__)
 class KeyframeCandidate:
     image: Image.Image
     seed: int
-    similarity: float | None  # cosine to the reference face; None when no face was found in it
+    similarity: float | None  # FaceSim to the reference face; None when no face was found in it
     refined: bool = False
     face_found: bool = False
+    chosen: bool = False
 
 
 @dataclass
@@ -57,23 +59,53 @@ class KeyframeResult:
         }
 
 
+@dataclass(frozen=True)
+class DrawPlan:
+    """How one call will draw, resolved and validated before any model loads."""
+
+    num_candidates: int
+    batch_size: int  # candidates per `draw` call (early stopping is checked between calls)
+    num_inference_steps: int
+    early_stop_similarity: float | None  # None: the face backend's own same-person threshold
+    refine_face: bool  # whether each candidate's face is redrawn (the backend must offer `redraw`)
+    device: str
+    settings: dict[str, Any]  # the resolved settings, as the record lists them
+
+
+@dataclass
+class Prepared:
+    """What `prepare` did: the prompt the model reads, and its timings and warnings."""
+
+    prompt: str
+    stages: list[StageRecord] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
 class SpatialBackend(Protocol):
+    """A first-frame model. Models load once per object and are reused across calls."""
+
     name: str
 
-    def load(self, progress: Progress | None = None) -> None: ...
+    def plan(self, num_candidates: int | None = None) -> DrawPlan: ...
 
-    def generate(
+    def prepare(
+        self, identity: Reference, spatial_prompt: str, progress: Progress | None = None
+    ) -> Prepared: ...
+
+    def draw(
         self,
-        face_image: Image.Image,
-        spatial_prompt: str,
+        prompt: str,
+        seeds: list[int],
+        identity: Reference,
         *,
-        seed: int = 0,
-        num_candidates: int | None = None,
-        progress: Progress | None = None,
-        reference: Face | None = None,
-    ) -> KeyframeResult: ...
+        on_step: Callable[[int], None] | None = None,
+    ) -> list[Image.Image]: ...
+
+    def redraw(self, image: Image.Image, face: Face, prompt: str, seed: int) -> Image.Image: ...
 
     def unload(self) -> None: ...
+
+    def describe_models(self) -> dict[str, Any]: ...
 
 
 def with_trigger_words(prompt: str, trigger_words: str) -> str:
@@ -117,5 +149,5 @@ def parse_options(
                 f"Unknown option `spatial.options.{key}` for the spatial backend `{backend}`.",
                 f"allowed: {', '.join(sorted(allowed))}.",
             )
-        values[key] = value
+        values[key] = coerce_like(f"spatial.options.{key}", allowed[key], value)
     return values
