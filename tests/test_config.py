@@ -339,3 +339,14 @@ def test_parse_options_coerces_to_field_types_and_refuses_unknown_keys():
         with pytest.raises(ConfigError, match=f"spatial.options.{bad[0]}|clip_skip"):
             parse_options((bad,), _ToyOptions, "spatial.options")
     assert options_fields(_ToyOptions)["lora_scale"] == 0.85
+
+
+def test_per_call_seed_is_checked_before_anything_loads(example_face):
+    """`Animator(...)(seed=2**70)` bypasses the config: without the call's own check torch raises
+    a RuntimeError deep in the denoising loop, after the model has loaded."""
+    from ipvg.animate import Animator
+
+    animator = Animator.from_preset("tiny")
+    with pytest.raises(ConfigError, match="seed"):
+        animator(example_face, "A woman smiles", seed=2**70)
+    assert getattr(animator.backend, "pipe", None) is None  # nothing loaded

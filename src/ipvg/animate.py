@@ -15,7 +15,7 @@ from typing import Any
 
 from PIL import Image
 
-from ipvg.config import PipelineConfig, get_preset
+from ipvg.config import PipelineConfig, check_seed, get_preset
 from ipvg.inputs import clean_prompt
 from ipvg.io.files import ensure_writable_dir
 from ipvg.io.images import load_image
@@ -56,8 +56,8 @@ class Animator:
         progress: Progress | None = None,
     ) -> AnimateResult:
         progress = progress or SilentProgress()
-        seed = self.config.seed if seed is None else seed
-        # 1. Check inputs before any model loads
+        # 1. Check inputs before any model loads (a seed torch.Generator refuses would fail mid-run)
+        seed = check_seed(self.config.seed if seed is None else seed)
         prompt = clean_prompt(prompt)
         source = image if isinstance(image, str | Path) else None
         picture = load_image(image)
