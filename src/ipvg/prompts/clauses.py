@@ -19,7 +19,7 @@ from ipvg.prompts import lexicon as lx
 # A quoted span ("Tech Minute", 'thumbs up') is one token: a name or sign the frame shows whole.
 _TOKEN = re.compile(
     r'"[^"]{1,60}"|“[^”]{1,60}”|(?<![A-Za-z])\'[^\']{1,40}\'(?![A-Za-z])'
-    r"|[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*(?:n't)?|'s\b|[^\sA-Za-z0-9]"
+    r"|[A-Za-z]+n't\b|[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*|'s\b|[^\sA-Za-z0-9]"
 )
 _SENTENCE_END = re.compile(r'(?:(?<=[.!?]["”’\'])|(?<=[.!?]))\s+(?=["“‘\']?[A-Z0-9])')
 CLAUSE_CONJUNCTIONS = ("while", "as", "before", "after", "when", "until", "then", "whereas", "once", "and")
@@ -27,6 +27,8 @@ PARTICLES = frozenset({"up", "down", "out", "off", "away", "back", "over", "arou
 RELATIVES = frozenset({"that", "which", "who", "whose", "where"})
 PRONOUNS = frozenset({"he", "she", "they", "it", "him", "them", "i", "we", "you", "me", "us", "himself", "herself",
                       "themselves", "someone", "something", "everyone", "everything"})
+NEGATIONS = frozenset({"not", "never", "doesn't", "don't", "didn't", "isn't", "aren't", "wasn't", "won't", "can't",
+                       "cannot"})
 NUMBER_WORDS = frozenset({"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"})
 # Verbs that describe a still state: a first frame can show them ("sitting at a desk", "dressed in").
 STATIC_LEMMAS = frozenset(
@@ -102,7 +104,20 @@ def tag_tokens(tokens: list[str]) -> list[str]:
     for i, word in enumerate(lower):
         previous = tags[i - 1] if i else "START"
         following = lower[i + 1] if i + 1 < len(lower) else ""
-        tag = _tag(word, previous, lower[i - 1] if i else "", following, finite_seen, prep_seen)
+        previous2 = tags[i - 2] if i >= 2 else "START"
+        tag = _tag(word, previous, lower[i - 1] if i else "", following, finite_seen, prep_seen, previous2)
+        if (
+            tag == "VERB"
+            and word.endswith("ing")
+            and i >= 2
+            and previous == "NOUN"
+            and tags[i - 2] in ("DET", "ADJ")
+            and not _person_word(lower[i - 1])
+            and "NOUN" in en.word_classes(following)
+            and following not in PARTICLES
+            and not en.verb_tags(following) & {"VBZ", "VBD", "VBG"}
+        ):
+            tag = "ADJ"  # "a lace wedding dress"
         if tag == "VERB" and en.verb_tags(word) & {"VBZ", "VBD", "VBP"} and "VBG" not in en.verb_tags(word):
             finite_seen = True
         elif tag == "VERB":
@@ -119,7 +134,13 @@ GERUND_PREPOSITIONS = frozenset({"before", "after", "while", "by", "without", "u
 
 
 def _tag(
-    word: str, previous: str, previous_word: str, following: str, finite_seen: bool = False, prep_seen: bool = False
+    word: str,
+    previous: str,
+    previous_word: str,
+    following: str,
+    finite_seen: bool = False,
+    prep_seen: bool = False,
+    previous2: str = "",
 ) -> str:
     if word[:1] in "\"“'" and len(word) > 2:
         return "NOUN"  # a quoted name
@@ -137,6 +158,8 @@ def _tag(
         return "DET"
     if word in PRONOUNS:
         return "PRON"
+    if word in NEGATIONS:
+        return "NEG"
     if word in en.AUXILIARIES:
         return "AUX"
     if word in PARTICLES and previous in ("VERB", "PRT") and (
@@ -152,7 +175,7 @@ def _tag(
         return "ADV"  # "weightlessly": adverbs the lexicon lacks
     if classes == frozenset({"ADV"}) or (word.endswith("ly") and "ADV" in classes and "ADJ" not in classes):
         return "ADV"
-    if _is_verb(word, previous, previous_word, following, classes, finite_seen, prep_seen):
+    if _is_verb(word, previous, previous_word, following, classes, finite_seen, prep_seen, previous2):
         return "VERB"
     if previous == "DET" and word.endswith("ing") and en.verb_tags(word):
         return "ADJ"  # "a glowing fishing rod", "a steaming cup"
@@ -175,13 +198,14 @@ def _is_verb(
     classes: frozenset[str],
     finite_seen: bool,
     prep_seen: bool = False,
+    previous2: str = "",
 ) -> bool:
     tags = en.verb_tags(word)
     if not tags:
         return False
     if previous in ("DET", "ADJ", "NUM", "POS") and previous_word not in ("her", "each"):
         return False  # "a steaming cup", "the winding track", "his gaze"
-    if word in lx.NOT_VERBS and previous not in ("REL", "PRON", "AUX", "NOUN") and previous_word != "to":
+    if word in lx.NOT_VERBS and previous in ("DET", "ADJ", "PREP", "NUM") and previous_word != "to":
         return False
     if word in lx.NOT_VERBS and previous == "NOUN" and en.verb_tags(following) & {"VBN", "VBD"}:
         return False  # "a drum set made of thunderclouds"
@@ -195,27 +219,51 @@ def _is_verb(
         en.DETERMINERS
     ):
         return False  # "blurred green forest visible through the window"
-    if tags & {"VBG", "VBD", "VBN"}:
+    base_like = word == en.verb_lemma(word) and not word.endswith("ed")  # "gown", "set": listed as VBN too
+    if tags & {"VBG", "VBD", "VBN"} and not (base_like and previous not in ("AUX", "PRON", "REL")):
         return True
     nounish = "NOUN" in classes or "ADJ" in classes
     if "VBZ" in tags:
         if nounish and following in RELATIVES:
             return False  # "lily pads that light up"
+        following_open = (
+            following in en.DETERMINERS or (following in en.PREPOSITIONS and following != "of") or following.endswith("ly")
+        )
+        if previous == "NOUN" and _person_word(previous_word) and following != "of" and not (
+            en.verb_tags(following) & {"VBG"}
+        ):
+            return True  # "the individual chops vegetables" (but "cowboy boots taking a stroll")
+        if following == "of" or (previous in ("NOUN", "ADJ") and en.can_be_adjective(previous_word) and not following_open):
+            return False  # "tears of joy", "face freckles of", "blue scrubs"
         if nounish and en.verb_tags(following) & {"VBG"}:
             return False  # "cowboy boots taking a stroll"
-        if nounish and previous == "NOUN" and en.can_be_adjective(previous_word):
+        if nounish and previous in ("START", "PUNCT"):
+            return following_open or ("NOUN" in following_classes and not en.verb_tags(following))
+        if nounish and previous == "NOUN" and _person_word(previous_word):
+            return True  # "the individual chops vegetables"
+        if nounish and previous == "NOUN" and en.can_be_adjective(previous_word) and not following_open:
             return False  # "a white sports jacket"
-        if nounish and prep_seen:
-            return False  # "with a backdrop of tall evergreen trees"
         if nounish and previous == "CONJ":
             return finite_seen  # "sits ... and eats" but "wearing a blazer and glasses"
-        return not nounish or previous in ("NOUN", "PRON", "ADV", "REL", "AUX")
-    if previous == "NOUN" and previous_word.endswith("s") and (
+        if nounish and prep_seen and (not following[:1].isalnum() or following in ("and", "with")):
+            return False  # "with a backdrop of tall evergreen trees"
+        return not nounish or previous in ("NOUN", "PRON", "ADV", "REL", "AUX", "NEG")
+    if previous == "NOUN" and previous_word.endswith("s") and previous2 == "DET" and (
         not following[:1].isalnum() or following in ("and", "up", "out", "down", "away") or following.endswith("ly")
     ):
         return True  # "his nostrils flare", "the lily pads light up"
     # Base form: after "to", a modal/auxiliary, a pronoun, a relative pronoun ("pads that light up").
-    return previous in ("PRON", "REL", "AUX") or previous_word == "to" or (not nounish and previous != "PREP")
+    if previous == "NOUN" and _person_word(previous_word):
+        return True  # "A man and a woman dance together"
+
+    return previous in ("PRON", "REL", "AUX", "NEG") or previous_word == "to" or (not nounish and previous != "PREP")
+
+
+def _person_word(word: str) -> bool:
+    lower = word.lower()
+    if lower in ("tennis", "star", "model", "set", "robot"):
+        return False  # listed roles that are mostly modifiers or things ("tennis court", "star")
+    return lower in lx.GENERIC_PERSON or lower in lx.ROLE_PERSON or lower.endswith(("smith", "woman", "man"))
 
 
 def verb_lemma(word: str) -> str:

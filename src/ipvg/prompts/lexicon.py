@@ -488,6 +488,7 @@ warm cool bright dim dark sunny cloudy colorful colourful
 
 NONVISUAL = set(
     """
+clang clangs clanging thud thuds
 sound sounds noise noises roar roaring hum humming buzz buzzing music melody tune song songs
 laughter cheers applause echo echoes echoed echoing whisper whispers silence
 crackling crackle sizzling sizzle rustling rustle screeching screech clatter clattering chirping

@@ -110,6 +110,9 @@ class SubjectMatch:
     kind: str  # "generic", "role" or "child"
     modifiers: list[str] = field(default_factory=list)
     possessive: bool = False
+    first_np: str = ""  # "a man" of "A man and a woman": the two people named together
+    partner_np: str = ""
+    partner_head: str = ""
 
 
 class RulesBackend:
@@ -191,6 +194,8 @@ def person_kind(word: str) -> str | None:
     if lower in lx.ROLE_PERSON or lower in {"vaulter", "artist", "influencer", "player", "runner", "daddy",
                                              "mommy", "grandmother", "grandfather", "spaceman"}:
         return "role"
+    if lower.endswith(("smith", "sman", "swoman")) and lower not in lx.NOT_PEOPLE:
+        return "role"  # "blacksmith", "fisherman", "craftswoman"
     return None
 
 
@@ -219,7 +224,17 @@ def find_subject(sentences: list[list[Piece]]) -> SubjectMatch | None:
                 possessive = i + 1 < len(lower) and lower[i + 1] == "'s"
                 end = i + 2 if possessive else i + 1
                 head = "man" if word == "spaceman" else word
-                return SubjectMatch(s_index, p_index, start, end, head, kind, modifiers, possessive)
+                found = SubjectMatch(s_index, p_index, start, end, head, kind, modifiers, possessive)
+                if not possessive and i + 2 < len(lower) and lower[i + 1] == "and":
+                    j = i + 2
+                    while j < len(lower) and piece.tags[j] in ("DET", "ADJ", "NOUN") and person_kind(lower[j]) is None:
+                        j += 1
+                    if j < len(lower) and person_kind(lower[j]) and j - i <= 5:
+                        found.first_np = join_tokens(piece.tokens[start : i + 1])
+                        found.partner_np = join_tokens(piece.tokens[i + 2 : j + 1])
+                        found.partner_head = lower[j]
+                        found.end = j + 1
+                return found
     return None
 
 
@@ -257,9 +272,14 @@ def subject_phrases(match: SubjectMatch | None, subject: str | None, text: str) 
         phrase = subject_from_text(text)
     noun = subject_noun(phrase)
     simple = len(phrase.split()) == 2 and phrase.split()[0].lower() in ("a", "an")
-    if match.kind == "generic":
+    if match.kind == "generic" and not match.partner_np:
         full = _capitalise(indefinite(" ".join([*match.modifiers, noun]))) if simple and match.modifiers else phrase
         return phrase, full, _possessive(full)
+    if match.partner_np:
+        # Two people: the one the face matches comes first ("A man and a woman" -> "A woman and a man").
+        other = match.first_np if match.partner_head == noun and match.head != noun else match.partner_np
+        other = other[:1].lower() + other[1:] if other.split()[0].lower() in ("a", "an", "the") else other
+        return phrase, f"{phrase} and {other}", _possessive(phrase)
     role = " ".join([*match.modifiers, match.head])
     return phrase, f"{phrase}, {indefinite(role)}", _possessive(phrase)
 
@@ -273,6 +293,25 @@ def _capitalise(text: str) -> str:
 
 
 # --- pieces that neither prompt keeps ------------------------------------------------------------
+
+
+def without_nonvisual(piece: Piece, *, keep: bool = False) -> Piece | None:
+    """The piece without its sound/smell phrase: "sways gently to the music" -> "sways gently"; a
+    piece that is only a sound ("the roar of the engine filling the air") -> None (or itself, unchanged,
+    when `keep`: the person's own clause is never dropped whole)."""
+    if not is_nonvisual(piece):
+        return piece
+    lower = piece.lower
+    k = next(i for i, (w, t) in enumerate(zip(lower, piece.tags, strict=True)) if w in lx.NONVISUAL and t != "VERB")
+    b = k
+    while b > 0 and piece.tags[b - 1] in ("DET", "ADJ", "NOUN", "POS", "NUM"):
+        b -= 1
+    if b > 1 and piece.tags[b - 1] in ("PREP", "CONJ", "REL") and any(t in ("VERB", "NOUN") for t in piece.tags[: b - 1]):
+        cut = b - 1
+        while cut > 0 and piece.tags[cut - 1] in ("CONJ", "PUNCT"):
+            cut -= 1
+        return Piece(piece.tokens[:cut], piece.tags[:cut], piece.sentence, piece.lead)
+    return piece if keep else None
 
 
 def is_nonvisual(piece: Piece) -> bool:
@@ -294,17 +333,21 @@ def framing_from_text(text: str, default: str) -> str:
 
 def compose_temporal(
     sentences: list[list[Piece]], match: SubjectMatch | None, subject: str, subject_np: str, possessive_np: str
-) -> str:
+) -> str:  # noqa: C901
     """The prompt's sentences without sound/smell pieces, the first one starting with the subject."""
     texts: list[str] = []
     for s_index, pieces in enumerate(sentences):
-        kept = [p for p in pieces if not is_nonvisual(p)]
-        if not kept or (pieces and is_nonvisual(pieces[0])):
+        own = match is not None and s_index == match.sentence
+        visual = [
+            without_nonvisual(p, keep=own and p_index == match.piece) for p_index, p in enumerate(pieces)
+        ] if match is not None else [without_nonvisual(p) for p in pieces]
+        if not own and (not visual or visual[0] is None):
             continue  # the sentence's main clause is a sound: the rest would dangle
-        if match is not None and s_index == match.sentence:
-            texts.append(_subject_sentence(pieces, match, subject_np, possessive_np))
+        if own:
+            assert match is not None
+            texts.append(_subject_sentence(visual, match, subject_np, possessive_np))
         else:
-            texts.append(_join_pieces(kept))
+            texts.append(_join_pieces([p for p in visual if p is not None]))
     body = " ".join(t for t in texts if t)
     if not starts_with_subject(body, subject):
         body = f"{subject}: {_decapitalise(body)}" if body else f"{subject}."
@@ -329,14 +372,22 @@ def _end_sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?", '."', '!"', '?"')) else text + "."
 
 
-def _subject_sentence(pieces: list[Piece], match: SubjectMatch, subject_np: str, possessive_np: str) -> str:
+def _subject_sentence(
+    pieces: list[Piece | None], match: SubjectMatch, subject_np: str, possessive_np: str
+) -> str:
     """The sentence naming the person, rewritten to start with the subject phrase."""
     piece = pieces[match.piece]
+    assert piece is not None
     replacement = possessive_np if match.possessive else subject_np
     lead_tokens = piece.tokens[: match.start]
     rest_tokens = piece.tokens[match.end :]
-    before = [p for p in pieces[: match.piece] if not is_nonvisual(p)]
-    after = [p for p in pieces[match.piece + 1 :] if not is_nonvisual(p)]
+    before = [p for p in pieces[: match.piece] if p is not None]
+    after = [p for p in pieces[match.piece + 1 :] if p is not None]
+    if before and all(set(p.lower) & CAMERA_WORDS for p in before) and not lead_tokens:
+        # "The camera slowly pans left as a man ... walks": the camera move goes after the action.
+        camera = _join_pieces(before, capitalise=False).rstrip(".")
+        tail = _tail_join(after, _join_pieces(after, capitalise=False)[:-1]) if after else ""
+        return _end_sentence(_capitalise(replacement) + " " + join_tokens(rest_tokens) + tail + ", " + camera)
     lead = join_tokens(lead_tokens)
     lead_lower = [t.lower() for t in lead_tokens]
     needs_comma = "," in replacement and not match.possessive and rest_tokens and rest_tokens[0] != ","
@@ -421,9 +472,10 @@ def _words(text: str) -> list[str]:
 def static_phrases(piece: Piece, match: SubjectMatch | None) -> list[str]:
     """Whole static phrases of one piece: motion verbs dropped with their adverbs; their objects kept
     as props ("with ...") and their places with a static preposition."""
-    if is_nonvisual(piece):
+    visual = without_nonvisual(piece)
+    if visual is None:
         return []
-    tokens, tags = list(piece.tokens), list(piece.tags)
+    tokens, tags = list(visual.tokens), list(visual.tags)
     body_part = ""
     # 1. The person's own noun phrase is the subject phrase: remove it (and a body part after "'s",
     #    kept as "her eye" when the shot is about it); a "The video features" lead goes too.
@@ -440,7 +492,7 @@ def static_phrases(piece: Piece, match: SubjectMatch | None) -> list[str]:
         if _is_feature_lead(lead):
             start = 0
         tokens, tags = tokens[:start] + tokens[end:], tags[:start] + tags[end:]
-    elif is_nonvisual(piece) or _is_meta(piece) or _is_commentary(piece):
+    elif _is_meta(piece) or _is_commentary(piece):
         return []
     # 2. A camera phrase ("A close-up shot of", "the camera pulls back") is not content.
     tokens, tags = _strip_camera(tokens, tags)
@@ -453,7 +505,7 @@ def static_phrases(piece: Piece, match: SubjectMatch | None) -> list[str]:
     for segment_tokens, segment_tags in segments:
         phrase = _tidy(segment_tokens, segment_tags)
         phrase = TIME_LEAD.sub("", phrase).strip()
-        if phrase and not framing_classes(phrase) and not set(_words(phrase)) & META_WORDS and piece_fragment(
+        if phrase and not framing_classes(phrase) and not set(_words(phrase)) & (META_WORDS | {"camera"}) and piece_fragment(
             phrase
         ) is None and any(c.isalpha() for c in phrase):
             phrases.append(phrase)
@@ -502,8 +554,12 @@ def _is_meta(piece: Piece) -> bool:
 
 
 def _is_commentary(piece: Piece) -> bool:
-    verbs = [w for w, t in zip(piece.lower, piece.tags, strict=True) if t == "VERB"]
-    return bool(verbs) and is_commentary_verb(verbs[0]) or (piece.lower[:1] and piece.lower[0] in lx.COMMENTARY)
+    """ "suggesting they may be a meteorologist", "highlighting the blend of ...": a comment on the
+    scene (its verb comes first, with no subject of its own), not something the frame shows."""
+    words = [w for w, t in zip(piece.lower, piece.tags, strict=True) if t not in ("ADV", "CONJ")]
+    if not words:
+        return False
+    return words[0] in lx.COMMENTARY or (piece.tags[piece.lower.index(words[0])] == "VERB" and is_commentary_verb(words[0]))
 
 
 def _strip_camera(tokens: list[str], tags: list[str]) -> tuple[list[str], list[str]]:
@@ -513,12 +569,21 @@ def _strip_camera(tokens: list[str], tags: list[str]) -> tuple[list[str], list[s
     if not set(lower) & CAMERA_WORDS and not close_up:
         return tokens, tags
     if "camera" in lower:
-        return [], []  # "the camera pulls back"
+        at = lower.index("camera")
+        if at + 1 < len(lower) and (tags[at + 1] in ("VERB", "ADV", "AUX") or en.verb_tags(lower[at + 1]) & {"VBZ"}):
+            # "The camera dollies in slowly on a man ..." -> "a man ..."; "the camera pulls back" -> nothing
+            for j in range(at + 1, min(at + 7, len(lower))):
+                if j + 1 >= len(lower):
+                    break
+                if lower[j] in ("on", "to", "toward", "towards", "at", "around") and tags[j + 1] != "VERB":
+                    return tokens[j + 1 :], tags[j + 1 :]
+            return [], []
+        return tokens, tags  # "looks at the camera": the person's gaze, handled as a verb
     # Drop up to the preposition after the camera word: "A close-up shot of X" -> "X".
     for i, word in enumerate(lower):
         if word in CAMERA_WORDS or i in close_up:
             for j in range(i + 1, min(i + 5, len(lower))):
-                if lower[j] in ("of", "on", "to", "from", "featuring"):
+                if lower[j] in ("of", "on", "to", "from", "featuring", "into"):
                     return tokens[j + 1 :], tags[j + 1 :]
             if all(t in ("DET", "ADJ", "NOUN", "PUNCT") for t in tags):
                 return [], []  # "a low-angle shot", "cinematic wide portrait"
@@ -526,11 +591,20 @@ def _strip_camera(tokens: list[str], tags: list[str]) -> tuple[list[str], list[s
 
 
 def _strip_motion_relatives(tokens: list[str], tags: list[str]) -> tuple[list[str], list[str]]:
+    """A relative clause with motion goes whole; a static one becomes a participle ("a logo that
+    includes cartoon characters" -> "a logo including cartoon characters")."""
     for i, tag in enumerate(tags):
-        if tag == "REL":
-            verbs = [tokens[j] for j in range(i + 1, len(tokens)) if tags[j] == "VERB"]
-            if any(is_motion_verb(v) for v in verbs):
-                return tokens[:i], tags[:i]
+        if tag != "REL":
+            continue
+        verbs = [j for j in range(i + 1, len(tokens)) if tags[j] == "VERB"]
+        if tokens[i].lower() == "where" or any(is_motion_verb(tokens[j]) for j in verbs):
+            return tokens[:i], tags[:i]
+        if verbs and verbs[0] == i + 1:
+            verb = tokens[i + 1]
+            form = verb if en.verb_tags(verb) & {"VBN", "VBG"} or verb.lower().endswith("ed") else en.gerund(verb)
+            return _strip_motion_relatives(
+                [*tokens[:i], form, *tokens[i + 2 :]], [*tags[:i], "VERB", *tags[i + 2 :]]
+            )
     return tokens, tags
 
 
@@ -550,6 +624,17 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
     while i < len(tokens):
         word, tag = tokens[i], tags[i]
         lower = word.lower()
+        if tag == "NEG":
+            # "doesn't throw a punch", "does not look at the camera": nothing the frame shows
+            while current[1] and current[1][-1] == "AUX":
+                current[0].pop()
+                current[1].pop()
+            i += 1
+            while i < len(tokens) and tags[i] in ("ADV", "VERB", "AUX", "PRT"):
+                i += 1
+            while i < len(tokens) and tags[i] not in ("PUNCT", "CONJ", "VERB", "REL"):
+                i += 1
+            continue
         if tag == "AUX":
             following = tags[i + 1] if i + 1 < len(tags) else ""
             if following not in ("VERB", "ADV", "AUX"):
