@@ -458,19 +458,20 @@ def run_wan_section(
             seconds = timed(run, repeats) * factor
             estimate = seconds
             state.setdefault(f"{case.name}:step_s", seconds)
-            note = ",".join(applied)
+            notes = [",".join(applied)] if applied else []
             if compiling:
-                note += f"; warm-up incl. compile {warm_s:.0f} s"
+                notes.append(f"warm-up incl. compile {warm_s:.0f} s")
             elif "compile" in variant:
-                note += "; compile skipped in --smoke"
+                notes.append("compile skipped in --smoke")
             if case.quick:
-                note += "; one full call timed after a small warm-up" + (
-                    "" if factor == 1 else " (one pass x 2)"
+                notes.append(
+                    "one full call timed after a small warm-up" + (" (one pass x 2)" if factor == 2 else "")
                 )
             if options.get("cache", "none") != "none":
-                note += (
-                    "; output-changing; cache reset each step: hook cost, no skips (skips need real weights)"
+                notes.append(
+                    "output-changing; cache reset each step: hook cost, no skips (skips need real weights)"
                 )
+            note = "; ".join(notes)
             wan_row(results, step, variant, seconds, args.peak_tflops, peak_gb(args.device), note)
             if variant.startswith(("attention=", "vanilla")):
                 _record_attention(state, case.name, variant, seconds)
