@@ -38,7 +38,7 @@ STATIC_LEMMAS = frozenset(
      "visible", "focus", "perch", "rest", "wrap", "carry_on", "lit", "dressed", "paint_on", "label", "own",
      "contain", "display", "feature", "show", "depict", "include", "appear", "seem", "remain", "stay", "be",
      "maintain", "keep", "reveal", "visible",
-     "have", "hang", "bake", "knit", "sculpt_on", "engage"} - {"look", "gaze", "stare", "watch", "face",
+     "have", "hang", "bake", "knit", "sculpt_on"} - {"look", "gaze", "stare", "watch", "face",
                                                               "suggest", "indicate", "imply", "signal",
                                                               "highlight", "reflect"}
 )

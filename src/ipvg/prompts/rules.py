@@ -201,9 +201,12 @@ def person_kind(word: str) -> str | None:
 
 def find_subject(sentences: list[list[Piece]]) -> SubjectMatch | None:
     """The first person named in the first two sentences, with its determiner and modifiers."""
+    pronoun = _pronoun_subject(sentences)
     for s_index, pieces in enumerate(sentences[:2]):
         for p_index, piece in enumerate(pieces):
             lower = piece.lower
+            if pronoun is not None and (s_index, p_index) == (pronoun.sentence, pronoun.piece):
+                return pronoun
             for i, word in enumerate(lower):
                 kind = person_kind(word)
                 if kind is None or piece.tags[i] not in ("NOUN", "ADJ"):
@@ -238,6 +241,13 @@ def find_subject(sentences: list[list[Piece]]) -> SubjectMatch | None:
     return None
 
 
+def _pronoun_subject(sentences: list[list[Piece]]) -> SubjectMatch | None:
+    """ "She dances in the rain.": a sentence that opens with a personal pronoun names the person."""
+    if sentences and sentences[0] and sentences[0][0].lower[:1] in (["she"], ["he"]):
+        return SubjectMatch(0, 0, 0, 1, sentences[0][0].lower[0], "pronoun")
+    return None
+
+
 def _age(tokens: list[str]) -> list[str]:
     """ "30 year old space" -> ["30-year-old", "space"]: the age written the usual way."""
     lower = [t.lower() for t in tokens]
@@ -257,6 +267,9 @@ def subject_phrases(match: SubjectMatch | None, subject: str | None, text: str) 
         phrase = given or subject_from_text(text)
         return phrase, phrase, _possessive(phrase)
     gender_noun = subject_noun(given) if given else None
+    if match.kind == "pronoun":
+        phrase = given or ("A woman" if match.head == "she" else "A man")
+        return phrase, phrase, _possessive(phrase)
     if match.kind == "child":
         noun = CHILD_NOUNS[match.head]
         if gender_noun in ("woman", "man") and noun in ("girl", "boy"):
@@ -350,7 +363,11 @@ def compose_temporal(
             texts.append(_join_pieces([p for p in visual if p is not None]))
     body = " ".join(t for t in texts if t)
     if not starts_with_subject(body, subject):
-        body = f"{subject}: {_decapitalise(body)}" if body else f"{subject}."
+        first = body.split(" ", 1)[0].strip(",.").lower()
+        if en.verb_tags(first) & {"VBG", "VBZ"} and not en.word_classes(first) - {"VERB"}:
+            body = f"{subject} {_decapitalise(body)}"  # "Walking through a forest" -> "A person walking ..."
+        else:
+            body = f"{subject}: {_decapitalise(body)}" if body else f"{subject}."
     return body
 
 
