@@ -25,15 +25,21 @@ def test_eval_submission_writes_the_report(challenge_dirs, tmp_path, capsys):
     }
 
 
-def test_eval_one_video_prints_json(challenge_dirs, capsys):
+def test_eval_one_video_prints_the_submission_table(challenge_dirs, tmp_path, capsys):
+    """Issue 19: `--video` printed raw JSON. Wrong code caught: a different print path for one video
+    (the table's lines must match a one-video submission's), and "1 videos"."""
     testset, submission = challenge_dirs
     code = main(
         ["eval", "--video", str(submission / "id001" / "prompt1.mp4"), "--face", str(testset / "id001" / "image.png"),
-         "--prompt", "a woman smiles", "--metrics", "clipscore", "--clip-model", "ipvg-tiny:clip-vit-b16"]
+         "--prompt", "a woman smiles", "--metrics", "clipscore", "--clip-model", "ipvg-tiny:clip-vit-b16",
+         "--out", str(tmp_path / "one")]
     )  # fmt: skip
     assert code == 0
-    result = json.loads(capsys.readouterr().out)
-    assert result["status"] == "ok" and result["metrics"]["clipscore"]["value"] >= 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "1 video: 1 ok, 0 partial, 0 failed", lines
+    assert lines[1].split()[0] == "clipscore" and float(lines[1].split()[1]) >= 0 and "(1 video)" in lines[1]
+    page = (tmp_path / "one" / "report.html").read_text()
+    assert page.index("<h2>Metrics</h2>") < page.index("<h2>Videos")  # the table comes first
 
 
 def test_eval_usage_errors(challenge_dirs, capsys):

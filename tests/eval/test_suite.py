@@ -117,7 +117,7 @@ def test_report_files(fake_run, tmp_path):
     page = paths["report_html"].read_text()
     assert page.count("<svg") >= 3 and "data:image/jpeg;base64," in page
     assert (
-        "Worst 10 videos by facesim-dlib" in page and "too_many_frames" in page and "first-place team" in page
+        "Videos (8 videos, worst facesim-dlib first)" in page and "too_many_frames" in page and "first-place team" in page
     )
     assert 'src="http' not in page and "<script" not in page  # self-contained
     leftovers = [p for p in (tmp_path / "out").rglob("*") if ".tmp" in p.name]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -110,7 +109,7 @@ def eval_command(
 
     ipvg eval SUBMISSION_DIR --testset TESTSET_DIR --out DIR, or ipvg eval --video X.mp4 --face F.png --prompt TEXT.
     """
-    from ipvg.eval import evaluate_submission, evaluate_video
+    from ipvg.eval import evaluate_items, evaluate_submission
     from ipvg.progress import RichProgress
 
     # 1. Check what can be checked before any model loads
@@ -155,10 +154,14 @@ def eval_command(
             )
         if prompt is None:
             raise BadInputError("`--video` needs `--prompt TEXT`.", "add --prompt with the video's prompt.")
-        result = evaluate_video(video, face, prompt, names, **common)
-        typer.echo(json.dumps({k: v for k, v in result.to_dict().items() if k != "frame_indices"}, indent=2))
+        from ipvg.eval.layout import single_item
+
+        # The same table as a submission (the per-video JSON is in --out, when given)
+        run = evaluate_items([single_item(video, face, prompt)], names, **common)
+        result = run.results[0]
         if result.status == "failed":  # a missing or unreadable video is not a score
             raise BadInputError(f"{video} could not be scored: {result.message or result.reason}.")
+        _print_summary(run.summary(), out)
         return
     if submission is None or testset is None:
         raise BadInputError(
@@ -167,17 +170,18 @@ def eval_command(
         )
     with RichProgress() as progress:
         run = evaluate_submission(submission, testset, names, progress=progress, resume=resume, **common)
-    summary = run.summary()
-    typer.echo(
-        f"{summary['num_items']} videos: {summary['num_ok']} ok, {summary['num_partial']} partial, {summary['num_failed']} failed"
-    )
-    for reason, count in summary["failures"].items():
-        typer.echo(f"  failed ({reason}): {count}")
-    for name, reason in summary["skipped_metrics"].items():
-        typer.secho(f"  not run: {name}: {reason}", err=True)
-    for name, stats in summary["metrics"].items():
-        mean = "n/a" if stats["mean"] is None else f"{stats['mean']:.4f}"
-        typer.echo(f"  {name:22s} {mean:>10s}  ({stats['count']} videos)")
+    _print_summary(run.summary(), out)
+
+
+def _print_summary(summary: dict[str, Any], out: Path | None) -> None:
+    """The metrics table on stdout, metrics that could not run on stderr (one line each, with the fix)."""
+    from ipvg.eval.report import summary_text
+
+    table, not_run = summary_text(summary)
+    for line in not_run:
+        typer.secho(line, err=True)
+    for line in table:
+        typer.echo(line)
     if out is not None:
         typer.echo(f"wrote {out}/report.html, scores.csv, summary.csv, summary.json and videos/")
 
