@@ -163,10 +163,11 @@ class BatchRunner:
         summary = self._summary
         summary.workers, summary.executor = self.executor.num_workers, self.executor.name
         summary.notices = [problem.one_line() for problem in self.dataset.notices]
-        # 1. Check the output folder: writable, not inside the test set
+        # 1. Check the output folder: writable, not inside the test set; a staging folder that is
+        #    not ours refused before anything is created
+        _clear_staging(self.options.staging_dir, check_only=True)
         self._check_output_folder()
         state_dir = ensure_writable_dir(self.options.state_dir)
-        _clear_staging(self.options.staging_dir, check_only=True)  # refuse before taking the lock
         lock = ManifestLock(self.options.manifest_path)
         lock.acquire()
         _clear_staging(self.options.staging_dir)  # left by a killed run

@@ -6,6 +6,7 @@ Every failure is an `ImageReadError` naming the file and saying what to do.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from ipvg.errors import ImageReadError
 MAX_PIXELS = 50_000_000  # 50 MP: far above any face photo, far below a decompression bomb
 MIN_SIDE = 16
 MAX_FILE_BYTES = 200 * 1024 * 1024  # checked before reading: a 40 GB (sparse) file is never read whole
-URL_PREFIXES = ("http://", "https://", "ftp://", "s3://", "gs://", "hf://", "data:")
+# A scheme of 2+ letters then ":/" (a Path turns "https://" into "https:/"); "C:/" stays a path.
+URL_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:/|^data:", re.IGNORECASE)
 
 
 def load_image(
@@ -29,7 +31,7 @@ def load_image(
         image = source
     else:
         if isinstance(source, str | Path):
-            if str(source).strip().lower().startswith(URL_PREFIXES):
+            if URL_PATTERN.match(str(source).strip()):
                 raise ImageReadError(
                     f"{source} is a URL; ipvg reads local image files only.",
                     "download the image first and pass the local file.",
