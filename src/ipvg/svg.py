@@ -35,12 +35,12 @@ class Series:
 
 
 def nice_ticks(low: float, high: float, max_ticks: int = 8, integer: bool = False) -> list[float]:
-    """Round tick values covering [low, high] (1, 2 or 5 times a power of ten apart)."""
+    """Round tick values covering [low, high] (1, 2, 2.5 or 5 times a power of ten apart)."""
     if high <= low:
         return [low]
     raw = (high - low) / max(1, max_ticks - 1)
     magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
     if integer:
         step = max(1.0, round(step))
     first = math.ceil(low / step - 1e-9) * step
