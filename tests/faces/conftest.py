@@ -1,5 +1,6 @@
 """Faces test fixtures: one dlib backend and its detections on the sample faces, built once per session
-(dlib's CNN detector takes seconds per image on one core)."""
+(dlib's CNN detector takes seconds per image on one core). Their skips (dlib, insightface, skimage or
+the sample data missing) fail the run under `CI=true` (see tests/conftest.py)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """Browser fixtures: one headless Debian chromium per session (Playwright, no browser download) and one
 ipvg web server per session on a free localhost port, serving the real `tiny` preset.
 
-Skipped with the reason when Gradio, Playwright or chromium is missing. CI installs them with
-`apt-get install -y chromium` and `pip install -e '.[web]'`.
+Skipped with the reason when Gradio, Playwright or chromium is missing; under `CI=true` that skip is a
+failure (see tests/conftest.py). CI installs them with `apt-get install -y chromium` and
+`pip install -e '.[web]'`.
 """
 
 from __future__ import annotations
