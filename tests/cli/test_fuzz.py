@@ -357,7 +357,7 @@ def test_a_run_broken_mid_way_leaves_the_previous_run_whole(
         raise fault
 
     monkeypatch.setattr(ipvg.animate, "write_video", broken_writer)
-    root, out = previous_run
+    root, _ = previous_run
     before = _snapshot(root)
     assert main(_fill(ANIM, root)) == code
     captured = capsys.readouterr()
