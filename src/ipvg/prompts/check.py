@@ -175,9 +175,30 @@ def piece_fragment(piece: str) -> str | None:
         return f"ends in the adjective {last!r} without its noun"
     if last in en.NOUNLESS_ADJECTIVES and before in en.ARTICLES:
         return f"ends in {before} {last!r} without its noun"
-    if en.is_adverb_only(last) and last.endswith("ly") and (before in en.PREPOSITIONS or before in en.DETERMINERS):
+    if en.is_adverb_only(last) and last.endswith("ly") and (
+        (before in en.PREPOSITIONS and before not in _PARTICLES) or before in en.DETERMINERS
+    ):
         return f"ends in the adverb {last!r} without its phrase"
     return None
+
+
+_PARTICLES = frozenset({"up", "down", "out", "off", "away", "back", "around", "over", "along", "about"})
+
+
+def _pieces(text: str, separators: str) -> list[str]:
+    """Comma pieces, a piece that ends in an adjective joined to the next one when that goes on with
+    an adjective or noun (coordinate adjectives: "the expansive, empty sand dunes")."""
+    raw = [p for p in re.split(f"[{separators}]", text)]
+    pieces: list[str] = []
+    for piece in raw:
+        words = words_of(piece)
+        if pieces and words and en.can_be_adjective(words_of(pieces[-1])[-1] if words_of(pieces[-1]) else "") and (
+            en.word_classes(words[0]) & {"ADJ", "NOUN"} and words[0] not in en.DETERMINERS
+        ):
+            pieces[-1] = pieces[-1] + " " + piece
+        else:
+            pieces.append(piece)
+    return pieces
 
 
 def sentence_fragment(sentence: str) -> str | None:
@@ -201,7 +222,7 @@ def sentence_fragment(sentence: str) -> str | None:
 
 def fragments(spatial: str, temporal: str) -> list[str]:
     found = []
-    for piece in re.split(r"[,;:]", spatial):
+    for piece in re.split(r"[,;:]", spatial):  # spatial phrases are separate: no joining across commas
         why = piece_fragment(piece)
         if why:
             found.append(f"spatial piece {piece.strip()!r} {why}")
@@ -209,7 +230,7 @@ def fragments(spatial: str, temporal: str) -> list[str]:
         why = sentence_fragment(sentence)
         if why:
             found.append(f"temporal sentence {sentence.strip()!r}: {why}")
-        for piece in re.split(r"[,;:.!?]", sentence):
+        for piece in _pieces(sentence, ",;:.!?"):
             why = piece_fragment(piece)
             if why:
                 found.append(f"temporal piece {piece.strip()!r} {why}")

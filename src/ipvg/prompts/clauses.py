@@ -37,8 +37,7 @@ STATIC_LEMMAS = frozenset(
      "make", "string", "frame", "light", "bathe", "surround", "fill", "cover", "decorate", "line", "set",
      "visible", "focus", "perch", "rest", "wrap", "carry_on", "lit", "dressed", "paint_on", "label", "own",
      "contain", "display", "feature", "show", "depict", "include", "appear", "seem", "remain", "stay", "be",
-     "maintain", "keep", "reveal", "visible",
-     "have", "hang", "bake", "knit", "sculpt_on"} - {"look", "gaze", "stare", "watch", "face",
+     "maintain", "keep", "reveal", "have", "hang"} - {"look", "gaze", "stare", "watch", "face",
                                                               "suggest", "indicate", "imply", "signal",
                                                               "highlight", "reflect"}
 )

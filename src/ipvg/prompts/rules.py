@@ -65,13 +65,15 @@ FRAMING_CUES: tuple[tuple[str, str], ...] = (
     (r"close[- ]?up|macro shot|headshot|zoom[- ]in on", "close-up"),
 )
 CAMERA_WORDS = frozenset({"shot", "camera", "view", "angle", "close-up", "closeup", "zoom-in", "zoom", "pull-out",
+                          "zoom-out", "pull-back", "push-in", "dolly", "pan",
                           "perspective", "pov", "footage", "portrait", "trailer", "scene", "macro", "frame",
                           "framed", "step-printing", "tracking", "tiltshift", "drone", "film"})
 ABSTRACT_OBJECTS = frozenset({"something", "anything", "it", "them", "him", "her", "skills", "skill", "move",
                               "moment", "shot", "routine", "task", "trick", "idea", "story", "news", "goodbye",
                               "view", "step", "time", "way", "care", "precision", "flair", "points", "point",
-                              "aspects", "topic", "information", "gestures", "hands", "note", "prank",
-                              "secret", "joke", "claim", "problems", "limits", "emphasis", "attention"})
+                              "aspects", "topic", "information", "gestures", "hands", "prank",
+                              "secret", "joke", "claim", "problems", "limits", "emphasis", "attention",
+                              "audience", "viewers", "crowd", "spectators", "fans", "guests"})
 MOTION_PARTICLES = frozenset({"up", "out", "off", "away", "down", "back"})
 HELD_PHRASAL = frozenset({"stand", "sit", "hold", "dress", "lie", "set", "line", "fill"})
 TIME_LEAD = re.compile(
@@ -82,7 +84,7 @@ TIME_LEAD = re.compile(
 MOTION_NOUNS = frozenset(
     "stroll walk run jog sprint dash jump leap hop dance twirl spin swing dive swim ride punch kick throw toss "
     "catch serve volley dribble duel fight nod stretch flip somersault climb hike race lap roll tumble slide "
-    "glide wink blink yawn sip bite stride gesture routine motion movement".split()
+    "glide wink blink yawn sip bite stride gesture routine motion movement move kiss trick pace".split()
 )
 GAZE_LEMMAS = frozenset({"look", "watch", "stare", "gaze", "glance", "peer", "peek"})
 STILL_GAZE = frozenset({"thoughtful", "focused", "serious", "calm", "happy", "sad", "tired", "worried"})
@@ -346,7 +348,7 @@ def framing_from_text(text: str, default: str) -> str:
 
 def compose_temporal(
     sentences: list[list[Piece]], match: SubjectMatch | None, subject: str, subject_np: str, possessive_np: str
-) -> str:  # noqa: C901
+) -> str:
     """The prompt's sentences without sound/smell pieces, the first one starting with the subject."""
     texts: list[str] = []
     for s_index, pieces in enumerate(sentences):
@@ -405,7 +407,6 @@ def _subject_sentence(
         camera = _join_pieces(before, capitalise=False).rstrip(".")
         tail = _tail_join(after, _join_pieces(after, capitalise=False)[:-1]) if after else ""
         return _end_sentence(_capitalise(replacement) + " " + join_tokens(rest_tokens) + tail + ", " + camera)
-    lead = join_tokens(lead_tokens)
     lead_lower = [t.lower() for t in lead_tokens]
     needs_comma = "," in replacement and not match.possessive and rest_tokens and rest_tokens[0] != ","
     head = replacement + ("," if needs_comma else "") + (" " + join_tokens(rest_tokens) if rest_tokens else "")
@@ -414,8 +415,12 @@ def _subject_sentence(
         moved = ""
     elif not before and set(lead_lower) & CAMERA_WORDS:
         moved_tokens = list(lead_tokens)
-        while moved_tokens and (moved_tokens[-1].lower() in en.PREPOSITIONS or not moved_tokens[-1][:1].isalnum()):
-            moved_tokens.pop()
+        while moved_tokens and (
+            moved_tokens[-1].lower() in en.PREPOSITIONS
+            or not moved_tokens[-1][:1].isalnum()
+            or moved_tokens[-1].lower().endswith("ing")
+        ):
+            moved_tokens.pop()  # "A tracking shot following" -> "a tracking shot"
         first, moved = head, join_tokens(moved_tokens)
     else:
         original = join_tokens(piece.tokens)
@@ -600,7 +605,7 @@ def _strip_camera(tokens: list[str], tags: list[str]) -> tuple[list[str], list[s
     for i, word in enumerate(lower):
         if word in CAMERA_WORDS or i in close_up:
             for j in range(i + 1, min(i + 5, len(lower))):
-                if lower[j] in ("of", "on", "to", "from", "featuring", "into"):
+                if lower[j] in ("of", "on", "to", "from", "featuring", "into", "following"):
                     return tokens[j + 1 :], tags[j + 1 :]
             if all(t in ("DET", "ADJ", "NOUN", "PUNCT") for t in tags):
                 return [], []  # "a low-angle shot", "cinematic wide portrait"
@@ -669,6 +674,18 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             current[1].append("ADJ")
             i += 1
             continue
+        if tag == "ADJ" and lower.endswith("ing") and verb_lemma(lower) in lx.MOTION_VERBS and (
+            i + 1 < len(tokens) and tags[i + 1] == "NOUN"
+        ):
+            i += 1  # "a flying spaceship" -> "a spaceship"
+            continue
+        if tag == "VERB" and "VERB" in current[1] and (lower.endswith("ed") or "VBN" in en.verb_tags(lower)) and (
+            current[1][-1] in ("NOUN", "ADV")
+        ):
+            current[0].append(word)  # "a loaf of freshly baked bread": a participle inside the object
+            current[1].append("ADJ")
+            i += 1
+            continue
         if tag == "VERB":
             lemma = verb_lemma(lower)
             gaze = lemma in GAZE_LEMMAS
@@ -699,6 +716,9 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             continue
         if tag in ("PUNCT", "CONJ", "REL") or (tag == "VERB"):
             after_motion = False
+        if tag == "PREP" and lower != "of" and _motion_noun(_np_head(tokens, tags, i + 1)):
+            i = _skip_np(tokens, tags, i + 1)  # "engaged in a fast-paced duel": the movement is the video's
+            continue
         if tag == "PREP" and lower in DIRECTIONAL and after_motion:
             mapped = DIRECTIONAL[lower]
             if lower == "to" and i + 1 < len(tokens) and tags[i + 1] in ("VERB", "AUX"):
@@ -712,9 +732,6 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             current[0].append(mapped)
             current[1].append("PREP")
             i += 1
-            continue
-        if tag == "PREP" and lower != "of" and _motion_noun(_np_head(tokens, tags, i + 1)):
-            i = _skip_np(tokens, tags, i + 1)  # "engaged in a fast-paced duel": the movement is the video's
             continue
         if tag == "CONJ" and lower in ("as", "while", "before", "after", "when", "until", "then"):
             flush()
@@ -771,9 +788,10 @@ def _object_as_prop(
             end += 1
     words = [t.lower() for t in tokens[index:end]]
     head = words[-1] if words else ""
-    if not words or head in ABSTRACT_OBJECTS or _motion_noun(head) or person_kind(head) and head not in (
+    singular = head[:-1] if head.endswith("s") and not head.endswith("ss") else head
+    if not words or singular in ABSTRACT_OBJECTS or head in ABSTRACT_OBJECTS or _motion_noun(head) or (person_kind(head) and head not in (
         "baby", "child"
-    ):
+    )):
         return end
     if words[-1] in ("the", "a", "an"):
         return end
