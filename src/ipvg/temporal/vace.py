@@ -126,11 +126,13 @@ class WanVACE(WanImageToVideo):
         if reference is not None:
             inputs["reference_images"] = [reference.convert("RGB")]
             record["reference_size"] = f"{reference.width}x{reference.height}"
-            # diffusers scales the reference to fit the video's size; a small crop becomes a blurry one.
-            if min(reference.size) < min(settings.height, settings.width) // 2:
+            # diffusers scales the reference to fit the video's size: a tiny crop (an aligned 112x112 face)
+            # becomes a blurry one. Only clearly small references are flagged, not ordinary photos.
+            if min(reference.size) < min(settings.height, settings.width) // 4:
                 warnings.append(
-                    f"The reference image is {reference.width}x{reference.height}; {self.name} scales it up to "
-                    f"fit {settings.width}x{settings.height}, so a larger face crop would keep more detail."
+                    f"The reference image is only {reference.width}x{reference.height}; {self.name} scales it up "
+                    f"to fit {settings.width}x{settings.height}, so a larger reference (a higher-resolution "
+                    "photo or a wider face crop) would keep more detail."
                 )
         else:
             warnings.append(
