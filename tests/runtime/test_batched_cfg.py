@@ -133,3 +133,15 @@ def test_incompatible_caches_refused(cache):
 def test_non_wan_pipeline_refused():
     with pytest.raises(RuntimeOptionError, match="Wan pipelines"):
         _backend("cogvideox-5b-i2v", batched_cfg=True)
+
+
+@pytest.mark.slow  # ~30 s on the shared 2-core machine; the default suite covers TI2V-5B and A14B
+def test_batched_cfg_on_vace():
+    """WanVACEPipeline passes control latents to both passes: they must be batched with the latents."""
+    image = Image.new("RGB", (96, 64), (150, 110, 90))
+    plain = _backend("wan21-vace-1.3b").animate(image, PROMPT, seed=1).video.frames_FHWC
+    batched = _backend("wan21-vace-1.3b", batched_cfg=True)
+    frames = batched.animate(image, PROMPT, seed=1).video.frames_FHWC
+    assert int(abs(plain.astype(int) - frames.astype(int)).max()) <= 1
+    (hook,) = batched.applied.cfg_hooks
+    assert hook.num_batched_calls == STEPS == hook.num_reused_calls
