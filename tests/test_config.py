@@ -170,6 +170,27 @@ def test_every_settable_field_parses_or_refuses_cleanly(key, hint):
             assert not (isinstance(value, float) and not math.isfinite(value)), (key, text, value)
 
 
+BAD_JSON_VALUES = (None, True, -1, 0, 1.5, float("nan"), float("inf"), 2**70, "x", "", [], {}, [1], ["a"], [["a"]])
+
+
+@pytest.mark.parametrize(("key", "hint"), SETTABLE[:-2], ids=[key for key, _ in SETTABLE[:-2]])
+def test_every_field_from_a_record_loads_or_refuses_cleanly(key, hint):
+    """A hand-edited record.json: any JSON value in any field gives a valid config or a ConfigError.
+    Catches a `cls(**data)` TypeError, a list never turned into a tuple, or an unhashable value
+    stored in a frozen config."""
+    record = get_preset("tiny").to_dict()
+    for value in BAD_JSON_VALUES:
+        data = json.loads(json.dumps(record))
+        section, _, name = key.rpartition(".")
+        (data[section] if section else data)[name] = value
+        try:
+            config = PipelineConfig.from_dict(data)
+        except ConfigError:
+            continue
+        hash(config)  # frozen configs must stay hashable (no lists or dicts inside)
+        assert PipelineConfig.from_dict(config.to_dict()) == config, (key, value)
+
+
 def test_from_dict_refuses_bad_json_values_cleanly():
     """A hand-edited record: wrong types and unknown keys are ConfigErrors (a plain cls(**data) gives
     TypeError, and a string height would be stored unchecked)."""
