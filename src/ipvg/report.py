@@ -170,6 +170,13 @@ def _read_frames(video_path: Path | None) -> np.ndarray | None:
         return None
 
 
+def _mean_sentence(mean: float | None, with_face: int, sampled: int) -> str:
+    if mean is None or with_face == 0:
+        return f"No face was found in any of the {sampled} sampled frames, so the video has no identity score."
+    frames = "frame" if with_face == 1 else "frames"
+    return f"The video's mean over the {with_face} sampled {frames} with a face is <b>{mean:.3f}</b>."
+
+
 def _files_list(record: dict[str, Any]) -> str:
     outputs = record.get("outputs", {})
     links = [(outputs.get("video"), "the video"), (outputs.get("first_frame"), "the chosen first frame")]
@@ -246,9 +253,8 @@ table.settings th{{font-weight:normal;color:#555}} pre{{white-space:pre-wrap;bac
 <div class="row"><div>{_settings_table(record)}</div>
 <div><p>Reproduce it:</p><pre>{esc(reproduce_command(record))}</pre></div></div>
 <h2>Identity: reference, first frame and sampled video frames</h2>
-<p>Cosine similarity of each face to the reference ({esc(str(scores.get("face_backend", "")))}, clamped at 0); the video's mean
-over the {len(similarities) - missing} sampled frame{"" if len(similarities) - missing == 1 else "s"} with a face is
-<b>{_fmt(scores.get("video_identity_mean"))}</b>.</p>
+<p>Cosine similarity of each face to the reference ({esc(str(scores.get("face_backend", "")))}, clamped at 0).
+{_mean_sentence(scores.get("video_identity_mean"), len(similarities) - missing, len(similarities))}</p>
 {_identity_strip(face, chosen, first_score, frames, indices, similarities)}
 {chart}
 <h2>Prompts</h2>

@@ -228,6 +228,16 @@ def test_advanced_settings_reach_the_pipeline_for_that_run_only(tmp_path: Path, 
     assert pipeline.config == get_preset("tiny")  # restored after the run
     list(app.on_generate(face_png, "waves", "tiny", 5, "", "", None))
     assert pipeline.calls[1]["config"] == get_preset("tiny")
+    # The panel sends every box; boxes left at the preset's values override nothing (a clean record)
+    shown = app.defaults("tiny")
+    list(
+        app.on_generate(
+            face_png, "waves", "tiny", 5, "", "", None, steps=shown.num_inference_steps, frames=shown.num_frames,
+            resolution=shown.resolution, guidance=shown.guidance_scale, candidates=shown.num_candidates,
+            negative_prompt=shown.negative_prompt,
+        )
+    )  # fmt: skip
+    assert pipeline.calls[2]["config"] == get_preset("tiny")
 
 
 def test_bad_advanced_settings_are_refused_before_the_models(tmp_path: Path, face_png: str) -> None:

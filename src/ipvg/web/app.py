@@ -294,6 +294,7 @@ class WebApp:
             prompt = check_prompt(prompt, self.limits)
             prompts = edited_prompts(decoupled, prompt, spatial, temporal, self.limits)
             settings = parse_settings(steps, frames, resolution, guidance, candidates, negative_prompt)
+            settings = settings.changed_from(self.defaults(preset))
             face_image = read_upload(face_path, self.limits)
         except Exception as error:
             self._forget(run_id)
@@ -375,6 +376,9 @@ class WebApp:
             handle.log.finish(outcome)
             seconds = handle.log.finished_at - handle.log.started if handle.log.finished_at else 0.0
             detail = f": {_one_line(handle.error)}" if outcome == "failed" and handle.error else ""
+            if outcome == "done":
+                warnings = len(getattr(handle.result.record, "warnings", None) or [])
+                detail = f", {warnings} warning{'' if warnings == 1 else 's'}" if warnings else ""
             request_log.info(
                 "generate %s preset=%s %s seed=%s -> %s in %.1f s%s%s",
                 run_id[:8],
@@ -716,6 +720,8 @@ def launch(
         request_log.addHandler(handler)
         request_log.setLevel(logging.INFO)
         request_log.propagate = False
+        # A run's warnings are on the page and counted in its request line; errors still reach the log.
+        logging.getLogger("ipvg").setLevel(logging.ERROR)
     demo.queue(default_concurrency_limit=1, max_size=32)
     try:
         _start(demo, web, host, port)

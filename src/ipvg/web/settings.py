@@ -45,6 +45,16 @@ class RunSettings:
     def resolution(self) -> str | None:
         return None if self.width is None or self.height is None else f"{self.width}x{self.height}"
 
+    def changed_from(self, defaults: RunSettings) -> RunSettings:
+        """Only the values that differ from `defaults` (the panel sends every box, changed or not), so
+        a run's record and reproducing command show what the visitor actually changed."""
+        return RunSettings(
+            **{
+                field.name: None if getattr(self, field.name) == getattr(defaults, field.name) else getattr(self, field.name)
+                for field in dataclasses.fields(self)
+            }
+        )
+
     def overrides(self) -> dict[str, Any]:
         """Dotted config keys (as `--set` takes them) for the values that are set."""
         keys = {
