@@ -160,6 +160,8 @@ def preset_models(config: PipelineConfig, stages: tuple[str, ...] = STAGES) -> l
     rows = []
     for section in stages:
         stage_config = getattr(config, section)
+        if section == "spatial" and stage_config.backend == "none":
+            continue  # no first-frame stage (`ipvg.pipeline.NO_SPATIAL_STAGE`): nothing to load
         try:
             spec = registry.get(section, stage_config.backend)
         except UnknownBackendError as error:

@@ -208,3 +208,21 @@ def test_generate_cli_switches_the_tiny_preset_to_vace_by_set(tmp_path, example_
     assert temporal["model"] == "ipvg-tiny:wan21-vace-14b"
     assert temporal["pipeline"] == "WanVACEPipeline"
     assert temporal["inputs"]["first_frame"] is True
+
+
+def test_vace_presets_and_their_preflight():
+    """hybrid-14b keeps the HyperLoRA first frame and swaps the video stage for VACE; first-place-like
+    has no first-frame stage, and the weights preflight must not ask for a `none` spatial backend
+    (it did: "backend not installed"), or the preset could never run."""
+    from ipvg.config import get_preset
+    from ipvg.models import preset_models
+
+    paper, hybrid, first_place = get_preset("paper-14b"), get_preset("hybrid-14b"), get_preset("first-place-like")
+    assert hybrid.temporal.backend == first_place.temporal.backend == "wan21-vace-14b"
+    assert hybrid.spatial == paper.spatial and hybrid.prompts == paper.prompts and hybrid.faces == paper.faces
+    assert first_place.spatial.backend == "none"
+    assert first_place.prompts == paper.prompts  # same decoupled prompts: the comparison isolates the stages
+    stages = {row.stage: row.backend for row in preset_models(first_place)}
+    assert "spatial" not in stages and stages["temporal"] == "wan21-vace-14b"
+    models = {row.model for row in preset_models(hybrid)}
+    assert "Wan-AI/Wan2.1-VACE-14B-diffusers" in models
