@@ -20,6 +20,7 @@ preset, `--set` strings, a record's JSON (`from_dict`) or Python code: a bad val
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import re
@@ -99,7 +100,9 @@ def check_seed(seed: Any, name: str = "seed") -> int:
 # --- typed fields: checking and coercion from strings ----------------------------------------
 
 
-def _hints(cls: type) -> dict[str, Any]:
+@functools.cache
+def _hints(cls: Any) -> dict[str, Any]:
+    """Resolved field (or parameter) types; cached, as every config built re-checks its fields."""
     return typing.get_type_hints(cls)
 
 
