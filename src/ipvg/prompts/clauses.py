@@ -157,12 +157,12 @@ def _tag(
         return "DET"
     if word in PRONOUNS:
         return "PRON"
-    if word in NEGATIONS:
+    if word in NEGATIONS or word.endswith("n't"):
         return "NEG"
     if word in en.AUXILIARIES:
         return "AUX"
     if word in PARTICLES and previous in ("VERB", "PRT") and (
-        following in {"", ",", ".", ";", "and", "with", "to", "from", "at", "for"}
+        following in {"", ",", ".", ";", "and", "with", "to", "from", "at", "for", "in", "on", "into"}
     ):
         return "PRT"
     if word in en.PREPOSITIONS:

@@ -86,7 +86,17 @@ MOTION_NOUNS = frozenset(
     "catch serve volley dribble duel fight nod stretch flip somersault climb hike race lap roll tumble slide "
     "glide wink blink yawn sip bite stride gesture routine motion movement move kiss trick pace".split()
 )
-GAZE_LEMMAS = frozenset({"look", "watch", "stare", "gaze", "glance", "peer", "peek"})
+APPEARANCE_NOUNS = frozenset(
+    "hair hairstyle haircut bun ponytail braid braids curls beard moustache mustache stubble goatee sideburns "
+    "eyes eye eyebrows eyelashes lips skin complexion freckles wrinkles dimples cheeks makeup lipstick tattoo "
+    "tattoos piercing blonde blond brunette redhead bald gray-haired grey-haired silver-haired dark-haired".split()
+)
+PASSIVE_LEMMAS = frozenset({"dress", "adorn", "clad", "light", "fill", "cover", "decorate", "frame", "surround",
+                            "line", "make", "string", "paint", "bathe", "set", "build", "wear", "don", "drape"})
+PRONOUN_OF = {"woman": "her", "girl": "her", "lady": "her", "she": "her", "man": "his", "boy": "his", "guy": "his",
+              "he": "his"}
+GAZE_LEMMAS = frozenset({"look", "watch", "stare", "gaze", "glance", "peer", "peek", "see", "notice", "spot",
+                         "observe", "hear", "listen"})
 STILL_GAZE = frozenset({"thoughtful", "focused", "serious", "calm", "happy", "sad", "tired", "worried"})
 DIRECTIONAL = {"across": "in", "through": "in", "into": "in", "onto": "on", "along": "on", "down": "on",
                "up": "on", "over": "above", "around": "in", "toward": None, "towards": None, "to": None,
@@ -213,8 +223,11 @@ def find_subject(sentences: list[list[Piece]]) -> SubjectMatch | None:
                 kind = person_kind(word)
                 if kind is None or piece.tags[i] not in ("NOUN", "ADJ"):
                     continue
-                if i + 1 < len(lower) and piece.tags[i + 1] == "NOUN" and person_kind(lower[i + 1]) is None:
-                    continue  # "child's birthday" is fine, "person walking" too; "man hours" is not a person
+                following = lower[i + 1] if i + 1 < len(lower) else ""
+                if piece.tags[i + 1 : i + 2] == ["NOUN"] and person_kind(following) is None and not (
+                    following.endswith("ing") or en.verb_tags(following)
+                ):
+                    continue  # "man hours" is not a person; "person skydiving" is
                 start = i
                 while start > 0 and piece.tags[start - 1] in ("ADJ", "NOUN", "NUM") and lower[start - 1] not in (
                     "and", ","
@@ -508,7 +521,7 @@ def static_phrases(piece: Piece, match: SubjectMatch | None) -> list[str]:
                 end += 1
             part = [t for t in tokens[match.end : end]]
             if part and part[-1].lower() not in ("face", "features", "expression"):
-                body_part = join_tokens(["their", *part])
+                body_part = join_tokens([PRONOUN_OF.get(match.head, "their"), *part])
         start = match.start
         lead = [t.lower() for t in tokens[:start]]
         if _is_feature_lead(lead):
@@ -648,7 +661,7 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
         lower = word.lower()
         if tag == "NEG":
             # "doesn't throw a punch", "does not look at the camera": nothing the frame shows
-            while current[1] and current[1][-1] == "AUX":
+            while current[1] and current[1][-1] in ("AUX", "PRON"):
                 current[0].pop()
                 current[1].pop()
             i += 1
@@ -711,8 +724,11 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             i += 1
             while i < len(tokens) and tags[i] in ("ADV", "PRT"):
                 i += 1
-            if i < len(tokens) and tags[i] in ("DET", "ADJ", "NOUN", "NUM") and not has_subject:
-                i = _object_as_prop(tokens, tags, i, current, plain=gaze)
+            if i < len(tokens) and tags[i] in ("DET", "ADJ", "NOUN", "NUM"):
+                if has_subject:
+                    i = _skip_np(tokens, tags, i)  # "her lips forming gentle words" -> "her lips"
+                else:
+                    i = _object_as_prop(tokens, tags, i, current, plain=gaze)
             continue
         if tag in ("PUNCT", "CONJ", "REL") or (tag == "VERB"):
             after_motion = False
@@ -767,6 +783,8 @@ def _keep_static_verb(tokens: list[str], tags: list[str], index: int, current: t
     tags_of_word = en.verb_tags(word)
     lower = word.lower()
     participle = lower.endswith("ed") or lower in ("lit", "made", "set", "strung", "built", "worn", "clad", "spread")
+    if participle and not current[0] and lemma not in PASSIVE_LEMMAS and "VBD" in tags_of_word:
+        participle = False  # "[his face] glowed with joy" -> "glowing with joy"; "dressed in" stays
     if "VBG" not in tags_of_word and not participle and tags_of_word & {"VBZ", "VBP", "VB", "VBD"}:
         form = en.gerund(word)  # "sits" / "sat" -> "sitting"; "dressed", "lit" stay participles
     current[0].append(form)
@@ -779,12 +797,18 @@ def _object_as_prop(
 ) -> int:
     """The noun phrase after a dropped motion verb, as "with NP" (a prop), "in NP" (a place) or as is."""
     end = index
-    while end < len(tokens) and tags[end] in ("DET", "ADJ", "NOUN", "NUM", "POS"):
+
+    def in_np(k: int) -> bool:  # "mashed potatoes": a participle before its noun belongs to the phrase
+        return tags[k] in ("DET", "ADJ", "NOUN", "NUM", "POS", "ADV") or (
+            tags[k] == "VERB" and tokens[k].lower().endswith("ed") and k + 1 < len(tokens) and tags[k + 1] == "NOUN"
+        )
+
+    while end < len(tokens) and in_np(end) and tags[end] != "ADV":
         end += 1
     # "a loaf of freshly baked bread": keep an "of" phrase that belongs to the object.
-    while end + 1 < len(tokens) and tokens[end].lower() == "of" and tags[end + 1] in ("DET", "ADJ", "NOUN", "NUM", "ADV"):
+    while end + 1 < len(tokens) and tokens[end].lower() == "of" and in_np(end + 1):
         end += 1
-        while end < len(tokens) and tags[end] in ("DET", "ADJ", "NOUN", "NUM", "POS", "ADV"):
+        while end < len(tokens) and in_np(end):
             end += 1
     words = [t.lower() for t in tokens[index:end]]
     head = words[-1] if words else ""
@@ -858,8 +882,7 @@ def _tidy(tokens: list[str], tags: list[str]) -> str:
 
 def category_of(phrase: str) -> str:
     words = set(_words(phrase.replace("-", " "))) | set(_words(phrase))
-    if words & lx.APPEARANCE - {"expression", "smile", "grin", "gaze", "face", "features", "tall", "short",
-                                 "young", "old", "straight"}:
+    if words & APPEARANCE_NOUNS:
         return "appearance"
     if words & lx.CLOTHING or words & set(lx.CLOTHING_LEADS) or "adorned" in words:
         return "clothing"
