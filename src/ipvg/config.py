@@ -40,8 +40,8 @@ CACHE_MODES = ("none", "first-block", "taylorseer", "mag", "mag-calibrate", "fas
 # signed 64-bit range keeps every derived seed valid (and fits numpy and JSON readers).
 MAX_SEED = 2**63 - 1
 # Wan's rotary table holds 1024 positions per axis (diffusers' `rope_max_seq_len`); its VAE keeps
-# one latent frame per 4 video frames after the first, so 4 * 1023 + 1 frames is the most any
-# supported video model can place. Beyond it Wan fails deep inside the transformer.
+# one latent frame per 4 video frames after the first, so 4 * 1023 + 1 frames is the most a Wan
+# model (every video backend but CogVideoX) can place; beyond it Wan fails deep in the transformer.
 MAX_NUM_FRAMES = 4 * 1023 + 1
 # The same 1024 positions over Wan2.1/A14B's 8x VAE and 2x patch: 16384 pixels per side.
 MAX_SIDE = 16384
