@@ -239,9 +239,9 @@ def random_model(factory: Callable[[], torch.nn.Module], device: str, dtype: tor
     with _default(device, dtype):
         model = factory().eval()
     keep = set(getattr(model, "_keep_in_fp32_modules", None) or [])
-    for name, module in model.named_modules():
+    for name, parameter in model.named_parameters():  # names such as `scale_shift_table` are parameters
         if keep & set(name.split(".")):
-            module.float()
+            parameter.data = parameter.data.float()
     return model.requires_grad_(False)
 
 
