@@ -160,9 +160,9 @@ def piece_fragment(piece: str) -> str | None:
     if len(words) < 2:
         return None
     last, before = words[-1], words[-2]
-    if last in en.ARTICLES or last in en.DETERMINERS - {"that", "this", "these", "those", "many", "few"}:
+    if last in en.ARTICLES or last in en.DETERMINERS - {"that", "this", "these", "those", "many", "few", "her", "another"}:
         return f"ends in the determiner {last!r}"
-    if last in en.PREPOSITIONS - {"up", "down", "out", "off", "on", "in", "over", "by", "through", "along", "around"}:
+    if last in _STRICT_PREPOSITIONS:
         return f"ends in the preposition {last!r}"
     if last in en.CONJUNCTIONS - {"then"}:
         return f"ends in the conjunction {last!r}"
@@ -171,7 +171,7 @@ def piece_fragment(piece: str) -> str | None:
     noun_slot = before in en.DETERMINERS or before in en.PREPOSITIONS or en.is_adjective_only(before) or (
         before.endswith("ly") and en.is_adverb_only(before)
     )
-    if en.is_adjective_only(last) and noun_slot:
+    if en.is_adjective_only(last) and noun_slot and last not in _NOUN_TOO:
         return f"ends in the adjective {last!r} without its noun"
     if last in en.NOUNLESS_ADJECTIVES and before in en.ARTICLES:
         return f"ends in {before} {last!r} without its noun"
@@ -183,6 +183,13 @@ def piece_fragment(piece: str) -> str | None:
 
 
 _PARTICLES = frozenset({"up", "down", "out", "off", "away", "back", "around", "over", "along", "about"})
+# Prepositions that cannot end a phrase ("above", "below", "throughout", "about" can: "walk about").
+_STRICT_PREPOSITIONS = frozenset(
+    "of to with from into onto at for amid amidst among between toward towards against during upon via like "
+    "across".split()
+)
+# Nouns lemminflect lists only as adjectives ("the top", "the left").
+_NOUN_TOO = frozenset("top bottom front back left right middle center centre inside outside past".split())
 
 
 def _pieces(text: str, separators: str) -> list[str]:
@@ -192,8 +199,11 @@ def _pieces(text: str, separators: str) -> list[str]:
     pieces: list[str] = []
     for piece in raw:
         words = words_of(piece)
-        if pieces and words and en.can_be_adjective(words_of(pieces[-1])[-1] if words_of(pieces[-1]) else "") and (
-            en.word_classes(words[0]) & {"ADJ", "NOUN"} and words[0] not in en.DETERMINERS
+        previous_words = words_of(pieces[-1]) if pieces else []
+        if previous_words and words and en.can_be_adjective(previous_words[-1]) and (
+            (en.word_classes(words[0]) & {"ADJ", "NOUN"} or not en.word_classes(words[0]))
+            and words[0] not in en.DETERMINERS
+            and (not en.verb_tags(words[0]) or "ADJ" in en.word_classes(words[0]))
         ):
             pieces[-1] = pieces[-1] + " " + piece
         else:

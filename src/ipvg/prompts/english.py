@@ -117,7 +117,7 @@ AUXILIARIES = frozenset(
 # article they are a cut adjective list, not a noun.
 NOUNLESS_ADJECTIVES = frozenset(
     "lush slight rich tall gentle bright soft warm cool dark quiet calm serene vibrant elegant large small "
-    "big little long wide deep thick thin heavy light pale golden silver wooden stylish colorful colourful "
+    "big little long wide deep thick thin heavy pale golden silver wooden stylish colorful colourful "
     "beautiful sleek modern ancient rustic cozy cosy busy crowded vast distant faint subtle sharp smooth "
     "rough delicate intricate dramatic radiant glowing shimmering sparkling towering sprawling bustling".split()
 )

@@ -428,8 +428,11 @@ def _subject_sentence(
         moved = ""
     elif not before and set(lead_lower) & CAMERA_WORDS:
         moved_tokens = list(lead_tokens)
+        if "where" in [t.lower() for t in moved_tokens]:
+            moved_tokens = moved_tokens[: [t.lower() for t in moved_tokens].index("where")]
         while moved_tokens and (
             moved_tokens[-1].lower() in en.PREPOSITIONS
+            or moved_tokens[-1].lower() in en.DETERMINERS
             or not moved_tokens[-1][:1].isalnum()
             or moved_tokens[-1].lower().endswith("ing")
         ):
