@@ -71,9 +71,10 @@ def main() -> None:
         print(json.dumps(rows[-1]))
     base = rows[0]
     for row in rows[1:]:
+        rss = row["peak_rss_mb"] / base["peak_rss_mb"]
+        traced = row["tracemalloc_peak_mb"] / base["tracemalloc_peak_mb"]
         print(
-            f"{row['segments']} segments vs {base['segments']}: peak RSS {row['peak_rss_mb'] / base['peak_rss_mb']:.3f}x, "
-            f"tracemalloc peak {row['tracemalloc_peak_mb'] / base['tracemalloc_peak_mb']:.3f}x"
+            f"{row['segments']} segments vs {base['segments']}: peak RSS {rss:.3f}x, tracemalloc {traced:.3f}x"
         )
 
 

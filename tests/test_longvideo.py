@@ -63,7 +63,9 @@ class DriftingAnimator:
         frames = [start_HWC]
         for k in range(1, num_frames):
             frame = np.full((*self.size, 3), min(250, 100 + self.brighten * (segment + 1)), np.uint8)
-            frame = plant_face(frame, blend(start_code, IMPOSTOR, self.drifts[segment] * k / (num_frames - 1)), box)
+            frame = plant_face(
+                frame, blend(start_code, IMPOSTOR, self.drifts[segment] * k / (num_frames - 1)), box
+            )
             self.stamp += 1
             _stamp(frame, self.stamp)
             frames.append(frame)
@@ -112,8 +114,15 @@ def test_segments_join_without_repeated_frames(scorer):
     animate, sink = DriftingAnimator([0.1, 0.1, 0.1]), Collector()
     specs = [SegmentSpec("a", 9), SegmentSpec("b", 13), SegmentSpec("c", 5)]
     result = generate_segments(
-        _first_frame(), specs, animate=animate, score_face=scorer, reanchor=None, sink=sink, threshold=0.0,
-        seed=7, hold_colours=False,
+        _first_frame(),
+        specs,
+        animate=animate,
+        score_face=scorer,
+        reanchor=None,
+        sink=sink,
+        threshold=0.0,
+        seed=7,
+        hold_colours=False,
     )
     assert result.num_frames == len(sink.frames) == 1 + 8 + 12 + 4
     stamps = [_read_stamp(f) for f in sink.frames]
@@ -132,8 +141,14 @@ def test_reanchoring_only_below_threshold(scorer):
     assert little > 0.9 > much
     animate, sink, redraw = DriftingAnimator([0.1, 0.9, 0.1]), Collector(), Redraw()
     result = generate_segments(
-        _first_frame(), _specs(3), animate=animate, score_face=scorer, reanchor=redraw, sink=sink,
-        threshold=0.9, hold_colours=False,
+        _first_frame(),
+        _specs(3),
+        animate=animate,
+        score_face=scorer,
+        reanchor=redraw,
+        sink=sink,
+        threshold=0.9,
+        hold_colours=False,
     )
     assert redraw.calls == [2]
     assert [s.reanchored for s in result.segments] == [False, False, True]
@@ -155,15 +170,27 @@ def test_reanchoring_only_below_threshold(scorer):
 def test_no_reanchor_without_callable_or_face(scorer):
     animate, sink = DriftingAnimator([0.9, 0.9]), Collector()
     result = generate_segments(
-        _first_frame(), _specs(2), animate=animate, score_face=scorer, reanchor=None, sink=sink,
-        threshold=0.99, hold_colours=False,
+        _first_frame(),
+        _specs(2),
+        animate=animate,
+        score_face=scorer,
+        reanchor=None,
+        sink=sink,
+        threshold=0.99,
+        hold_colours=False,
     )
     assert not any(s.reanchored for s in result.segments)
     # A start frame without a face: warned, not redrawn.
     redraw = Redraw()
     result = generate_segments(
-        _first_frame(), _specs(2), animate=animate_without_face, score_face=scorer, reanchor=redraw,
-        sink=Collector(), threshold=0.99, hold_colours=False,
+        _first_frame(),
+        _specs(2),
+        animate=animate_without_face,
+        score_face=scorer,
+        reanchor=redraw,
+        sink=Collector(),
+        threshold=0.99,
+        hold_colours=False,
     )
     assert redraw.calls == [] and "no face" in result.warnings[0]
 
@@ -179,8 +206,15 @@ def test_sampled_frames_are_scored_as_written(scorer):
     animate, sink = DriftingAnimator([0.5, 0.5]), Collector()
     wanted = [0, 3, 8, 11, 16]
     result = generate_segments(
-        _first_frame(), _specs(2), animate=animate, score_face=scorer, reanchor=None, sink=sink,
-        threshold=0.0, sample_indices=wanted, hold_colours=False,
+        _first_frame(),
+        _specs(2),
+        animate=animate,
+        score_face=scorer,
+        reanchor=None,
+        sink=sink,
+        threshold=0.0,
+        sample_indices=wanted,
+        hold_colours=False,
     )
     for index, value in zip(wanted, result.similarities(wanted), strict=True):
         assert value == pytest.approx(scorer(Image.fromarray(sink.frames[index])), abs=1e-9)
@@ -189,13 +223,23 @@ def test_sampled_frames_are_scored_as_written(scorer):
 def test_bad_segment_lengths_raise():
     with pytest.raises(BadInputError, match="4k\\+1"):
         generate_segments(
-            _first_frame(), [SegmentSpec("a", 8)], animate=DriftingAnimator([0]), score_face=lambda _: None,
-            reanchor=None, sink=Collector(), threshold=0.5,
+            _first_frame(),
+            [SegmentSpec("a", 8)],
+            animate=DriftingAnimator([0]),
+            score_face=lambda _: None,
+            reanchor=None,
+            sink=Collector(),
+            threshold=0.5,
         )
     with pytest.raises(BadInputError):
         generate_segments(
-            _first_frame(), [], animate=DriftingAnimator([0]), score_face=lambda _: None, reanchor=None,
-            sink=Collector(), threshold=0.5,
+            _first_frame(),
+            [],
+            animate=DriftingAnimator([0]),
+            score_face=lambda _: None,
+            reanchor=None,
+            sink=Collector(),
+            threshold=0.5,
         )
 
 
@@ -214,8 +258,14 @@ def test_colours_held_to_the_first_segment(scorer):
     drifted_sink, held_sink = Collector(), Collector()
     for hold, sink in ((False, drifted_sink), (True, held_sink)):
         generate_segments(
-            _first_frame(), _specs(4), animate=DriftingAnimator([0.0] * 4, brighten=25), score_face=scorer,
-            reanchor=None, sink=sink, threshold=0.0, hold_colours=hold,
+            _first_frame(),
+            _specs(4),
+            animate=DriftingAnimator([0.0] * 4, brighten=25),
+            score_face=scorer,
+            reanchor=None,
+            sink=sink,
+            threshold=0.0,
+            hold_colours=hold,
         )
 
     def segment_means(frames: list[np.ndarray]) -> list[np.ndarray]:
@@ -269,8 +319,14 @@ def _peak_bytes(num_segments: int, tmp_path, scorer) -> int:
     try:
         with VideoWriter(tmp_path / f"{num_segments}.mp4", 24) as writer:
             generate_segments(
-                first, _specs(num_segments, 33), animate=animate, score_face=scorer, reanchor=Redraw(),
-                sink=writer.write, threshold=0.9, sample_indices=range(0, 32 * num_segments + 1, 5),
+                first,
+                _specs(num_segments, 33),
+                animate=animate,
+                score_face=scorer,
+                reanchor=Redraw(),
+                sink=writer.write,
+                threshold=0.9,
+                sample_indices=range(0, 32 * num_segments + 1, 5),
             )
         return tracemalloc.get_traced_memory()[1]
     finally:

@@ -167,49 +167,110 @@ def test_two_people_assigned_redrawn_and_scored_per_person(tmp_path):
             return [dataclasses.replace(f, gender=gender) for f in faces]
 
         patch.setattr(PlantedFaceBackend, "detect", with_gender)
-        result = generate_people(pipeline, [alice, bob], "A man and a woman talk on a bench", out_dir=tmp_path)
+        result = generate_people(
+            pipeline, [alice, bob], "A man and a woman talk on a bench", out_dir=tmp_path
+        )
     record = json.loads((tmp_path / "record.json").read_text())
     assert record["kind"] == "generate-people"
     assert record["people"]["order"] == [1, 0] and "prompt" in record["people"]["order_rule"]
-    assert {box[0]: code for box, code in spatial.refines} == {LEFT[0]: BOB.tobytes(), RIGHT[0]: ALICE.tobytes()}
+    assert {box[0]: code for box, code in spatial.refines} == {
+        LEFT[0]: BOB.tobytes(),
+        RIGHT[0]: ALICE.tobytes(),
+    }
     people = record["scores"]["people"]
     assert [p["person"] for p in people] == [0, 1]
     for person in people:
         assert len(person["per_frame"]) == 16
         assert min(v for v in person["per_frame"] if v is not None) == pytest.approx(1.0, abs=1e-6)
-    assert [e["similarity"] for e in record["people"]["first_frame"]] == [pytest.approx(1.0), pytest.approx(1.0)]
+    assert [e["similarity"] for e in record["people"]["first_frame"]] == [
+        pytest.approx(1.0),
+        pytest.approx(1.0),
+    ]
     assert len(record["inputs"]["faces"]) == 2
     assert result.people is not None and "People" in (tmp_path / "report.html").read_text()
 
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory, sample_testset):
-    out = tmp_path_factory.mktemp("segments")
-    pipeline = IdentityVideoPipeline.from_preset("tiny")
+    """The issue's first command, shortened to 0.4 s: `ipvg generate --preset tiny --face F --prompt
+    "0-0.2s: ... 0.2-0.4s: ..."` through the CLI, so the option parsing and dispatch run too."""
+    from ipvg.cli.main import main
+
+    out = tmp_path_factory.mktemp("segments") / "run"
     face = sample_testset / "id004" / "image.png"
-    result = generate_long(pipeline, face, "0-0.2s: A woman waves. 0.2-0.4s: She turns and smiles.", out_dir=out)
-    return pipeline, result, out
+    prompt = "0-0.2s: A woman waves. 0.2-0.4s: She turns and smiles."
+    code = main(["generate", "--preset", "tiny", "--face", str(face), "--prompt", prompt, "--out", str(out)])
+    assert code in (0, None)
+    return out
 
 
 def test_tiny_preset_timeline_run(tiny_run):
-    # The real tiny models through the same adapters: one video of two segments, frames as recorded.
-    _, result, out = tiny_run
-    assert result.long is not None and result.long.num_frames == 9
-    assert sorted(p.name for p in out.iterdir()) == [
-        "candidates", "first_frame.png", "record.json", "report.html", "video.mp4",
+    # The real tiny models through the CLI and the same adapters: one video of two segments.
+    out = tiny_run
+    assert sorted(p.name for p in out.iterdir() if p.name != ".ipvg-run") == [
+        "candidates",
+        "first_frame.png",
+        "record.json",
+        "report.html",
+        "video.mp4",
     ]
     record = json.loads((out / "record.json").read_text())
+    assert record["kind"] == "generate-segments"
     assert len(record["segments"]) == 2 and record["outputs"]["num_frames"] == 9
+    assert [s["prompt"] for s in record["segments"]] == ["A woman waves.", "A woman turns and smiles."]
     with av.open(str(out / "video.mp4")) as container:
         frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
     assert len(frames) == 9 and frames[0].shape == (64, 96, 3)
     assert any("lasts" in w for w in record["warnings"])  # 0.2 s at 24 fps is rounded to 4 frames
 
 
-def test_tiny_preset_reanchor_redraws_only_the_face_region(tiny_run):
+def test_tiny_preset_two_faces(tmp_path, sample_testset):
+    # `--face A --face B`: a record with two identities and per-person scores (None here: the tiny
+    # models draw noise, so dlib finds no face; the planted-face test above checks the values).
+    from ipvg.cli.main import main
+
+    faces = [sample_testset / "id004" / "image.png", sample_testset / "id001" / "image.png"]
+    out = tmp_path / "two"
+    args = [
+        "generate",
+        "--preset",
+        "tiny",
+        "--prompt",
+        "A man and a woman talk on a bench",
+        "--out",
+        str(out),
+    ]
+    code = main([*args, "--face", str(faces[0]), "--face", str(faces[1]), "--set", "temporal.num_frames=5"])
+    assert code in (0, None)
+    record = json.loads((out / "record.json").read_text())
+    assert record["kind"] == "generate-people" and len(record["inputs"]["faces"]) == 2
+    assert [p["person"] for p in record["scores"]["people"]] == [0, 1]
+    assert all(len(p["per_frame"]) == 16 for p in record["scores"]["people"])
+    assert any("face(s) found for 2 people" in w for w in record["warnings"])
+
+
+def test_cli_refuses_what_cannot_be_combined(tmp_path, sample_testset, capsys):
+    from ipvg.cli.main import main
+
+    face = str(sample_testset / "id004" / "image.png")
+    base = ["generate", "--preset", "tiny", "--face", face, "--out", str(tmp_path / "x")]
+    assert main([*base, "--face", face, "--prompt", "0-1s: A man waves. 1-2s: He sits."]) == 2
+    assert main([*base, "--prompt", "A man waves", "--duration", "-3"]) == 2
+    assert main([*base, "--prompt", "0-1s: A man waves. 2-3s: He sits."]) == 2  # a gap
+    assert "gap" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_tiny_preset_reanchor_redraws_only_the_face_region(sample_testset):
     # The re-anchor adapter runs the real tiny SDXL face-detail pass on the detected face: the frame
     # keeps its size and changes around the face, not far from it.
-    pipeline, _, _ = tiny_run
+    from ipvg.io.images import load_image
+
+    pipeline = IdentityVideoPipeline.from_preset("tiny")
+    photo = load_image(sample_testset / "id004" / "image.png")
+    reference = pipeline.faces.detect(photo)[0]
+    pipeline.spatial.load()
+    pipeline.spatial._set_identity(photo, reference)  # as the first frame's generation leaves it
     judge = IdentityJudge(PlantedFaceBackend())
     redraw = redraw_face_with(pipeline.spatial, judge, prompt="A woman, close-up", seed=0)
     assert redraw is not None

@@ -6,8 +6,8 @@ re-anchored when identity has drifted, colours held to the first segment, frames
 
 The loop, for segment i:
 1. i = 0 starts from the first frame (the video shows it as the video model saw it, at the model's
-   size). Later segments start from segment i-1's last frame; its face is scored first, and when the similarity is below `threshold` the face is **re-anchored**:
-   `reanchor(frame, i)` redraws the face region with the person's identity model (the spatial
+   size). Later segments start from segment i-1's last frame; its face is scored first, and when
+   the similarity is below `threshold` the face is **re-anchored**: `reanchor(frame, i)` redraws the face region with the person's identity model (the spatial
    stage's face-detail pass), kept when it scores higher.
 2. `animate(start, prompt, num_frames, seed)` makes a 4k+1-frame clip whose frame 0 is `start`.
 3. Colour drift is held to segment 0's statistics: each later clip's per-channel mean and standard
@@ -209,7 +209,9 @@ def generate_segments(
     segment's start and end frames are scored too. `reanchor=None` never redraws (the ablation)."""
     # 1. Check inputs: the frame counts must follow the 4k+1 rule, so joins land where planned
     if not segments:
-        raise BadInputError("No segments to animate.", "give a prompt (and a duration) that makes at least one.")
+        raise BadInputError(
+            "No segments to animate.", "give a prompt (and a duration) that makes at least one."
+        )
     for spec in segments:
         if spec.num_frames < 5 or (spec.num_frames - 1) % 4:
             raise BadInputError(
@@ -234,7 +236,9 @@ def generate_segments(
         if held is not None:
             record.anchor_similarity = held_score
             if held_score is None:
-                warnings.append(f"Segment {index + 1}: no face in its start frame, so it was not re-anchored.")
+                warnings.append(
+                    f"Segment {index + 1}: no face in its start frame, so it was not re-anchored."
+                )
             elif held_score < threshold and reanchor is not None:
                 redrawn = reanchor(start, index).convert("RGB")
                 if redrawn.size != start.size:
@@ -257,7 +261,8 @@ def generate_segments(
             held_score = record.anchor_similarity = score_face(Image.fromarray(held))
         if frames_FHWC.shape[0] != spec.num_frames or frames_FHWC.shape[1:] != held.shape:
             raise AssertionError(
-                f"animate returned {frames_FHWC.shape} for {spec.num_frames} frames from a {held.shape} start frame"
+                f"animate returned {frames_FHWC.shape} for {spec.num_frames} frames "
+                f"from a {held.shape} start frame"
             )
         record.identity_curve.append((start_frame, held_score))
         # 4. Hold colours to segment 0's statistics (frame 0 is the held frame: not re-coloured)
@@ -266,7 +271,9 @@ def generate_segments(
         if index == 0:
             reference_colours = ColourStats.of(new_FHWC) if hold_colours else None
         elif reference_colours is not None:
-            new_FHWC, record.colour = match_colours(new_FHWC, reference_colours, in_place=new_FHWC.flags.writeable)
+            new_FHWC, record.colour = match_colours(
+                new_FHWC, reference_colours, in_place=new_FHWC.flags.writeable
+            )
         # 5. Send the held frame and all but the clip's last frame; hold the last one back
         sink(held[None])
         if start_frame in wanted:

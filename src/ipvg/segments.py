@@ -155,9 +155,22 @@ def redraw_face_with(
 
 
 def _first_frame(
-    pipeline: Any, face_image: Image.Image, spatial_prompt: str, reference: Face, seed: int, progress: Progress
+    pipeline: Any,
+    face_image: Image.Image,
+    spatial_prompt: str,
+    reference: Face,
+    seed: int,
+    progress: Progress,
 ) -> Any:
-    return pipeline.spatial.generate(face_image, spatial_prompt, seed=seed, progress=progress, reference=reference)
+    # Best of N by identity is the method's (ipvg.identity); the spatial backend only draws.
+    from ipvg.faces.base import Reference
+    from ipvg.identity import IdentityJudge as MethodJudge
+    from ipvg.identity import draw_first_frame
+
+    return draw_first_frame(
+        pipeline.spatial, MethodJudge(pipeline.faces), Reference(face_image, reference), spatial_prompt,
+        seed=seed, progress=progress,
+    )
 
 
 def _subject(reference: Face) -> str | None:
@@ -227,12 +240,16 @@ def generate_long(
     threshold = _threshold(reanchor_threshold, pipeline.faces)
     indices = challenge_frame_indices(plan.num_frames)
     specs = [SegmentSpec(s.temporal, s.num_frames, s.text) for s in plan.segments]
-    animate = animate_with(temporal, reference=face_image, progress=progress, stages=stages, warnings=warnings)
+    animate = animate_with(
+        temporal, reference=face_image, progress=progress, stages=stages, warnings=warnings
+    )
     redraw = (
         redraw_face_with(pipeline.spatial, judge, prompt=keyframe.prompt, seed=seed) if reanchor else None
     )
     if reanchor and redraw is None:
-        warnings.append(f"The spatial backend `{pipeline.spatial.name}` cannot redraw a face: no re-anchoring.")
+        warnings.append(
+            f"The spatial backend `{pipeline.spatial.name}` cannot redraw a face: no re-anchoring."
+        )
 
     def score(image: Image.Image) -> float | None:
         return judge.similarity(reference, image)[1]
@@ -299,7 +316,9 @@ def generate_long(
     )
     if folder is not None:
         with progress.stage("Writing outputs"):
-            result.paths = _write_outputs(pipeline, folder, face_image, result, per_frame, _segments_html(long))
+            result.paths = _write_outputs(
+                pipeline, folder, face_image, result, per_frame, _segments_html(long)
+            )
     return result
 
 
@@ -343,7 +362,9 @@ def generate_people(
     stages: list[StageRecord] = []
     warnings: list[str] = []
     if len(faces) < 2:
-        raise BadInputError("Two or more faces are needed for a video of several people.", "pass --face twice.")
+        raise BadInputError(
+            "Two or more faces are needed for a video of several people.", "pass --face twice."
+        )
 
     # 1. Check inputs: prompt, every face image and a face in each, output folder
     prompt = clean_prompt(prompt)
@@ -378,7 +399,9 @@ def generate_people(
         if face is None:
             assignment.append({"person": person, "box": None, "similarity": None})
             continue
-        frame = redraw_person(pipeline.spatial, frame, face, images[person], references[person], keyframe.prompt, seed)
+        frame = redraw_person(
+            pipeline.spatial, frame, face, images[person], references[person], keyframe.prompt, seed
+        )
         assignment.append({"person": person, "box": list(face.box_xyxy)})
     after = pipeline.faces.detect(frame)
     for entry, face_similarities in zip(assignment, _best_matches(references, after), strict=True):
@@ -430,13 +453,25 @@ def generate_people(
         with progress.stage("Writing outputs"):
             video_path = write_video(animated.video.frames_FHWC, animated.video.fps, folder / "video.mp4")
             result.paths = _write_outputs(
-                pipeline, folder, images[0], result, people.per_person[0], _people_html(people), video=video_path
+                pipeline,
+                folder,
+                images[0],
+                result,
+                people.per_person[0],
+                _people_html(people),
+                video=video_path,
             )
     return result
 
 
 def redraw_person(
-    spatial: Any, frame: Image.Image, face: Face, face_image: Image.Image, reference: Face, prompt: str, seed: int
+    spatial: Any,
+    frame: Image.Image,
+    face: Face,
+    face_image: Image.Image,
+    reference: Face,
+    prompt: str,
+    seed: int,
 ) -> Image.Image:
     """Redraw `face` in `frame` with the identity of `face_image` (the spatial stage's face-detail pass)."""
     refine = getattr(spatial, "refine", None)
@@ -518,7 +553,8 @@ def _write_outputs(
         "video": "video.mp4",
         "report": "report.html",
         "candidates": [
-            dict(c, file=f"candidates/candidate_{i}.png") for i, c in enumerate(record["outputs"]["candidates"])
+            dict(c, file=f"candidates/candidate_{i}.png")
+            for i, c in enumerate(record["outputs"]["candidates"])
         ],
     }
     html = render_report(
@@ -554,7 +590,9 @@ def _segments_html(long: LongVideoResult) -> str:
     )
     return (
         "<section><h2>Segments</h2><table><tr><th>#</th><th>temporal prompt</th><th>frames</th>"
-        "<th>start identity</th><th>re-anchored</th><th>identity curve</th></tr>" + rows + "</table></section>"
+        "<th>start identity</th><th>re-anchored</th><th>identity curve</th></tr>"
+        + rows
+        + "</table></section>"
     )
 
 
@@ -564,7 +602,8 @@ def _people_html(people: PeopleIdentity) -> str:
         for p, (scores, mean) in enumerate(zip(people.per_person, people.means, strict=True))
     )
     return (
-        "<section><h2>People</h2><table><tr><th>person</th><th>mean identity</th><th>per sampled frame</th></tr>"
+        "<section><h2>People</h2><table>"
+        "<tr><th>person</th><th>mean identity</th><th>per sampled frame</th></tr>"
         + rows
         + "</table></section>"
     )

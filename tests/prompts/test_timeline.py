@@ -121,15 +121,16 @@ def test_plan_of_a_timeline(rules):
     assert plan.num_frames == 97  # the second clip's first frame is the first clip's last: not repeated
     assert [s.start_frame for s in plan.segments] == [1, 49]
     assert plan.duration_s == pytest.approx(4.0)
-    # One spatial prompt from the whole text, no motion; each segment's temporal prompt starts with the subject.
+    # One spatial prompt from the whole text, no motion; each temporal prompt starts with the subject.
     assert plan.spatial.startswith("A woman") and "waves" not in plan.spatial
     assert [s.temporal for s in plan.segments] == ["A woman waves.", "A woman turns and smiles."]
     assert plan.warnings == ()
 
 
 def test_rounding_warns(rules):
-    plan = plan_timeline("0-1.1s: A man nods. 1.1-2s: He laughs.", rules, fps=24, clip_frames=9,
-                         max_clip_frames=121)
+    plan = plan_timeline(
+        "0-1.1s: A man nods. 1.1-2s: He laughs.", rules, fps=24, clip_frames=9, max_clip_frames=121
+    )
     assert [s.num_new_frames for s in plan.segments] == [28, 20]
     assert any("lasts 1.17s instead of 1.1s" in w for w in plan.warnings)
 
@@ -156,7 +157,10 @@ def test_spatial_comes_from_the_whole_text_via_the_backend():
     spy = SpyDecoupler()
     plan = plan_timeline(
         "In a kitchen. 0-1s: A chef chops onions. 1-2s: He tastes the soup.",
-        spy, fps=8, clip_frames=9, subject="A man",
+        spy,
+        fps=8,
+        clip_frames=9,
+        subject="A man",
     )
     first_prompt, first_subject = spy.calls[0]
     assert first_prompt == "In a kitchen. A chef chops onions. He tastes the soup"  # ranges removed

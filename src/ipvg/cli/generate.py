@@ -11,7 +11,6 @@ from ipvg.cli.common import (
     DEFAULT_PRESET,
     AllowDownloadOption,
     DeviceOption,
-    FaceOption,
     NumFramesOption,
     OverwriteOption,
     PresetOption,
@@ -27,10 +26,27 @@ from ipvg.cli.common import (
 )
 
 OUTPUTS = "first_frame.png, candidates/, video.mp4, record.json, report.html"
+FacesOption = Annotated[
+    list[Path],
+    typer.Option(
+        "--face",
+        "-f",
+        help="Reference face photo (PNG, JPEG, WebP). Twice for two people: faces go left to right, or in "
+        "the order the prompt names them.",
+    ),
+]
+DurationOption = Annotated[
+    float | None,
+    typer.Option(
+        "--duration",
+        help="Video length in seconds, made as segments each animated from the previous one's last frame "
+        "(a timeline prompt like '0-2s: ... 2-5s: ...' sets its own).",
+    ),
+]
 
 
 def generate_command(
-    face: FaceOption,
+    face: FacesOption,
     prompt: PromptOption,
     preset: PresetOption = DEFAULT_PRESET,
     seed: SeedOption = None,
@@ -54,6 +70,7 @@ def generate_command(
     allow_download: AllowDownloadOption = False,
     overwrite: OverwriteOption = False,
     overrides: SetOption = None,
+    duration: DurationOption = None,
 ) -> None:
     """Make a video of the person in FACE doing what PROMPT says.
 
@@ -90,7 +107,9 @@ def generate_command(
         )
     # 1. Everything that can be refused before a model loads: prompt, face image, --out, weights
     clean_prompt(prompt)
-    load_image(face)
+    for path in face:
+        load_image(path)
+    segmented = _check_segments(face, prompt, duration)
     check_before_loading(config, out, overwrite=overwrite)
 
     from ipvg.pipeline import IdentityVideoPipeline
@@ -98,8 +117,12 @@ def generate_command(
 
     # 2. Generate into a staging folder that replaces OUT only on success
     pipeline = IdentityVideoPipeline(config)
+    if len(face) > 1 or segmented:
+        _generate_beyond_one_shot(pipeline, face, prompt, duration, out, overwrite)
+        tiny_note(config, "the frame and video are")
+        return
     with run_folder(out, overwrite=overwrite) as staging, RichProgress() as progress:
-        result = pipeline(face, prompt, out_dir=staging, progress=progress)
+        result = pipeline(face[0], prompt, out_dir=staging, progress=progress)
     typer.echo(f"spatial prompt:  {result.prompts.spatial}")
     typer.echo(f"temporal prompt: {result.prompts.temporal}")
     for candidate in result.candidates:
@@ -111,6 +134,58 @@ def generate_command(
         f"video identity (mean over sampled frames with a face): {'n/a' if mean is None else f'{mean:.3f}'}"
     )
     tiny_note(config, "the frame and video are")
+    typer.echo(f"wrote {out}/ ({OUTPUTS})")
+
+
+def _check_segments(faces: list[Path], prompt: str, duration: float | None) -> bool:
+    """Whether the run is made by segments (a timeline, numbered steps or --duration); refuses what
+    cannot be combined yet, before any model loads."""
+    from ipvg.errors import BadInputError
+    from ipvg.segments import wants_segments
+
+    if duration is not None and duration <= 0:
+        raise BadInputError(
+            f"`--duration` must be positive, got {duration:g}.", "pass seconds, e.g. --duration 10."
+        )
+    segmented = wants_segments(prompt, duration)
+    if len(faces) > 2:
+        raise BadInputError(
+            f"{len(faces)} faces given; up to two people are supported.", "pass --face at most twice."
+        )
+    if len(faces) > 1 and segmented:
+        raise BadInputError(
+            "Two people and a timeline or --duration cannot be combined yet.",
+            "make the two-person video as one clip (no timeline, no --duration).",
+        )
+    return segmented
+
+
+def _generate_beyond_one_shot(
+    pipeline: Any, faces: list[Path], prompt: str, duration: float | None, out: Path, overwrite: bool
+) -> None:
+    """Two people (`ipvg.segments.generate_people`) or a video by segments (`generate_long`)."""
+    from ipvg.progress import RichProgress
+    from ipvg.segments import generate_long, generate_people
+
+    with run_folder(out, overwrite=overwrite) as staging, RichProgress() as progress:
+        if len(faces) > 1:
+            result = generate_people(pipeline, faces, prompt, out_dir=staging, progress=progress)
+        else:
+            result = generate_long(
+                pipeline, faces[0], prompt, duration_s=duration, out_dir=staging, progress=progress
+            )
+    record = result.record
+    typer.echo(f"spatial prompt:  {result.prompts.spatial}")
+    for segment in record.get("segments", []):
+        mark = "  (re-anchored)" if segment["reanchored"] else ""
+        first, last = segment["frames"]
+        typer.echo(f"segment {segment['index'] + 1}: frames {first}-{last}: {segment['prompt']}{mark}")
+    for person in record["scores"].get("people", []):
+        mean = person["mean"]
+        shown = "n/a" if mean is None else f"{mean:.3f}"
+        typer.echo(f"person {person['person'] + 1} identity (mean): {shown}")
+    mean = record["scores"].get("video_identity_mean")
+    typer.echo(f"video identity (mean): {'n/a' if mean is None else f'{mean:.3f}'}")
     typer.echo(f"wrote {out}/ ({OUTPUTS})")
 
 

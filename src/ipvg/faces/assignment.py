@@ -165,5 +165,7 @@ def people_identity(
         assignment = best_assignment(similarity_PF)
         indices.append(index)
         for person, face_index in enumerate(assignment):
-            per_person[person].append(None if face_index is None else float(similarity_PF[person, face_index]))
+            per_person[person].append(
+                None if face_index is None else float(similarity_PF[person, face_index])
+            )
     return PeopleIdentity(indices, per_person)

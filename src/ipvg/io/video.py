@@ -69,7 +69,8 @@ class VideoWriter:
         height, width = frames_FHWC.shape[1:3]
         if self.size is None:
             self.size = (height, width)
-            self._stream = self._container.add_stream("libx264", rate=Fraction(self.fps).limit_denominator(1001))
+            rate = Fraction(self.fps).limit_denominator(1001)
+            self._stream = self._container.add_stream("libx264", rate=rate)
             # yuv420p subsamples chroma 2x2, so H.264 needs even sizes: drop the odd last row/column.
             self._stream.width, self._stream.height = width - width % 2, height - height % 2
             self._stream.pix_fmt = "yuv420p"
@@ -92,7 +93,9 @@ class VideoWriter:
         try:
             if exc_type is None:
                 if self._stream is None:
-                    raise BadInputError(f"No frames were written to {self.path}.", "write at least one frame.")
+                    raise BadInputError(
+                        f"No frames were written to {self.path}.", "write at least one frame."
+                    )
                 for packet in self._stream.encode():  # flush the encoder's delayed frames
                     self._container.mux(packet)
         except BaseException:

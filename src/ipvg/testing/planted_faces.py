@@ -33,7 +33,9 @@ def identity_code(seed: int) -> np.ndarray:
 
 def blend(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
     """A code `t` of the way from `a` to `b`."""
-    return np.clip(np.round((1 - t) * a.astype(np.float64) + t * b.astype(np.float64)), 0, 255).astype(np.uint8)
+    return np.clip(np.round((1 - t) * a.astype(np.float64) + t * b.astype(np.float64)), 0, 255).astype(
+        np.uint8
+    )
 
 
 def code_similarity(a: np.ndarray, b: np.ndarray) -> float:
@@ -56,7 +58,7 @@ def plant_face(image_HWC: np.ndarray, code: np.ndarray, box_xyxy: tuple[int, int
 
 
 def read_code(image_HWC: np.ndarray, box_xyxy: tuple[int, int, int, int]) -> np.ndarray:
-    """The GRID x GRID x 3 code of the face in `box_xyxy` (cell centres, so resampling blur matters little)."""
+    """The GRID x GRID x 3 code of the face in `box_xyxy` (cell centres: resampling blur matters little)."""
     x0, y0, x1, y1 = box_xyxy
     inner = image_HWC[y0 + BORDER : y1 - BORDER, x0 + BORDER : x1 - BORDER].astype(np.float64)
     size = inner.shape[0]
