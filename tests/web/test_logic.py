@@ -174,3 +174,16 @@ def test_captions_and_sizes_read_well() -> None:
     assert candidate_caption(3, 0.41234, True) == "✓ chosen · seed 3 · identity 0.412"
     assert candidate_caption(4, None, False) == "seed 4 · no face"
     assert human_bytes(20 * 1024 * 1024) == "20 MB" and human_bytes(512) == "512 bytes"
+
+
+def test_spatial_token_note_counts_clip_tokens_against_the_77_window() -> None:
+    """Catches a count of words or characters instead of CLIP tokens, and a missing warning past 77."""
+    from ipvg.prompts import clip_token_count
+    from ipvg.web.logic import spatial_token_note
+
+    short = "A woman with red hair, close-up"
+    assert spatial_token_note(short) == f"{clip_token_count(short)}/77 CLIP tokens"
+    long = "A woman with red hair and a green scarf, standing in a sunlit garden, " * 6
+    assert spatial_token_note(long).startswith(f"⚠ {clip_token_count(long)}/77 CLIP tokens")
+    assert "the rest is cut" in spatial_token_note(long)
+    assert spatial_token_note("   ") == ""
