@@ -155,13 +155,19 @@ def _alternative(stage: str, first_weight: bool) -> str:
     return ""
 
 
+def _stage_is_off(config: PipelineConfig, section: str) -> bool:
+    """A pipeline without a first-frame stage (`spatial.backend=none`, `ipvg.pipeline.NO_SPATIAL_STAGE`)
+    has no backend and no weights for it."""
+    return section == "spatial" and config.spatial.backend == "none"
+
+
 def preset_models(config: PipelineConfig, stages: tuple[str, ...] = STAGES) -> list[ModelRequirement]:
     """Each (stage, backend, model) the config uses in `stages`, and whether it is available locally."""
     rows = []
     for section in stages:
         stage_config = getattr(config, section)
-        if section == "spatial" and stage_config.backend == "none":
-            continue  # no first-frame stage (`ipvg.pipeline.NO_SPATIAL_STAGE`): nothing to load
+        if _stage_is_off(config, section):
+            continue
         try:
             spec = registry.get(section, stage_config.backend)
         except UnknownBackendError as error:
@@ -262,7 +268,8 @@ def preflight(config: PipelineConfig, stages: tuple[str, ...] = STAGES) -> None:
 
     Skipped when downloads are allowed (`runtime.allow_download`): then missing weights are fetched."""
     for section in stages:  # an unknown backend is a mistake of its own, said as such
-        registry.get(section, getattr(config, section).backend)
+        if not _stage_is_off(config, section):
+            registry.get(section, getattr(config, section).backend)
     if config.runtime.allow_download:
         return
     missing = [row for row in preset_models(config, stages) if not row.present]
