@@ -81,7 +81,7 @@ def register(registry: Any) -> None:
             "openai",
             "create_openai",
             "OpenAI-compatible chat server (vLLM, llama.cpp, Ollama); IPVG_OPENAI_BASE_URL",
-            (),
+            ("openai",),
             (),
         ),
         (

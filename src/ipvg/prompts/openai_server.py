@@ -1,9 +1,9 @@
 """`openai`: any OpenAI-compatible chat server (vLLM, llama.cpp server, Ollama, SGLang, OpenAI).
 
 Settings come from arguments, else the environment: `IPVG_OPENAI_BASE_URL` (or `OPENAI_BASE_URL`),
-`IPVG_OPENAI_MODEL`, `OPENAI_API_KEY`. Standard library HTTP only (urllib), with a per-request
-timeout, a bounded number of retries with backoff for transient failures (timeouts, connection
-errors, HTTP 429 and 5xx), and a circuit breaker: after several prompts in a row found the server
+`IPVG_OPENAI_MODEL`, `OPENAI_API_KEY`. Requests go through the maintained `openai` client (pinned in
+pyproject), with a per-request timeout, a bounded number of retries with backoff for transient
+failures (timeouts, connection errors, HTTP 429 and 5xx), and a circuit breaker: after several prompts in a row found the server
 unusable, later prompts go straight to the `rules` fallback instead of waiting on it again.
 """
 
@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import time
-import urllib.error
-import urllib.request
 from typing import Any
 from urllib.parse import urlparse
 
@@ -87,6 +84,7 @@ class OpenAIChatBackend(ChatDecoupler):
         self.disable_thinking = disable_thinking
         self.breaker_threshold = breaker_threshold
         self._failures_in_a_row = 0
+        self._openai: Any = None
 
     def _settings(self) -> dict[str, object]:
         return {
@@ -126,37 +124,43 @@ class OpenAIChatBackend(ChatDecoupler):
             payload["chat_template_kwargs"] = {"enable_thinking": False}
         return payload
 
+    def _client(self) -> Any:
+        """The maintained `openai` client for this server; retries are ours (`backoff_s`), so its own are off."""
+        if self._openai is None:
+            import openai
+
+            self._openai = openai.OpenAI(
+                base_url=self.base_url,
+                api_key=self.api_key or "not-needed",  # local servers ignore it; the client requires one
+                timeout=self.timeout_s,
+                max_retries=0,
+            )
+        return self._openai
+
     def _post(self, payload: dict[str, Any]) -> bytes:
-        data = json.dumps(payload).encode("utf-8")
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
+        import openai
+
         url = f"{self.base_url}/chat/completions"
+        request = dict(payload)
+        extra_body = {"chat_template_kwargs": request.pop("chat_template_kwargs")} if "chat_template_kwargs" in request else None
         last_error = ""
         for retry in range(self.max_retries + 1):
             if retry:
                 time.sleep(min(self.backoff_s * 2 ** (retry - 1), 10.0))
-            request = urllib.request.Request(url, data=data, headers=headers, method="POST")
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                    return response.read(MAX_RESPONSE_BYTES + 1)[:MAX_RESPONSE_BYTES]
-            except urllib.error.HTTPError as error:
-                detail = _error_detail(error)
-                last_error = f"HTTP {error.code} from {url}{': ' + detail if detail else ''}"
-                if error.code not in _RETRY_STATUS:
-                    hint = " (check OPENAI_API_KEY)" if error.code in (401, 403) else ""
+                # The raw body: a malformed answer is a contract breach we report, not a client crash.
+                raw = self._client().chat.completions.with_raw_response.create(**request, extra_body=extra_body)
+                return raw.http_response.content[:MAX_RESPONSE_BYTES]
+            except openai.APIStatusError as error:
+                detail = " ".join(str(getattr(error.response, "text", "") or "").split())[:200]
+                last_error = f"HTTP {error.status_code} from {url}{': ' + detail if detail else ''}"
+                if error.status_code not in _RETRY_STATUS:
+                    hint = " (check OPENAI_API_KEY)" if error.status_code in (401, 403) else ""
                     raise ChatUnavailable(last_error + hint) from None
-            except TimeoutError:
+            except openai.APITimeoutError:
                 last_error = f"no answer from {url} within {self.timeout_s:g} s"
-            except urllib.error.URLError as error:
-                reason = error.reason
-                last_error = (
-                    f"no answer from {url} within {self.timeout_s:g} s"
-                    if isinstance(reason, TimeoutError | socket.timeout)
-                    else f"cannot reach {url}: {reason}"
-                )
-            except (ConnectionError, OSError) as error:
-                last_error = f"connection to {url} failed: {error}"
+            except openai.APIConnectionError as error:
+                last_error = f"cannot reach {url}: {error.__cause__ or error}"
         raise ChatUnavailable(f"{last_error} (after {self.max_retries + 1} tries)")
 
 
@@ -172,9 +176,3 @@ def _content_of(body: bytes) -> str:
     return content
 
 
-def _error_detail(error: urllib.error.HTTPError) -> str:
-    try:
-        text = error.read(500).decode("utf-8", errors="replace")
-    except OSError:
-        return ""
-    return " ".join(text.split())[:200]
