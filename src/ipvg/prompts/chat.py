@@ -11,7 +11,7 @@ import dataclasses
 import logging
 from collections.abc import Callable
 
-from ipvg.prompts.base import Windows, make_record, split_spatial
+from ipvg.prompts.base import Windows, make_record
 from ipvg.prompts.contract import (
     ContractError,
     Messages,
@@ -21,7 +21,7 @@ from ipvg.prompts.contract import (
     validate_spatial,
     validate_temporal,
 )
-from ipvg.prompts.lexicon import FRAMING_TERMS
+from ipvg.prompts.finish import finish_spatial, finish_temporal
 from ipvg.prompts.rules import RulesBackend
 from ipvg.prompts.subject import normalise_subject, subject_from_text
 from ipvg.prompts.text import MAX_SOURCE_CHARS, clean_source
@@ -105,12 +105,12 @@ class ChatDecoupler:
             )
         except _GiveUp as reason:
             return self._fall_back(prompt, clean.text, subject, warnings, str(reason))
-        # 4. Framing term last, both prompts within their windows.
-        if not any(term in spatial.lower() for term in FRAMING_TERMS):
-            spatial = f"{spatial.rstrip(' ,.')}, {self.framing}"
-        phrases, priorities = split_spatial(spatial)
-        spatial, spatial_cut = self.windows.fit_spatial(phrases, priorities)
-        temporal, temporal_cut = self.windows.fit_temporal(temporal)
+        # 4. The checks every backend shares: subject first, static whole phrases, the prompt's own
+        #    framing last, 77 CLIP tokens (see `ipvg.prompts.finish`).
+        spatial, spatial_cut = finish_spatial(
+            spatial, subject=subject_phrase, source=clean.text, default_framing=self.framing, windows=self.windows
+        )
+        temporal, temporal_cut = finish_temporal(temporal, subject=subject_phrase, windows=self.windows)
         return make_record(
             prompt, spatial, temporal, subject_phrase, self.name, warnings + spatial_cut + temporal_cut
         )

@@ -14,7 +14,6 @@ import json
 import re
 from dataclasses import dataclass
 
-from ipvg.prompts.phrases import make_piece, verbs_of
 from ipvg.prompts.text import has_instructions
 
 MAX_TEMPORAL_CHARS = 3_000
@@ -168,8 +167,6 @@ def novel_word_share(answer: str, source: str) -> float:
 
 
 def _motion_words(text: str) -> list[str]:
-    found: list[str] = []
-    for phrase in text.split(","):
-        piece = make_piece(phrase.strip(), "", 0)
-        found += [piece.words[i] for i, kind in verbs_of(piece) if kind in ("motion",)]
-    return found
+    from ipvg.prompts.finish import motion_words  # the same reading as `rules` and the final check
+
+    return motion_words(text)
