@@ -630,7 +630,7 @@ def sdxl_section(results: Results, budget: Budget, args: argparse.Namespace) -> 
         )
         results.add(
             "sdxl first frame",
-            "3 candidates x (20 steps 832x480 + face pass 10 steps 1024x1024)",
+            f"3 candidates x (20 steps {sizes[0][1]}x{sizes[0][0]} + face pass 10 steps {sizes[1][1]}x{sizes[1][0]})",
             s_per_video=3 * per_candidate,
             peak_gb=peak_gb(device),
             note="UNet + VAE only (no text encoders, HyperLoRA, face detection/ArcFace); no early stop",
@@ -788,9 +788,9 @@ def main(argv: list[str] | None = None) -> Path:
     ]
     plan: list[tuple[str, float, Callable[[], None]]] = [
         ("5b", 0.38, lambda: run_wan_section(results, budget, cases["5b"], args, five_b, state)),
-        ("sdxl", 0.06, lambda: sdxl_section(results, budget, args)),
-        ("vae", 0.12, lambda: vae_section(results, budget, args)),
-        ("lowvram", 0.08, lambda: low_vram_section(results, budget, args, cases["5b"])),
+        ("sdxl", 0.04, lambda: sdxl_section(results, budget, args)),
+        ("vae", 0.14, lambda: vae_section(results, budget, args)),
+        ("lowvram", 0.07, lambda: low_vram_section(results, budget, args, cases["5b"])),
         (
             "a14b",
             0.20,
@@ -806,11 +806,12 @@ def main(argv: list[str] | None = None) -> Path:
     ]
     state: dict[str, Any] = {}
     wanted = set(args.sections.split(","))
-    for name, share, run in plan:
-        if name not in wanted:
-            continue
+    plan = [entry for entry in plan if entry[0] in wanted]
+    for index, (name, share, run) in enumerate(plan):
+        # This section's share of the time still left: what earlier sections did not use goes on.
+        later = sum(entry[1] for entry in plan[index:])
         start = time.perf_counter()
-        with budget.section(share * args.budget_s):
+        with budget.section(budget.left() * share / later):
             try:
                 run()
             except Exception as error:  # the section's error is a result; the next section runs
