@@ -178,3 +178,62 @@ def test_configuration_from_environment(monkeypatch: pytest.MonkeyPatch, server:
     )
     with pytest.raises(ConfigError, match="http"):
         OpenAIChatBackend("m", base_url="file:///etc/passwd")
+
+
+# --- the openai backend's answers go through the same final check and checker as `rules` -----------
+
+WAIST_PROMPT = "Framed from the waist up, a woman in a green coat stands in a garden and smiles."
+
+
+def test_answers_get_the_prompts_framing_and_lose_fragments(server: FakeServer) -> None:
+    """Catches an LLM spatial prompt passed on unchecked: its "close-up" contradicts "from the waist
+    up", and its cut phrase "in front of a lush" is a fragment."""
+    from ipvg.prompts.check import Annotation, check_record
+
+    server.reply({"temporal": "A woman in a green coat stands in a garden and smiles."})
+    server.reply({"spatial": "A woman, green coat, standing in front of a lush, in a garden, close-up"})
+    record = backend_for(server).decouple(WAIST_PROMPT, subject="A woman")
+    assert record.backend == "openai"
+    assert record.spatial.endswith("medium shot") and "close-up" not in record.spatial, record.spatial
+    assert "lush" not in record.spatial and "green coat" in record.spatial
+    item = Annotation(id="t", prompt=WAIST_PROMPT, spatial_keep=("green coat", "garden"), framing="medium")
+    result = check_record(item, record.spatial, record.temporal, record.subject)
+    assert result.passed, result.failures
+
+
+def test_answers_over_77_clip_tokens_are_fitted_by_priority(server: FakeServer) -> None:
+    """Catches an unfitted LLM answer (SDXL would cut the end, where the framing term is) and a fit
+    that drops the clothing before the extra setting phrases."""
+    from ipvg.prompts import clip_token_count
+
+    filler = ", ".join(f"the green garden {i}" for i in range(20))  # words of the prompt: not a hijack
+    server.reply({"temporal": "A woman in a green coat stands in a garden and smiles."})
+    server.reply({"spatial": f"A woman, wearing a green coat, in a garden, {filler}, close-up"})
+    record = backend_for(server).decouple(WAIST_PROMPT, subject="A woman")
+    assert clip_token_count(record.spatial) <= 77, record.spatial
+    assert record.spatial.startswith("A woman, wearing a green coat, in a garden")
+    assert record.spatial.endswith("medium shot")
+    assert any("left out" in w for w in record.warnings)
+
+
+def test_checker_scores_the_openai_backend(server: FakeServer) -> None:
+    """The checker is backend-agnostic: it scores what a server answered (one good, one with motion
+    rejected twice and then decoupled by the `rules` fallback, which the checker also scores)."""
+    from ipvg.prompts.check import Annotation, run_check, summarise
+
+    items = [
+        Annotation(id="a", prompt="A man in a red jacket reads a book in a library.", spatial_keep=("red jacket",),
+                   spatial_no_motion=("read",), temporal_actions=("read",)),
+        Annotation(id="b", prompt="A woman rides a bike along the beach.", spatial_keep=("bike",),
+                   spatial_no_motion=("rid",), temporal_actions=("rid",)),
+    ]
+    server.reply({"temporal": "A man in a red jacket reads a book in a library."})
+    server.reply({"spatial": "A man, red jacket, a book, in a library, close-up"})
+    server.reply({"temporal": "A woman rides a bike along the beach."})
+    for _ in range(2):
+        server.reply({"spatial": "A woman, riding a bike along the beach, close-up"})
+    backend = backend_for(server, max_attempts=2)
+    results = run_check(backend, items)
+    summary = summarise(results)
+    assert summary["prompts"] == 2 and results[0].passed, results[0].failures
+    assert "riding" not in results[1].spatial  # rejected by the contract, decoupled by `rules`
