@@ -226,3 +226,17 @@ def test_vace_presets_and_their_preflight():
     assert "spatial" not in stages and stages["temporal"] == "wan21-vace-14b"
     models = {row.model for row in preset_models(hybrid)}
     assert "Wan-AI/Wan2.1-VACE-14B-diffusers" in models
+
+
+def test_batched_cfg_gives_the_same_vace_video(vace_14b, face_image, reference_face):
+    """runtime.batched_cfg runs cond + uncond in one transformer call; VACE's transformer also takes
+    `control_hidden_states` (batch 1), which the batching must repeat too, or the call fails or mixes
+    the two halves."""
+    batched = create_temporal_backend(
+        tiny_config("wan21-vace-14b"), RuntimeConfig(device="cpu", dtype="float32", batched_cfg=True)
+    )
+    plain = vace_14b.animate(face_image, "A woman waves", seed=5, reference=reference_face)
+    joined = batched.animate(face_image, "A woman waves", seed=5, reference=reference_face)
+    assert joined.models["runtime"]["applied"] == ["batched-cfg"]
+    difference = joined.video.frames_FHWC.astype(int) - plain.video.frames_FHWC.astype(int)
+    assert np.abs(difference).max() <= 1  # float reordering may move a pixel by one level
