@@ -22,7 +22,7 @@ twice, which is where the speed comes from.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -48,7 +48,6 @@ class _Pending:
     output: Any
     inputs: dict[str, Any]
     negative: torch.Tensor
-    counts: dict[str, int] = field(default_factory=dict)
 
 
 def _same(a: Any, b: Any) -> bool:
