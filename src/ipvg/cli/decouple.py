@@ -57,6 +57,16 @@ CacheOption = Annotated[
     bool, typer.Option("--cache/--no-cache", help="Reuse results for the same prompt and backend settings.")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the record as JSON.")]
+CheckOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--check",
+        help="Score the backend on annotated prompts (JSONL, e.g. benchmarks/data/decouple_dev_set.jsonl).",
+    ),
+]
+SplitOption = Annotated[
+    str, typer.Option("--split", help="With --check: dev, heldout or all annotated prompts.")
+]
 
 
 def parse_options(pairs: list[str] | None) -> tuple[tuple[str, Any], ...]:
@@ -95,23 +105,31 @@ def decouple_command(
     output: OutputOption = None,
     cache: CacheOption = True,
     as_json: JsonOption = False,
+    check: CheckOption = None,
+    split: SplitOption = "all",
 ) -> None:
     """Split a prompt into a spatial prompt (first frame) and a temporal prompt (video)."""
     from ipvg.config import PromptsConfig
     from ipvg.prompts import create_prompt_backend
 
     # 1. Check the arguments before loading anything.
-    if (prompt is None) == (input_path is None):
+    if sum(x is not None for x in (prompt, input_path, check)) != 1:
         raise BadInputError(
-            "Give either a PROMPT or --input, not both or neither.",
-            'e.g. ipvg decouple "A woman waves" or --input testset/.',
+            "Give one of a PROMPT, --input or --check.",
+            'e.g. ipvg decouple "A woman waves", --input testset/ or --check annotations.jsonl.',
         )
+    if split not in ("dev", "heldout", "all"):
+        raise BadInputError(f"--split {split!r} is not dev, heldout or all.", "use e.g. --split heldout.")
     if input_path is not None and output is None:
         raise BadInputError("--input needs --output FILE.jsonl.", "add --output prompts.jsonl.")
     config = PromptsConfig(backend=backend, model=model, options=parse_options(option))
     prompt_backend = create_prompt_backend(config)
     faces = _face_backend(face_backend or ("dlib" if face else None))
-    # 2. One prompt: print it.
+    # 2. Annotated prompts: score the backend (the same checker for every backend).
+    if check is not None:
+        _run_check(prompt_backend, check, split, subject=subject, as_json=as_json)
+        return
+    # 3. One prompt: print it.
     if prompt is not None:
         if subject is None and face is not None:
             from ipvg.prompts.subject import subject_from_face
@@ -120,7 +138,7 @@ def decouple_command(
         record = prompt_backend.decouple(prompt, subject=subject)
         _print_record(record, as_json)
         return
-    # 3. Many prompts: cache, progress bar, atomic JSONL.
+    # 4. Many prompts: cache, progress bar, atomic JSONL.
     assert input_path is not None and output is not None
     _run_batch(prompt_backend, input_path, output, faces=faces, subject=subject, use_cache=cache)
 
@@ -134,11 +152,17 @@ def _face_backend(name: str | None) -> Any:
 
 
 def _print_record(record: Any, as_json: bool) -> None:
+    from ipvg.prompts import clip_token_count
+    from ipvg.prompts.clip_vocab import clip_counter_name
+
+    tokens = clip_token_count(record.spatial)
     if as_json:
-        typer.echo(json.dumps(record.to_dict(), ensure_ascii=False, indent=2))
+        payload = record.to_dict() | {"spatial_clip_tokens": tokens, "clip_counter": clip_counter_name()}
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     typer.echo(f"subject:  {record.subject}")
     typer.echo(f"spatial:  {record.spatial}")
+    typer.echo(f"          {tokens} of 77 CLIP tokens ({clip_counter_name()})")
     typer.echo(f"temporal: {record.temporal}")
     typer.echo(f"backend:  {record.backend}")
     for warning in record.warnings:
@@ -196,6 +220,30 @@ def _run_batch(
             f"{len(failed)} of {len(results)} prompts could not be decoupled; their rows in {output} have an `error`.",
             "fix those prompt files and run again (finished prompts come from the cache).",
         )
+
+
+def _run_check(backend: Any, path: Path, split: str, *, subject: str | None, as_json: bool) -> None:
+    from ipvg.prompts.check import load_annotations, run_check, summarise
+
+    items = load_annotations(path, None if split == "all" else split)
+    if not items:
+        raise BadInputError(f"{path} has no annotated prompts in split {split!r}.", "use --split all.")
+    results = run_check(backend, items, subject=subject)
+    summary = summarise(results)
+    if as_json:
+        failures = [r.to_dict() for r in results if not r.passed]
+        typer.echo(json.dumps(summary | {"failures": failures}, ensure_ascii=False, indent=2))
+        return
+    typer.echo(
+        f"{backend.name} on {len(items)} prompts ({split}): {summary['passed']} pass "
+        f"({100 * summary['pass_rate']:.1f}%), {summary['with_fragments']} with fragments"
+    )
+    for name, rate in summary["per_check_pass_rate"].items():
+        typer.echo(f"  {name:10s} {100 * rate:5.1f}%")
+    for result in results:
+        if not result.passed:
+            reasons = "; ".join(f"{k}: {', '.join(v)}" for k, v in result.failures.items())
+            typer.echo(f"  FAIL {result.id}: {reasons}")
 
 
 def register(app: typer.Typer) -> None:
