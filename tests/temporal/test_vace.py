@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -240,3 +241,13 @@ def test_batched_cfg_gives_the_same_vace_video(vace_14b, face_image, reference_f
     assert joined.models["runtime"]["applied"] == ["batched-cfg"]
     difference = joined.video.frames_FHWC.astype(int) - plain.video.frames_FHWC.astype(int)
     assert np.abs(difference).max() <= 1  # float reordering may move a pixel by one level
+
+
+def test_one_expert_folder_for_the_two_expert_vace_is_refused():
+    """The Wan2.1 VACE layout (one transformer) passed as Wan2.2 VACE-Fun must not run with one expert
+    silently; the fix names the expected model, not the I2V one."""
+    config = dataclasses.replace(tiny_config("wan22-vace-fun-a14b"), model="ipvg-tiny:wan21-vace-14b")
+    backend = create_temporal_backend(config, CPU)
+    with pytest.raises(IpvgError, match="transformer_2") as raised:
+        backend.load()
+    assert "Wan2.2-VACE-Fun" in raised.value.fix

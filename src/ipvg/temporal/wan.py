@@ -217,7 +217,7 @@ class WanImageToVideo:
         if self.recipe.boundary_ratio is not None and getattr(pipe, "transformer_2", None) is None:
             raise IpvgError(
                 f"`{self.model}` has no `transformer_2`, but {self.name} is a two-expert model.",
-                "pass a Wan2.2 I2V-A14B folder.",
+                f"pass a two-expert folder, such as a copy of {self.recipe.model}.",
             )
         if settings.boundary_ratio is not None:
             pipe.register_to_config(boundary_ratio=settings.boundary_ratio)
