@@ -196,6 +196,8 @@ def preset_models(config: PipelineConfig, stages: tuple[str, ...] = STAGES) -> l
                 rows.append(ModelRequirement(section, spec.name, model, True, "built locally on first use"))
                 continue
             where = _present(section, spec.name, model, config)
+            if where is not None and index == 0 and section in ("spatial", "temporal"):
+                where = _complete_copy(Path(where))
             if where is not None:
                 rows.append(ModelRequirement(section, spec.name, model, True, where))
             else:
@@ -234,6 +236,14 @@ def _options_dict(options: object) -> dict[str, object]:
         return {str(key): value for key, value in options}  # type: ignore[union-attr]
     except (TypeError, ValueError):
         return {}
+
+
+def _complete_copy(path: Path) -> str | None:
+    """A base model folder must hold the diffusers layout (`model_index.json`); a single checkpoint
+    file (SDXL .safetensors) is complete as it is. Checked here so a half copy fails before loading."""
+    if path.is_dir() and not (path / "model_index.json").is_file():
+        return None
+    return str(path)
 
 
 def eval_models() -> list[ModelRequirement]:
@@ -276,17 +286,30 @@ def preflight(config: PipelineConfig, stages: tuple[str, ...] = STAGES) -> None:
     if not missing:
         return
     listed = "; ".join(
-        f"{row.stage} ({row.backend}): `{row.model}`" + (f" ({row.fix})" if row.fix else "") for row in missing
+        f"{row.stage} ({row.backend}): `{row.model}`" + _why_missing(row.model) + (f" ({row.fix})" if row.fix else "")
+        for row in missing
     )
-    if config.name in PRESETS:
+    if config.name in PRESETS and config.name != "tiny":
         get = f"run `ipvg models download {config.name}` (fetches them all)"
+        alternative = "; or try the offline random-weight models with --preset tiny (their output is noise by design)."
     else:
-        get = "run `ipvg models download MODEL_ID` for each"
+        hub_ids = [row.model for row in missing if _download_target(row.model) == row.model]
+        get = "; ".join(f"run `ipvg models download {model}`" for model in hub_ids) or "pass a complete local copy"
+        alternative = "."
     raise WeightsNotFoundError(
-        f"{len(missing)} model(s) of the {config.name!r} configuration are not downloaded, so nothing was loaded: "
+        f"{len(missing)} model(s) of the {config.name!r} configuration are not here, so nothing was loaded: "
         f"{listed}.",
-        f"{get}; or try the offline random-weight models with --preset tiny (their output is noise by design).",
+        get + alternative,
     )
+
+
+def _why_missing(model: str) -> str:
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return " is a folder without model_index.json, not a complete diffusers copy"
+    if model.startswith(("/", ".", "~")):
+        return " does not exist"
+    return ""
 
 
 def download_plan(target: str) -> list[Download]:

@@ -49,7 +49,12 @@ def test_animate_writes_playable_mp4_matching_the_request(tmp_path, example_face
     assert record["inputs"]["prompt"] == PROMPT and record["inputs"]["seed"] == 5
     assert record["outputs"]["num_frames"] == 13 and record["outputs"]["fps"] == 24
     assert record["config"]["temporal"]["backend"] == "wan22-ti2v-5b"
-    assert {stage["name"] for stage in record["stages"]} == {"temporal.load", "temporal.denoise_decode", "temporal.vae_decode"}
+    assert {stage["name"] for stage in record["stages"]} == {
+        "temporal.load",
+        "temporal.denoise_decode",
+        "temporal.vae_decode",
+        "outputs.encode_video",  # the one run writer times the encode for every command
+    }
     assert record["environment"]["diffusers"] == "0.42.1"
     # The same layout as `generate` (less the candidates), and nothing else (no staging leftovers).
     assert sorted(p.name for p in out.iterdir()) == [
@@ -84,7 +89,7 @@ def test_animate_other_backend_on_tiny_preset(tmp_path, example_face, capsys):
         ("not-an-image", "Cannot read"),
         ("empty-prompt", "prompt is empty"),
         ("unknown-backend", "Unknown temporal backend `sora`"),
-        ("missing-weights", "not downloaded"),
+        ("missing-weights", "are not here, so nothing was loaded"),
         ("unwritable-out", "not a folder"),
         ("bad-set", "Unknown config key"),
     ],

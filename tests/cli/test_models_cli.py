@@ -64,9 +64,13 @@ def test_preflight_names_an_unknown_backend_as_such() -> None:
 
 
 def test_a_local_model_folder_counts_as_present(tmp_path: Path) -> None:
+    """A folder counts once it is a complete diffusers copy (wrong code caught: any existing path
+    passes the preflight, and the half copy fails later, after other models have loaded)."""
     folder = tmp_path / "wan"
     folder.mkdir()
     config = get_preset("paper-5b").with_overrides({"temporal.model": str(folder)})
+    assert not {row.model: row for row in preset_models(config)}[str(folder)].present
+    (folder / "model_index.json").write_text("{}")
     rows = {row.model: row for row in preset_models(config)}
     assert rows[str(folder)].present and not rows["Qwen/Qwen3-8B"].present
 
