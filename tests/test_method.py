@@ -18,7 +18,7 @@ from PIL import Image
 
 from ipvg.config import get_preset
 from ipvg.errors import NoFaceDetectedError
-from ipvg.faces import Face
+from ipvg.faces import Face, Reference
 from ipvg.identity import challenge_frame_indices, identity_similarity
 from ipvg.pipeline import IdentityVideoPipeline
 from ipvg.spatial import create_spatial_backend
@@ -45,7 +45,7 @@ class PixelFaces:
         width, height = image.size
         small = image.convert("L").resize((16, 8), Image.Resampling.BOX)
         raw = np.asarray(small, dtype=np.float64).ravel() + 1.0
-        box = (width * 0.25, height * 0.25, width * 0.75, height * 0.75)
+        box = (width * 0.35, height * 0.3, width * 0.65, height * 0.6)
         keypoints = np.array([[0.4, 0.4], [0.6, 0.4], [0.5, 0.5], [0.42, 0.62], [0.58, 0.62]]) * [width, height]
         return [
             Face(box, keypoints, 1.0, embedding=raw / np.linalg.norm(raw), raw_embedding=raw, backend=self.name)
@@ -84,7 +84,7 @@ def spied(face_path: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     so the pipeline must release the spatial models before the video stage, as on a 24 GB GPU."""
     config = get_preset("tiny")
     faces = PixelFaces()
-    spatial = create_spatial_backend(config.spatial, config.faces, config.runtime, face_backend=faces)
+    spatial = create_spatial_backend(config.spatial, config.faces, config.runtime)
     temporal = create_temporal_backend(config.temporal, config.runtime)
     spatial.load()
     temporal.load()
@@ -98,6 +98,14 @@ def spied(face_path: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
         unload()
 
     spatial.unload = spy_unload
+    animate_calls: list[dict[str, Any]] = []
+    animate = temporal.animate
+
+    def spy_animate(*args: Any, **kwargs: Any) -> Any:
+        animate_calls.append(dict(kwargs, args=args))
+        return animate(*args, **kwargs)
+
+    temporal.animate = spy_animate
     offloading = dataclasses.replace(config, runtime=dataclasses.replace(config.runtime, offload="model"))
     pipeline = IdentityVideoPipeline(offloading, faces=faces, spatial=spatial, temporal=temporal)
     out = tmp_path_factory.mktemp("method")
@@ -109,6 +117,7 @@ def spied(face_path: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
         "events": events,
         "spatial_calls": spatial_spy.calls,
         "temporal_calls": temporal_spy.calls,
+        "animate_calls": animate_calls,
         "face_path": face_path,
     }
 
@@ -134,6 +143,44 @@ def test_the_video_starts_from_the_chosen_candidate(spied: dict[str, Any]) -> No
     assert [c.chosen for c in result.candidates] == [i == chosen for i in range(len(similarities))]
     np.testing.assert_array_equal(np.asarray(call["image"]), np.asarray(result.candidates[chosen].image))
     np.testing.assert_array_equal(np.asarray(result.first_frame), np.asarray(result.candidates[chosen].image))
+
+
+def test_the_video_stage_gets_the_reference_face(spied: dict[str, Any]) -> None:
+    """Catches: the reference face not handed to the video stage (reference-conditioned VACE backends
+    need it), or the whole photo handed over instead of the face."""
+    from ipvg.identity import reference_crop
+
+    (call,) = spied["animate_calls"]
+    face_image = Image.open(spied["face_path"]).convert("RGB")
+    reference = spied["faces"].detect(face_image)[0]
+    expected = reference_crop(Reference(face_image, reference))
+    assert call["reference"].size == expected.size and call["reference"].size != face_image.size
+    np.testing.assert_array_equal(np.asarray(call["reference"]), np.asarray(expected))
+
+
+def test_without_a_first_frame_stage_the_video_comes_from_the_reference(face_path: Path) -> None:
+    """Catches: a `spatial.backend=none` pipeline still drawing a first frame, or not giving the
+    reference-conditioned video model the reference face (VACE then only sees the prompt)."""
+    config = get_preset("tiny").with_overrides(
+        {
+            "spatial.backend": "none",
+            "temporal.backend": "wan21-vace-14b",
+            "temporal.model": "ipvg-tiny:wan21-vace-14b",
+        }
+    )
+    faces = PixelFaces()
+    temporal = create_temporal_backend(config.temporal, config.runtime)
+    temporal.load()
+    temporal.pipe = spy = CallSpy(temporal.pipe, [], "temporal.animate")
+    pipeline = IdentityVideoPipeline(config, faces=faces, temporal=temporal)
+    result = pipeline(face_path, PROMPT, seed=1)
+    assert pipeline._spatial is None and result.first_frame is None and result.candidates == []
+    (call,) = spy.calls
+    (reference,) = call["reference_images"]
+    face_image = Image.open(face_path).convert("RGB")
+    assert reference.size != face_image.size and min(reference.size) > 0
+    assert result.record.scores["first_frame_similarity"] is None
+    assert len(result.record.scores["video_identity_per_frame"]) == 16
 
 
 def test_wan_reads_its_negative_prompt(spied: dict[str, Any]) -> None:

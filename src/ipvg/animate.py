@@ -2,9 +2,10 @@
 
     from ipvg.animate import Animator
     animator = Animator.from_preset("tiny")
-    result = animator("face.png", "A woman smiles and waves", seed=0, out_dir="out")
+    result = animator("face.png", "A woman smiles and waves", seed=0, num_frames=13, out_dir="out")
 
-Models are loaded on the first call and reused for the next ones.
+Models are loaded on the first call and reused for the next ones. The run folder has the layout of
+`generate` (the input as first_frame.png, video.mp4, report.html, record.json).
 """
 
 from __future__ import annotations
@@ -13,20 +14,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
+import torch
 
 from ipvg.config import PipelineConfig, check_seed, get_preset
 from ipvg.inputs import clean_prompt
 from ipvg.io.files import ensure_writable_dir
-from ipvg.io.images import load_image
-from ipvg.io.video import write_video
+from ipvg.pipeline import ImageInput, load_input_image
 from ipvg.progress import Progress, SilentProgress
-from ipvg.records import environment_info, image_fingerprint, write_record
+from ipvg.records import RECORD, VIDEO, environment_info, image_fingerprint, report_note, write_run
 from ipvg.temporal import create_temporal_backend
+from ipvg.temporal.base import TemporalBackend
 from ipvg.types import RunRecord, Video
+from ipvg.verbosity import quiet_libraries
 
-VIDEO_NAME = "video.mp4"
-RECORD_NAME = "record.json"
+VIDEO_NAME = VIDEO
+RECORD_NAME = RECORD
 
 
 @dataclass
@@ -38,36 +40,82 @@ class AnimateResult:
 
 
 class Animator:
-    def __init__(self, config: PipelineConfig) -> None:
+    """Image-to-video with one temporal backend, kept loaded across calls."""
+
+    def __init__(self, config: PipelineConfig, *, temporal: TemporalBackend | None = None) -> None:
+        quiet_libraries()
         self.config = config
-        self.backend: Any = create_temporal_backend(config.temporal, config.runtime)
+        self.backend: TemporalBackend = temporal or create_temporal_backend(config.temporal, config.runtime)
 
     @classmethod
     def from_preset(cls, preset: str = "tiny", overrides: dict[str, Any] | None = None) -> Animator:
         return cls(get_preset(preset).with_overrides(overrides or {}))
 
+    def __repr__(self) -> str:
+        return (
+            f"Animator(preset={self.config.name!r}, temporal={self.config.temporal.backend!r}, "
+            f"model={self.config.temporal.model!r}, device={self.config.runtime.device!r})"
+        )
+
+    def to(self, device: str | torch.device) -> Animator:
+        """Run on `device` from the next call (the model is released and loads there)."""
+        if str(device) != self.config.runtime.device:
+            self.config = self.config.with_overrides({"runtime.device": str(device)})
+            self.backend = create_temporal_backend(self.config.temporal, self.config.runtime)
+        return self
+
     def __call__(
         self,
-        image: str | Path | Image.Image,
+        image: ImageInput,
         prompt: str,
         *,
+        num_frames: int | None = None,
+        num_inference_steps: int | None = None,
+        height: int | None = None,
+        width: int | None = None,
+        guidance_scale: float | None = None,
+        negative_prompt: str | None = None,
         seed: int | None = None,
+        generator: torch.Generator | None = None,
         out_dir: str | Path | None = None,
         progress: Progress | None = None,
     ) -> AnimateResult:
+        """A video that starts from `image` and follows `prompt`; the keyword arguments set this call only."""
         progress = progress or SilentProgress()
-        # 1. Check inputs before any model loads (a seed torch.Generator refuses would fail mid-run)
-        seed = check_seed(self.config.seed if seed is None else seed)
+        if seed is None and generator is not None:
+            seed = generator.initial_seed()
+        seed = check_seed(self.config.seed if seed is None else seed)  # torch would refuse it mid-run
+        overrides = {
+            f"temporal.{name}": value
+            for name, value in (
+                ("num_frames", num_frames),
+                ("num_inference_steps", num_inference_steps),
+                ("height", height),
+                ("width", width),
+                ("guidance_scale", guidance_scale),
+                ("negative_prompt", negative_prompt),
+            )
+            if value is not None
+        }
+        # 1. Check inputs (and the per-call settings) before any model loads
+        config = self.config.with_overrides(overrides) if overrides else self.config
         prompt = clean_prompt(prompt)
-        source = image if isinstance(image, str | Path) else None
-        picture = load_image(image)
+        picture, source = load_input_image(image, "the image")
         folder = ensure_writable_dir(out_dir) if out_dir is not None else None
-        # 2. Animate (loads the model on the first call)
-        output = self.backend.animate(picture, prompt, seed=seed, progress=progress)
+        # 2. Animate (loads the model on the first call); the backend reads its config at call time
+        saved = getattr(self.backend, "config", None)
+        if saved is not None:
+            self.backend.config = config.temporal  # type: ignore[attr-defined]
+        try:
+            output = self.backend.animate(picture, prompt, seed=seed, progress=progress)
+        finally:
+            if saved is not None:
+                self.backend.config = saved  # type: ignore[attr-defined]
         record = RunRecord(
             kind="animate",
-            config=self.config.to_dict(),
+            config=config.to_dict(),
             inputs={"image": image_fingerprint(picture, source), "prompt": prompt, "seed": seed},
+            prompts={"source": prompt, "spatial": "", "temporal": prompt},
             models={"temporal": output.models},
             stages=output.stages,
             outputs={
@@ -81,13 +129,16 @@ class Animator:
             environment=environment_info(),
         )
         result = AnimateResult(video=output.video, record=record)
-        # 3. Write outputs atomically: the video first, then the record that describes it
+        # 3. Write the run folder (the input as first_frame.png), record.json last
         if folder is not None:
             with progress.stage("Writing video"):
-                result.video_path = write_video(
-                    output.video.frames_FHWC, output.video.fps, folder / VIDEO_NAME
+                paths = write_run(
+                    folder,
+                    record,
+                    face=picture,
+                    first_frame=picture,
+                    video=output.video,
+                    note=report_note(config.name),
                 )
-            output.video.path = result.video_path
-            record.outputs["video"] = VIDEO_NAME
-            result.record_path = write_record(folder / RECORD_NAME, record)
+            result.video_path, result.record_path = paths["video"], paths["record"]
         return result

@@ -14,14 +14,18 @@ Spatial backends only draw (`SpatialBackend.draw`/`redraw`); everything that jud
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
+import torch
 from PIL import Image
 
-from ipvg.faces.base import Face, FaceBackend, cosine_similarity, largest_face
-from ipvg.types import Video
+from ipvg.faces.base import Face, FaceBackend, Reference, cosine_similarity, largest_face
+from ipvg.progress import Progress, SilentProgress
+from ipvg.runtime import MemoryMeter
+from ipvg.spatial.base import KeyframeCandidate, KeyframeResult, SpatialBackend
+from ipvg.types import StageRecord, Video
 
 NUM_CHALLENGE_FRAMES = 16  # the challenge scores 16 uniformly sampled frames
 ARCFACE_EARLY_STOP = 0.5  # the official recipe's threshold, on ArcFace's cosine scale
@@ -109,3 +113,137 @@ class IdentityJudge:
         by_index = {index: self.similarity(reference, video.frame(index))[1] for index in sorted(set(indices))}
         return VideoIdentity(indices, [by_index[index] for index in indices])
 
+
+
+def reference_crop(reference: Reference, scale: float = 2.0) -> Image.Image:
+    """The reference face for a reference-conditioned video model: a square around the largest face,
+    `scale` times its side (face, hair, neck), at the photo's own resolution (no resampling)."""
+    from ipvg.spatial.faceprep import refine_region
+
+    return reference.image.crop(refine_region(reference.face, reference.image.size, scale).box)
+
+
+# --- best-of-N first frames ----------------------------------------------------------------------
+
+
+def candidate_seeds(seed: int, num_candidates: int) -> list[int]:
+    """Candidate i uses seed + i, so candidate 0 alone reproduces a single-candidate run."""
+    return [seed + index for index in range(num_candidates)]
+
+
+def choose(candidates: Sequence[KeyframeCandidate]) -> int:
+    """Index of the highest similarity (the first on a tie); the first candidate when none has a face."""
+    scored = [(c.similarity, -i) for i, c in enumerate(candidates) if c.similarity is not None]
+    return -max(scored)[1] if scored else 0
+
+
+def early_stop_threshold(configured: float | None, face_backend: object) -> float:
+    """The configured threshold, or else the face backend's own same-person threshold: similarity
+    scales differ (dlib's cosines between different people reach 0.9; ArcFace's stay far lower)."""
+    if configured is not None:
+        return configured
+    return float(getattr(face_backend, "match_threshold", ARCFACE_EARLY_STOP))
+
+
+def best_of_n(
+    seeds: Sequence[int],
+    draw: Callable[[list[int]], list[Image.Image]],
+    evaluate: Callable[[Image.Image, int], KeyframeCandidate],
+    *,
+    batch_size: int,
+    early_stop_similarity: float | None,
+) -> tuple[list[KeyframeCandidate], int]:
+    """Draw candidates batch by batch; `evaluate` refines and scores one; stop once the best exceeds
+    `early_stop_similarity`. Returns every candidate drawn and the chosen index."""
+    if batch_size < 1:
+        raise ValueError(f"`batch_size` must be >= 1, got {batch_size}.")
+    candidates: list[KeyframeCandidate] = []
+    for start in range(0, len(seeds), batch_size):
+        batch = list(seeds[start : start + batch_size])
+        images = draw(batch)
+        candidates += [evaluate(image, seed) for image, seed in zip(images, batch, strict=True)]
+        best = candidates[choose(candidates)].similarity
+        if early_stop_similarity is not None and best is not None and best > early_stop_similarity:
+            break
+    return candidates, choose(candidates)
+
+
+def draw_first_frame(
+    spatial: SpatialBackend,
+    judge: IdentityJudge,
+    reference: Reference,
+    spatial_prompt: str,
+    *,
+    seed: int = 0,
+    num_candidates: int | None = None,
+    progress: Progress | None = None,
+) -> KeyframeResult:
+    """The paper's first frame: up to N candidates from `spatial`, each one's face redrawn when the plan
+    says so, the one most like `reference` kept (stopping early above the threshold)."""
+    progress = progress or SilentProgress()
+    # 1. How the call will run (validated before anything loads), then load and condition
+    plan = spatial.plan(num_candidates)
+    prepared = spatial.prepare(reference, spatial_prompt, progress)
+    stages, warnings = list(prepared.stages), list(prepared.warnings)
+
+    # 2. Judge one candidate: find its face, redraw it (the face-detail pass), score the result
+    def evaluate(image: Image.Image, candidate_seed: int) -> KeyframeCandidate:
+        face = judge.find(image)
+        refined = face is not None and plan.refine_face
+        if refined:
+            assert face is not None
+            image = spatial.redraw(image, face, prepared.prompt, candidate_seed)
+            face = judge.find(image)
+        return KeyframeCandidate(
+            image, candidate_seed, identity_similarity(reference.face, face), refined, face is not None
+        )
+
+    # 3. Best of N, in batches; progress counts denoising steps across batches
+    done = 0
+    total_steps = plan.num_candidates * plan.num_inference_steps
+    with (
+        progress.steps(f"First frames ({spatial.name})", total_steps) as advance,
+        MemoryMeter(torch.device(plan.device)) as meter,
+    ):
+
+        def draw(seeds: list[int]) -> list[Image.Image]:
+            nonlocal done
+            offset = done
+            images = spatial.draw(
+                prepared.prompt, seeds, reference, on_step=lambda step: advance(offset + step * len(seeds))
+            )
+            done += plan.num_inference_steps * len(seeds)
+            return images
+
+        candidates, chosen = best_of_n(
+            candidate_seeds(seed, plan.num_candidates),
+            draw,
+            evaluate,
+            batch_size=plan.batch_size,
+            early_stop_similarity=early_stop_threshold(plan.early_stop_similarity, judge.faces),
+        )
+    candidates = [replace(c, chosen=index == chosen) for index, c in enumerate(candidates)]
+    stages.append(
+        StageRecord(
+            "spatial.generate_refine_score" if plan.refine_face else "spatial.generate_score",
+            meter.seconds,
+            meter.peak_memory_mb,
+            plan.device,
+            {"candidates": len(candidates), "steps": plan.num_inference_steps},
+        )
+    )
+    if not any(c.face_found for c in candidates):
+        warnings.append(
+            f"No face was found in any of the {len(candidates)} first-frame candidates; kept candidate 0. "
+            "Describe the face in the spatial prompt (e.g. end it with 'close-up') or raise num_candidates."
+        )
+    return KeyframeResult(
+        image=candidates[chosen].image,
+        candidates=candidates,
+        chosen_index=chosen,
+        prompt=prepared.prompt,
+        settings=plan.settings,
+        stages=stages,
+        warnings=warnings,
+        models=spatial.describe_models(),
+    )

@@ -1,60 +1,65 @@
-"""The whole method in one call: face + prompt -> decoupled prompts -> first frame -> video.
+"""The whole method in one call: face + prompt -> decoupled prompts -> first frame -> video -> identity.
 
     from ipvg.pipeline import IdentityVideoPipeline
-    pipeline = IdentityVideoPipeline.from_preset("paper-5b")
-    result = pipeline("face.png", "A woman laughs and waves at the camera", seed=0, out_dir="out")
+    pipeline = IdentityVideoPipeline.from_preset("paper-5b").to("cuda")
+    result = pipeline("face.png", "A woman laughs and waves at the camera", seed=0, num_frames=81)
+    result.save("out")   # or pass out_dir= to the call
 
-This is the only module that knows all three stages. Models load on first use and stay loaded for
-the next calls; with an offloading runtime the spatial models are released before the video stage
-so a 24 GB GPU can run the 5B path.
+This is the only module that knows all the stages. Models load on first use and stay loaded for the
+next calls; with an offloading runtime the spatial models are released before the video stage so a
+24 GB GPU can run the 5B path. A preset without a first-frame stage (`spatial.backend = "none"`)
+hands the video stage the reference face alone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from PIL import Image
 
-from ipvg.config import TINY_NOTE, PipelineConfig, get_preset
-from ipvg.faces import Face, FaceBackend, create_face_backend
-from ipvg.identity import IdentityJudge, VideoIdentity
+from ipvg.config import PipelineConfig, check_seed, get_preset
+from ipvg.faces import Face, FaceBackend, Reference, create_face_backend
+from ipvg.identity import IdentityJudge, VideoIdentity, draw_first_frame, reference_crop
 from ipvg.inputs import clean_prompt
-from ipvg.io.files import ensure_writable_dir, write_json_atomic, write_png_atomic, write_text_atomic
+from ipvg.io.files import ensure_writable_dir
 from ipvg.io.images import load_image
-from ipvg.io.video import write_video
 from ipvg.progress import Progress, SilentProgress
-from ipvg.records import environment_info, image_fingerprint
-from ipvg.report import render_report
+from ipvg.prompts.base import PromptBackend
+from ipvg.records import candidate_entries, environment_info, image_fingerprint, report_note, write_run
+from ipvg.spatial.base import KeyframeCandidate, KeyframeResult, SpatialBackend
+from ipvg.temporal.base import TemporalBackend
 from ipvg.types import DecoupledPrompt, RunRecord, StageRecord, Video
+from ipvg.verbosity import quiet_libraries
 
 logger = logging.getLogger(__name__)
 
 GENERIC_SUBJECT = "A person"
+NO_SPATIAL_STAGE = "none"  # spatial.backend value of a pipeline without a first-frame stage
 
-
-@dataclass
-class Candidate:
-    image: Image.Image
-    seed: int
-    similarity: float | None
-    chosen: bool = False
+ImageInput = str | Path | Image.Image | np.ndarray
+Candidate = KeyframeCandidate  # the name the web UI and older callers use
 
 
 @dataclass
 class GenerationResult:
     prompts: DecoupledPrompt
-    first_frame: Image.Image
-    candidates: list[Candidate]
+    first_frame: Image.Image | None  # None without a first-frame stage
+    candidates: list[KeyframeCandidate]
     video: Video
     video_identity: VideoIdentity
     record: RunRecord
     paths: dict[str, Path] = field(default_factory=dict)
+    face_image: Image.Image | None = field(default=None, repr=False)
+    note: str = ""  # shown on the report (e.g. the tiny preset's "noise by design")
 
     @property
     def frame_similarities(self) -> list[float | None]:
@@ -63,6 +68,35 @@ class GenerationResult:
     @property
     def identity_mean(self) -> float | None:
         return self.video_identity.mean
+
+    def save(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write first_frame.png, candidates/, video.mp4, report.html and record.json into `out_dir`."""
+        self.paths = write_run(
+            ensure_writable_dir(out_dir),
+            self.record,
+            face=self.face_image,
+            first_frame=self.first_frame,
+            candidates=self.candidates,
+            video=self.video,
+            video_identity=self.video_identity,
+            note=self.note,
+        )
+        return self.paths
+
+
+def load_input_image(source: ImageInput, what: str = "the face image") -> tuple[Image.Image, str | None]:
+    """An RGB image from a path, a PIL image or an (H, W, 3) uint8 array, and its path if it has one."""
+    if isinstance(source, np.ndarray):
+        if source.ndim != 3 or source.shape[-1] not in (3, 4) or source.dtype != np.uint8:
+            from ipvg.errors import BadInputError
+
+            raise BadInputError(
+                f"`{what}` as an array must be (H, W, 3) uint8 RGB, got {source.shape} {source.dtype}.",
+                "pass np.asarray(pil_image.convert('RGB')), a PIL image or a path.",
+            )
+        source = Image.fromarray(source)
+    path = str(source) if isinstance(source, str | Path) else None
+    return load_image(source), path
 
 
 class IdentityVideoPipeline:
@@ -73,11 +107,12 @@ class IdentityVideoPipeline:
         config: PipelineConfig,
         *,
         faces: FaceBackend | None = None,
-        prompts: Any = None,
-        spatial: Any = None,
-        temporal: Any = None,
+        prompts: PromptBackend | None = None,
+        spatial: SpatialBackend | None = None,
+        temporal: TemporalBackend | None = None,
     ) -> None:
         """Stages not given are created from `config` on first use (given ones: e.g. shared or wrapped)."""
+        quiet_libraries()
         self.config = config
         self._faces = faces
         self._prompts = prompts
@@ -90,6 +125,29 @@ class IdentityVideoPipeline:
         cls, preset: str = "tiny", overrides: dict[str, Any] | None = None
     ) -> IdentityVideoPipeline:
         return cls(get_preset(preset).with_overrides(overrides or {}))
+
+    def __repr__(self) -> str:
+        spatial = "none" if not self.has_spatial_stage else self.config.spatial.backend
+        loaded = [name for name in ("faces", "prompts", "spatial", "temporal") if getattr(self, f"_{name}")]
+        return (
+            f"IdentityVideoPipeline(preset={self.config.name!r}, prompts={self.config.prompts.backend!r}, "
+            f"faces={self.config.faces.backend!r}, spatial={spatial!r}, "
+            f"temporal={self.config.temporal.backend!r}, device={self.config.runtime.device!r}, "
+            f"created={loaded})"
+        )
+
+    def to(self, device: str | torch.device) -> IdentityVideoPipeline:
+        """Run on `device` from the next call: stages already created are released and load there."""
+        device = str(device)
+        if device != self.config.runtime.device:
+            self.config = self.config.with_overrides({"runtime.device": device})
+            for stage in (self._spatial, self._temporal):
+                release = getattr(stage, "unload", None)
+                if release is not None:
+                    release()
+            self._spatial = self._temporal = self._prompts = None
+            _free_memory()
+        return self
 
     # Stage objects are created on first use and reused by later calls.
     @property
@@ -107,7 +165,7 @@ class IdentityVideoPipeline:
         return self._judge
 
     @property
-    def prompts(self) -> Any:
+    def prompts(self) -> PromptBackend:
         if self._prompts is None:
             from ipvg.prompts import create_prompt_backend
 
@@ -115,17 +173,21 @@ class IdentityVideoPipeline:
         return self._prompts
 
     @property
-    def spatial(self) -> Any:
+    def has_spatial_stage(self) -> bool:
+        return self._spatial is not None or self.config.spatial.backend != NO_SPATIAL_STAGE
+
+    @property
+    def spatial(self) -> SpatialBackend:
         if self._spatial is None:
+            if not self.has_spatial_stage:
+                raise AssertionError("this pipeline has no first-frame stage (spatial.backend=none)")
             from ipvg.spatial import create_spatial_backend
 
-            self._spatial = create_spatial_backend(
-                self.config.spatial, self.config.faces, self.config.runtime, face_backend=self.faces
-            )
+            self._spatial = create_spatial_backend(self.config.spatial, self.config.faces, self.config.runtime)
         return self._spatial
 
     @property
-    def temporal(self) -> Any:
+    def temporal(self) -> TemporalBackend:
         if self._temporal is None:
             from ipvg.temporal import create_temporal_backend
 
@@ -136,12 +198,29 @@ class IdentityVideoPipeline:
         """Free the first-frame models before the video stage when memory is tight."""
         if self.config.runtime.offload == "none" or self._spatial is None:
             return
-        release = getattr(self._spatial, "unload", None)
-        if release is not None:
-            release()
-        gc.collect()
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
+        self._spatial.unload()
+        _free_memory()
+
+    @contextlib.contextmanager
+    def overridden(self, overrides: dict[str, Any]) -> Iterator[PipelineConfig]:
+        """Run with `overrides` ("temporal.num_frames": 49, ...) for the `with` block only. Stages read
+        their config at call time, so theirs are swapped too; model ids and the runtime must not change
+        (the loaded weights would no longer match)."""
+        base = self.config
+        config = base.with_overrides(overrides) if overrides else base
+        swapped: list[tuple[Any, Any]] = []
+        for section in ("spatial", "temporal"):
+            backend = getattr(self, f"_{section}")
+            if getattr(base, section) != getattr(config, section) and hasattr(backend, "config"):
+                swapped.append((backend, backend.config))
+                backend.config = getattr(config, section)
+        self.config = config
+        try:
+            yield config
+        finally:
+            self.config = base
+            for backend, saved in swapped:
+                backend.config = saved
 
     def decouple(
         self, prompt: str, face_image: Image.Image | None = None, *, reference: Face | None = None
@@ -161,66 +240,112 @@ class IdentityVideoPipeline:
 
     def __call__(
         self,
-        face: str | Path | Image.Image,
+        face: ImageInput,
         prompt: str,
         *,
+        num_frames: int | None = None,
+        num_inference_steps: int | None = None,
+        height: int | None = None,
+        width: int | None = None,
+        guidance_scale: float | None = None,
+        negative_prompt: str | None = None,
+        num_candidates: int | None = None,
         seed: int | None = None,
+        generator: torch.Generator | None = None,
         out_dir: str | Path | None = None,
         prompts: DecoupledPrompt | None = None,
         progress: Progress | None = None,
     ) -> GenerationResult:
+        """A video of the person in `face` doing what `prompt` says.
+
+        `num_frames`, `num_inference_steps`, `height`, `width`, `guidance_scale` and `negative_prompt`
+        set the video stage for this call (the first frame follows the preset's recipe);
+        `num_candidates` sets the first-frame best-of-N. `seed` (or `generator`'s seed) seeds every stage.
+        `prompts` skips decoupling (e.g. prompts edited in the web UI). With `out_dir`, the run is written
+        there (see `GenerationResult.save`)."""
+        overrides = {
+            f"temporal.{name}": value
+            for name, value in (
+                ("num_frames", num_frames),
+                ("num_inference_steps", num_inference_steps),
+                ("height", height),
+                ("width", width),
+                ("guidance_scale", guidance_scale),
+                ("negative_prompt", negative_prompt),
+            )
+            if value is not None
+        }
+        if num_candidates is not None:
+            overrides["spatial.num_candidates"] = num_candidates
+        if seed is None and generator is not None:
+            seed = generator.initial_seed()
+        with self.overridden(overrides):
+            return self._run(face, prompt, seed=seed, out_dir=out_dir, prompts=prompts, progress=progress)
+
+    def _run(
+        self,
+        face: ImageInput,
+        prompt: str,
+        *,
+        seed: int | None,
+        out_dir: str | Path | None,
+        prompts: DecoupledPrompt | None,
+        progress: Progress | None,
+    ) -> GenerationResult:
         progress = progress or SilentProgress()
-        seed = self.config.seed if seed is None else seed
+        seed = check_seed(self.config.seed if seed is None else seed)  # torch would refuse it mid-run
         stages: list[StageRecord] = []
         warnings: list[str] = []
 
-        # 1. Check inputs before anything expensive: prompt, face image, a face in it, output folder
+        # 1. Check inputs before anything expensive: prompt, face image, output folder
         prompt = clean_prompt(prompt)
-        source = face if isinstance(face, str | Path) else None
-        face_image = load_image(face)
+        face_image, source = load_input_image(face)
         folder = ensure_writable_dir(out_dir) if out_dir is not None else None
+
+        # 2. Reference face: the largest face in the photo (the backend retries on a grey-padded copy)
         started = time.perf_counter()
         with progress.stage("Finding the reference face"):
-            reference = self.judge.reference_face(face_image, source=str(source or "the face image"))
+            reference = Reference(face_image, self.judge.reference_face(face_image, source=source or "the face image"))
         stages.append(
             StageRecord("faces.reference", time.perf_counter() - started, extra={"backend": self.faces.name})
         )
 
-        # 2. Decouple the prompt into spatial and temporal prompts (unless given, e.g. edited in the UI)
+        # 3. Decouple the prompt into spatial and temporal prompts (unless given, e.g. edited in the UI)
         started = time.perf_counter()
         if prompts is None:
             with progress.stage(f"Decoupling the prompt ({self.config.prompts.backend})"):
-                prompts = self.decouple(
-                    prompt, reference=reference
-                )  # the face found in step 1, not detected again
+                prompts = self.decouple(prompt, reference=reference.face)  # the face of step 2, not again
         warnings += list(prompts.warnings)
         stages.append(
             StageRecord("prompts.decouple", time.perf_counter() - started, extra={"backend": prompts.backend})
         )
 
-        # 3. Spatial stage: identity-preserving first frame, best of N by face similarity
-        keyframe = self.spatial.generate(
-            face_image, prompts.spatial, seed=seed, progress=progress, reference=reference
-        )
-        stages += list(keyframe.stages)
-        warnings += list(keyframe.warnings)
-        candidates = [
-            Candidate(
-                image=c.image, seed=c.seed, similarity=c.similarity, chosen=(i == keyframe.chosen_index)
+        # 4-6. Draw candidates, score and choose, refine: best of N by identity (ipvg.identity)
+        keyframe: KeyframeResult | None = None
+        if self.has_spatial_stage:
+            keyframe = draw_first_frame(
+                self.spatial, self.judge, reference, prompts.spatial, seed=seed, progress=progress
             )
-            for i, c in enumerate(keyframe.candidates)
-        ]
-        self._release_spatial()
+            stages += keyframe.stages
+            warnings += keyframe.warnings
+            self._release_spatial()
 
-        # 4. Temporal stage: animate the first frame with the temporal prompt
-        animated = self.temporal.animate(keyframe.image, prompts.temporal, seed=seed, progress=progress)
+        # 7. Animate: the chosen first frame (image-to-video) and/or the reference face (VACE), with the
+        #    temporal prompt. Without a first-frame stage the video model sees the reference alone.
+        animated = self.temporal.animate(
+            keyframe.image if keyframe is not None else None,
+            prompts.temporal,
+            seed=seed,
+            progress=progress,
+            reference=reference_crop(reference),
+        )
         stages += animated.stages
         warnings += animated.warnings
 
-        # 5. Identity of the video: similarity of sampled frames to the reference face
+        # 8. Score the video: the challenge's 16 sampled frames against the reference face
         started = time.perf_counter()
         with progress.stage("Scoring identity per frame"):
-            identity = self.judge.video_identity(reference, animated.video)
+            identity = self.judge.video_identity(reference.face, animated.video)
         stages.append(
             StageRecord(
                 "faces.video_identity",
@@ -228,13 +353,13 @@ class IdentityVideoPipeline:
                 extra={"frames": len(identity.frame_indices)},
             )
         )
-
         record = RunRecord(
             kind="generate",
             config=self.config.to_dict(),
             inputs={"face": image_fingerprint(face_image, source), "prompt": prompt, "seed": seed},
+            prompts=prompts.to_dict(),
             models={
-                "spatial": _describe(self._spatial),
+                "spatial": keyframe.models if keyframe is not None else None,
                 "temporal": animated.models,
                 "faces": self.faces.name,
                 "prompts": prompts.backend,
@@ -246,13 +371,13 @@ class IdentityVideoPipeline:
                 "width": animated.video.width,
                 "height": animated.video.height,
                 "settings": vars(animated.settings),
-                "candidates": [
-                    {"seed": c.seed, "similarity": c.similarity, "chosen": c.chosen} for c in candidates
-                ],
+                "candidates": candidate_entries(keyframe.candidates if keyframe else [], with_files=False),
             },
             scores={
                 "face_backend": self.faces.name,
-                "first_frame_similarity": keyframe.candidates[keyframe.chosen_index].similarity,
+                "first_frame_similarity": (
+                    keyframe.candidates[keyframe.chosen_index].similarity if keyframe is not None else None
+                ),
                 "video_identity_frames": identity.frame_indices,
                 "video_identity_per_frame": identity.per_frame,
                 "video_identity_mean": identity.mean,
@@ -261,62 +386,33 @@ class IdentityVideoPipeline:
             warnings=warnings,
             environment=environment_info(),
         )
-        record_dict = record.to_dict() | {"prompts": prompts.to_dict()}
-        result = GenerationResult(prompts, keyframe.image, candidates, animated.video, identity, record)
+        result = GenerationResult(
+            prompts,
+            keyframe.image if keyframe is not None else None,
+            keyframe.candidates if keyframe is not None else [],
+            animated.video,
+            identity,
+            record,
+            face_image=face_image,
+            note=report_note(self.config.name),
+        )
 
-        # 6. Write outputs, each atomically; record.json last, so its presence means the run is complete
+        # 9. Write: each file atomically, record.json last, so its presence means the run is complete
         if folder is not None:
             with progress.stage("Writing outputs"):
-                result.paths = self._write_outputs(folder, face_image, result, record_dict)
+                result.save(folder)
         return result
 
-    def _write_outputs(
-        self, folder: Path, face_image: Image.Image, result: GenerationResult, record: dict[str, Any]
-    ) -> dict[str, Path]:
-        paths: dict[str, Path] = {
-            "first_frame": write_png_atomic(folder / "first_frame.png", result.first_frame)
-        }
-        for index, candidate in enumerate(result.candidates):
-            paths[f"candidate_{index}"] = write_png_atomic(
-                folder / "candidates" / f"candidate_{index}.png", candidate.image
-            )
-        started = time.perf_counter()
-        paths["video"] = write_video(result.video.frames_FHWC, result.video.fps, folder / "video.mp4")
-        record["stages"].append(
-            {
-                "name": "outputs.encode_video",
-                "seconds": time.perf_counter() - started,
-                "peak_memory_mb": None,
-                "device": "cpu",
-                "extra": {"codec": "libx264", "frames": result.video.num_frames},
-            }
-        )
-        result.video.path = paths["video"]
-        record["outputs"] |= {
-            "first_frame": "first_frame.png",
-            "video": "video.mp4",
-            "report": "report.html",
-            "candidates": [
-                dict(c, file=f"candidates/candidate_{i}.png")
-                for i, c in enumerate(record["outputs"]["candidates"])
-            ],
-        }
-        html = render_report(
-            face=face_image,
-            record=record,
-            candidates=[
-                (c.image, {"seed": c.seed, "similarity": c.similarity, "chosen": c.chosen})
-                for c in result.candidates
-            ],
-            video_path=paths["video"],
-            similarities=result.frame_similarities,
-            note=TINY_NOTE[0].upper() + TINY_NOTE[1:] + "." if self.config.name == "tiny" else "",
-        )
-        paths["report"] = write_text_atomic(folder / "report.html", html)
-        paths["record"] = write_json_atomic(folder / "record.json", record)
-        return paths
+
+def _free_memory() -> None:
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
-def _describe(backend: Any) -> Any:
-    describe = getattr(backend, "describe_models", None)
-    return describe() if describe is not None else None
+__all__ = [
+    "Candidate",
+    "GenerationResult",
+    "IdentityVideoPipeline",
+    "load_input_image",
+]

@@ -15,9 +15,16 @@ import importlib.util
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ipvg.errors import MissingDependencyError, UnknownBackendError
+
+if TYPE_CHECKING:  # the stage contracts, so `create` is typed per kind without importing any stage
+    from ipvg.eval.context import Metric
+    from ipvg.faces.base import FaceBackend
+    from ipvg.prompts.base import PromptBackend
+    from ipvg.spatial.base import SpatialBackend
+    from ipvg.temporal.base import TemporalBackend
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +122,18 @@ class Registry:
                 f"choose one of: {known} (see `ipvg backends`).",
             ) from None
 
+    @overload
+    def create(self, kind: Literal["spatial"], name: str, **kwargs: Any) -> SpatialBackend: ...
+    @overload
+    def create(self, kind: Literal["temporal"], name: str, **kwargs: Any) -> TemporalBackend: ...
+    @overload
+    def create(self, kind: Literal["faces"], name: str, **kwargs: Any) -> FaceBackend: ...
+    @overload
+    def create(self, kind: Literal["prompts"], name: str, **kwargs: Any) -> PromptBackend: ...
+    @overload
+    def create(self, kind: Literal["metrics"], name: str, **kwargs: Any) -> Metric: ...
     def create(self, kind: str, name: str, **kwargs: Any) -> Any:
+        """The backend `name` of `kind`, built by its factory; typed as that kind's stage Protocol."""
         spec = self.get(kind, name)
         missing = missing_packages(spec.requires)
         if missing:

@@ -75,6 +75,7 @@ class RunRecord:
     kind: str
     config: dict[str, Any]
     inputs: dict[str, Any]
+    prompts: dict[str, Any] = field(default_factory=dict)  # DecoupledPrompt.to_dict() when decoupled
     models: dict[str, Any] = field(default_factory=dict)
     stages: list[StageRecord] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)

@@ -32,9 +32,24 @@ def faces(sample_testset: Path) -> dict[str, Image.Image]:
 
 
 @pytest.fixture(scope="session")
-def tiny_spatial(face_backend):
+def tiny_spatial():
     from ipvg.config import get_preset
     from ipvg.spatial import create_spatial_backend
 
     config = get_preset("tiny")
-    return create_spatial_backend(config.spatial, config.faces, config.runtime, face_backend=face_backend)
+    return create_spatial_backend(config.spatial, config.faces, config.runtime)
+
+
+@pytest.fixture(scope="session")
+def generate(face_backend):
+    """`generate(backend, face_image, prompt, seed=, num_candidates=)`: the method's best-of-N first frame
+    (`ipvg.identity.draw_first_frame`) with `backend` drawing and the session's dlib backend judging."""
+    from ipvg.faces import Reference
+    from ipvg.identity import IdentityJudge, draw_first_frame
+
+    def run(backend, face_image: Image.Image, prompt: str, *, faces=face_backend, **kwargs):
+        judge = IdentityJudge(faces)
+        reference = Reference(face_image, judge.reference_face(face_image))
+        return draw_first_frame(backend, judge, reference, prompt, **kwargs)
+
+    return run

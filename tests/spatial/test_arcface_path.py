@@ -28,25 +28,23 @@ def arcface_backend(face_backend):
 
 
 @pytest.mark.slow  # a second tiny SDXL load (~15 s on 2 busy cores); the mismatch test below stays default
-def test_hyperlora_takes_arcface_embeddings(arcface_backend, faces) -> None:
+def test_hyperlora_takes_arcface_embeddings(arcface_backend, faces, generate) -> None:
     config = get_preset("tiny")
     spatial = dataclasses.replace(
         config.spatial, refine_face=False, options=(("hyperlora", "ipvg-tiny:hyperlora-arcface"),)
     )
-    backend = create_spatial_backend(
-        spatial, FacesConfig(backend="insightface"), config.runtime, face_backend=arcface_backend
-    )
-    result = backend.generate(faces["id001"], "a man, close-up", seed=0, num_candidates=1)
+    backend = create_spatial_backend(spatial, FacesConfig(backend="insightface"), config.runtime)
+    result = generate(backend, faces["id001"], "a man, close-up", seed=0, num_candidates=1, faces=arcface_backend)
     assert backend.hyperlora.shape.id_embed_dim == 512
     assert backend.pipe.get_active_adapters() == [backend._adapter]
     assert result.image.size == (96, 64)
 
 
-def test_width_mismatch_names_the_fix(face_backend, faces) -> None:
+def test_width_mismatch_names_the_fix(face_backend, faces, generate) -> None:
     """dlib's 128-d descriptor cannot drive a 512-d ID projector: say to use insightface, before SDXL loads."""
     config = get_preset("tiny")
     spatial = dataclasses.replace(config.spatial, options=(("hyperlora", "ipvg-tiny:hyperlora-arcface"),))
-    backend = create_spatial_backend(spatial, config.faces, config.runtime, face_backend=face_backend)
+    backend = create_spatial_backend(spatial, config.faces, config.runtime)
     with pytest.raises(ConfigError, match="insightface"):
-        backend.generate(faces["id001"], "a man, close-up")
+        generate(backend, faces["id001"], "a man, close-up")
     assert backend.pipe is None

@@ -40,8 +40,8 @@ def test_keyframe_writes_frame_candidates_and_record(faces, tmp_path, capsys) ->
     assert [c["file"] for c in record["outputs"]["candidates"]] == ["candidates/candidate_0.png"]
     assert record["outputs"]["candidates"][0]["seed"] == 7
     assert (out / record["outputs"]["candidates"][0]["file"]).is_file()
-    assert record["keyframe"]["prompt"].startswith("fcsks fxhks fhyks, ")
-    assert record["keyframe"]["settings"]["options"]["refine_steps"] == 1
+    assert record["outputs"]["prompt"].startswith("fcsks fxhks fhyks, ")
+    assert record["outputs"]["settings"]["options"]["refine_steps"] == 1
     assert record["scores"]["face_backend"] == "dlib"
     assert not list(out.glob(".*tmp*"))
 

@@ -20,15 +20,15 @@ def _spatial(**changes):
     return spatial, config
 
 
-def test_kontext_uses_the_face_as_context(face_backend, faces) -> None:
+def test_kontext_uses_the_face_as_context(face_backend, faces, generate) -> None:
     from diffusers import FluxKontextPipeline
 
     spatial, config = _spatial()
-    backend = create_spatial_backend(spatial, config.faces, config.runtime, face_backend=face_backend)
-    first = backend.generate(faces["id001"], "a man in a suit, close-up", seed=2, num_candidates=1)
+    backend = create_spatial_backend(spatial, config.faces, config.runtime)
+    first = generate(backend, faces["id001"], "a man in a suit, close-up", seed=2, num_candidates=1)
     assert isinstance(backend.pipe, FluxKontextPipeline)
     assert first.image.size == (96, 64) and [c.seed for c in first.candidates] == [2]
-    second = backend.generate(faces["id005"], "a man in a suit, close-up", seed=2, num_candidates=1)
+    second = generate(backend, faces["id005"], "a man in a suit, close-up", seed=2, num_candidates=1)
     assert not np.array_equal(np.asarray(first.image), np.asarray(second.image))  # the context image matters
 
 

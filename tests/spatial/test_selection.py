@@ -6,8 +6,8 @@ import pytest
 from PIL import Image
 
 from ipvg.faces import cosine_similarity, largest_face
+from ipvg.identity import best_of_n, candidate_seeds, choose
 from ipvg.spatial.base import KeyframeCandidate
-from ipvg.spatial.selection import best_of_n, candidate_seeds, choose
 
 
 def _fake(similarities: list[float | None]):
@@ -71,7 +71,7 @@ def test_best_of_n_picks_the_same_person_with_real_faces(face_backend, faces) ->
 
 
 def test_early_stop_threshold_follows_the_face_backend_scale():
-    from ipvg.spatial.selection import early_stop_threshold
+    from ipvg.identity import early_stop_threshold
 
     class Dlib:
         match_threshold = 0.91

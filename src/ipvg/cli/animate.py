@@ -26,9 +26,8 @@ from ipvg.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from PIL import Image
 
-    from ipvg.animate import AnimateResult
+    pass
 
 OUTPUTS = "first_frame.png, video.mp4, record.json, report.html"
 
@@ -79,7 +78,7 @@ def animate_command(
         config = config.with_overrides({"temporal.model": f"ipvg-tiny:{backend}"})
     # 1. Refuse what can be refused before a model loads. Only the video model is needed here.
     clean_prompt(prompt)
-    picture = load_image(image)
+    load_image(image)  # an unreadable image is refused before the model loads
     check_before_loading(config, out, overwrite=overwrite, stages=("temporal",))
 
     from ipvg.animate import Animator
@@ -90,36 +89,11 @@ def animate_command(
     with run_folder(out, overwrite=overwrite) as staging:
         with RichProgress() as progress:
             result = animator(image, prompt, out_dir=staging, progress=progress)
-        _write_first_frame_and_report(staging, picture, prompt, result, config.name == "tiny")
     tiny_note(config, "the video is")
     video = result.video
     typer.echo(
         f"wrote {out}/ ({OUTPUTS}): {video.num_frames} frames, {video.width}x{video.height}, {video.fps:g} fps"
     )
-
-
-def _write_first_frame_and_report(
-    folder: Path, picture: Image.Image, prompt: str, result: AnimateResult, tiny: bool
-) -> None:
-    """The same layout as `generate`: the input as first_frame.png, and report.html beside the video."""
-    from ipvg.config import TINY_NOTE
-    from ipvg.io.files import write_json_atomic, write_png_atomic, write_text_atomic
-    from ipvg.report import render_report
-
-    write_png_atomic(folder / "first_frame.png", picture)
-    record = result.record
-    record.outputs |= {"first_frame": "first_frame.png", "report": "report.html"}
-    data = record.to_dict() | {"prompts": {"source": prompt, "spatial": "", "temporal": prompt}}
-    html = render_report(
-        face=picture,
-        record=data,
-        candidates=[],
-        video_path=result.video_path,
-        similarities=[],
-        note=TINY_NOTE[0].upper() + TINY_NOTE[1:] + "." if tiny else "",
-    )
-    write_text_atomic(folder / "report.html", html)
-    write_json_atomic(folder / "record.json", record.to_dict())
 
 
 def register(app: typer.Typer) -> None:

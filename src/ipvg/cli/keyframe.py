@@ -25,7 +25,7 @@ from ipvg.cli.common import (
 from ipvg.errors import ConfigError
 
 if TYPE_CHECKING:
-    from PIL import Image
+    pass
 
 
 def parse_option_value(text: str) -> Any:
@@ -122,33 +122,46 @@ def keyframe_command(
     face_image = load_image(face)
     check_before_loading(config, out, overwrite=overwrite, stages=("faces", "spatial"))
 
-    from ipvg.faces import create_face_backend
+    from ipvg.faces import Reference, create_face_backend
+    from ipvg.identity import IdentityJudge, draw_first_frame
     from ipvg.progress import RichProgress
-    from ipvg.records import environment_info, image_fingerprint
+    from ipvg.records import environment_info, image_fingerprint, report_note, write_run
     from ipvg.spatial import create_spatial_backend
+    from ipvg.types import RunRecord
 
     kwargs = {"model_root": config.faces.model_root} if config.faces.model_root else {}
-    face_backend = create_face_backend(config.faces.backend, **kwargs)
-    spatial = create_spatial_backend(config.spatial, config.faces, config.runtime, face_backend=face_backend)
-    # 2. Generate, 3. write into a staging folder that replaces OUT only on success
+    judge = IdentityJudge(create_face_backend(config.faces.backend, **kwargs))
+    spatial = create_spatial_backend(config.spatial, config.faces, config.runtime)
+    # 2. Reference face, best of N first frames (ipvg.identity), 3. write into a staging folder that
+    #    replaces OUT only on success
     with run_folder(out, overwrite=overwrite) as staging:
+        reference = Reference(face_image, judge.reference_face(face_image, source=str(face)))
         with RichProgress() as progress:
-            result = spatial.generate(face_image, prompt, seed=config.seed, progress=progress)
-        record = {
-            "kind": "keyframe",
-            "config": config.to_dict(),
-            "inputs": {"face": image_fingerprint(face_image, face), "prompt": prompt, "seed": config.seed},
-            "prompts": {"source": prompt, "spatial": prompt, "temporal": ""},
-            "scores": {
-                "face_backend": face_backend.name,
+            result = draw_first_frame(spatial, judge, reference, prompt, seed=config.seed, progress=progress)
+        record = RunRecord(
+            kind="keyframe",
+            config=config.to_dict(),
+            inputs={"face": image_fingerprint(face_image, face), "prompt": prompt, "seed": config.seed},
+            prompts={"source": prompt, "spatial": prompt, "temporal": ""},
+            models={"spatial": result.models, "faces": judge.name},
+            stages=result.stages,
+            outputs={"settings": result.settings, "prompt": result.prompt},
+            scores={
+                "face_backend": judge.name,
                 "chosen_similarity": result.candidates[result.chosen_index].similarity,
                 "candidate_similarities": [c.similarity for c in result.candidates],
             },
-            "keyframe": result.to_dict(),
-            "warnings": list(result.warnings),
-            "environment": environment_info(),
-        }
-        _write_keyframe_run(staging, face_image, result, record, config.name == "tiny")
+            warnings=list(result.warnings),
+            environment=environment_info(),
+        )
+        write_run(
+            staging,
+            record,
+            face=face_image,
+            first_frame=result.image,
+            candidates=result.candidates,
+            note=report_note(config.name),
+        )
     for warning in result.warnings:
         typer.secho(f"warning: {warning}", err=True, fg="yellow")
     tiny_note(config, "the image is")
@@ -157,45 +170,6 @@ def keyframe_command(
     typer.echo(
         f"wrote {out}/ ({OUTPUTS}): candidate {result.chosen_index} of {len(result.candidates)} chosen, {score}"
     )
-
-
-def _write_keyframe_run(
-    folder: Path, face_image: Image.Image, result: Any, record: dict[str, Any], tiny: bool
-) -> None:
-    """The layout `generate` writes, less the video: first_frame.png, candidates/candidate_N.png,
-    report.html, then record.json."""
-    from ipvg.config import TINY_NOTE
-    from ipvg.io.files import write_json_atomic, write_png_atomic, write_text_atomic
-    from ipvg.report import render_report
-
-    write_png_atomic(folder / "first_frame.png", result.image)
-    infos = []
-    for index, candidate in enumerate(result.candidates):
-        name = f"candidates/candidate_{index}.png"
-        write_png_atomic(folder / name, candidate.image)
-        infos.append(
-            {
-                "seed": candidate.seed,
-                "similarity": candidate.similarity,
-                "chosen": index == result.chosen_index,
-                "file": name,
-            }
-        )
-    record["outputs"] = {
-        "first_frame": "first_frame.png",
-        "candidates": infos,
-        "report": "report.html",
-    }
-    html = render_report(
-        face=face_image,
-        record=record,
-        candidates=[(c.image, info) for c, info in zip(result.candidates, infos, strict=True)],
-        video_path=None,
-        similarities=[],
-        note=TINY_NOTE[0].upper() + TINY_NOTE[1:] + "." if tiny else "",
-    )
-    write_text_atomic(folder / "report.html", html)
-    write_json_atomic(folder / "record.json", record)
 
 
 def register(app: typer.Typer) -> None:

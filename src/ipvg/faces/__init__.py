@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from ipvg.faces.base import Face, FaceBackend, cosine_similarity, largest_face
+from ipvg.faces.base import Face, FaceBackend, Reference, cosine_similarity, largest_face
 from ipvg.faces.geometry import norm_crop, pad_with_grey
-from ipvg.faces.policies import detect_with_padded_retry, largest_face_with_retry
+from ipvg.faces.policies import detect_with_padded_retry
 
 __all__ = [
     "Face",
     "FaceBackend",
+    "Reference",
     "cosine_similarity",
     "create_face_backend",
     "detect_with_padded_retry",
     "largest_face",
-    "largest_face_with_retry",
     "norm_crop",
     "pad_with_grey",
     "register",

@@ -37,6 +37,14 @@ class Face:
         return max(0.0, x1 - x0) * max(0.0, y1 - y0)
 
 
+@dataclass(frozen=True)
+class Reference:
+    """The person to keep: the reference photo and its largest face (found once per run)."""
+
+    image: Image.Image
+    face: Face
+
+
 class FaceBackend(Protocol):
     """Detects faces and embeds them. `detect` returns faces largest first, embeddings filled in."""
 

@@ -1,4 +1,5 @@
-"""Which face to use: the challenge scorer's policy, as pure functions over any detector.
+"""Which face to use: the challenge scorer's policy, as pure functions over any detector. Face backends
+apply it inside `detect`, so callers (`ipvg.identity`, eval) never wrap it around `detect` again.
 
 The IPVG challenge's identity scores (ConsisID's `eval/get_facesim_fid.py`) take the largest face;
 when the detector finds none, they pad the image with grey by a quarter of its size on every side
@@ -13,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image
 
-from ipvg.faces.base import Face, pick_largest
+from ipvg.faces.base import Face
 from ipvg.faces.geometry import pad_with_grey, shift_face, to_rgb_array
 
 logger = logging.getLogger(__name__)
@@ -42,18 +43,3 @@ def detect_with_padded_retry(
     if faces:
         logger.info("face found only after grey padding (scale %.2f)", pad_scale)
     return sort_largest_first(faces)
-
-
-def largest_face_with_retry(
-    detect: DetectFn,
-    image: Image.Image | np.ndarray,
-    *,
-    pad_scale: float | None = 1.25,
-    source: str = "the image",
-) -> Face:
-    """The challenge's policy: the largest face, retrying on a grey-padded image when there is none.
-
-    Warns when several faces are found; raises `NoFaceDetectedError` naming `source` when none is.
-    """
-    faces = detect_with_padded_retry(detect, image, pad_scale=pad_scale)
-    return pick_largest(faces, source=source, detail=", even after padding it with grey")

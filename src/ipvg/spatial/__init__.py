@@ -3,14 +3,18 @@
 `hyperlora-sdxl` is the paper's recipe (RealVisXL v4 + HyperLoRA, best-of-N by face similarity,
 face refinement); `faceid-sdxl` swaps HyperLoRA for IP-Adapter FaceID Plus v2; `kontext` uses
 FLUX.1 Kontext with the face photo as context. Create one with
-`create_spatial_backend(spatial_config, faces_config, runtime, face_backend=None)` and call
-`backend.generate(face_image, spatial_prompt, seed=..., num_candidates=..., progress=..., reference=...)`
--> `KeyframeResult` (see `ipvg.spatial.base`).
+`create_spatial_backend(spatial_config, faces_config, runtime)`; a backend only draws (`plan`, `prepare`,
+`draw`, `redraw`: see `ipvg.spatial.base`). Best-of-N, refinement and scoring are the method's:
+`ipvg.identity.draw_first_frame(backend, judge, reference, spatial_prompt, seed=...) -> KeyframeResult`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ipvg.config import FacesConfig, RuntimeConfig, SpatialConfig
+    from ipvg.spatial.base import SpatialBackend
 
 # The tiny base model each backend runs on under the `tiny` preset.
 TINY_MODELS = {
@@ -73,18 +77,11 @@ def register(registry: Any) -> None:
 
 
 def create_spatial_backend(
-    spatial_config: Any, faces_config: Any, runtime: Any, face_backend: Any = None
-) -> Any:
-    """The spatial backend named by `spatial_config.backend`, configured but not loaded yet.
-
-    `face_backend` (optional) is an already created `FaceBackend` to reuse for scoring candidates."""
+    spatial_config: SpatialConfig, faces_config: FacesConfig, runtime: RuntimeConfig
+) -> SpatialBackend:
+    """The spatial backend named by `spatial_config.backend`, configured but not loaded yet."""
     from ipvg.registry import registry
 
     return registry.create(
-        "spatial",
-        spatial_config.backend,
-        config=spatial_config,
-        faces=faces_config,
-        runtime=runtime,
-        face_backend=face_backend,
+        "spatial", spatial_config.backend, config=spatial_config, faces=faces_config, runtime=runtime
     )

@@ -4,11 +4,13 @@ A spatial backend only draws: `plan` validates how a call will run (before anyth
 loads the models and conditions them on the reference, `draw` makes one image per seed, and `redraw`
 repaints a face region (the face-detail pass). Choosing among candidates, deciding to refine and scoring
 identity are the method's, in `ipvg.identity.draw_first_frame`, shared by every backend.
+"""
+
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from PIL import Image

@@ -18,7 +18,8 @@ from PIL import Image
 
 from ipvg.config import FacesConfig, RuntimeConfig, SpatialConfig
 from ipvg.errors import ConfigError, WeightsNotFoundError
-from ipvg.faces.base import Face, FaceBackend
+from ipvg.faces.base import Face
+from ipvg.faces.geometry import norm_crop
 from ipvg.spatial.sdxl_base import (
     COMMON_OPTIONS,
     COMMON_TINY_OPTIONS,
@@ -54,9 +55,8 @@ class FaceIdSDXL(SdxlIdentityBackend):
         config: SpatialConfig,
         faces: FacesConfig,
         runtime: RuntimeConfig,
-        face_backend: FaceBackend | None = None,
     ) -> None:
-        super().__init__(config, faces, runtime, face_backend)
+        super().__init__(config, faces, runtime)
         self.ip_adapter_folder: Path | None = None
         self._image_encoder: Any = None
         self._feature_extractor: Any = None
@@ -137,7 +137,8 @@ class FaceIdSDXL(SdxlIdentityBackend):
                 "use faces.backend=insightface.",
             )
         device = self.pipe.unet.device
-        aligned = self.face_backend.align(face_image, reference, ALIGNED_FACE_SIZE)
+        # The same ArcFace alignment every face backend's `align` applies (insightface's norm_crop).
+        aligned = Image.fromarray(norm_crop(face_image, reference.keypoints_52, ALIGNED_FACE_SIZE))
         with torch.no_grad():
             positive, negative = self.pipe.encode_image(aligned, device, 1, output_hidden_states=True)
         self._clip_embeds = (negative[None], positive[None])
@@ -164,6 +165,5 @@ def create(
     config: SpatialConfig,
     faces: FacesConfig,
     runtime: RuntimeConfig,
-    face_backend: FaceBackend | None = None,
 ) -> FaceIdSDXL:
-    return FaceIdSDXL(config, faces, runtime, face_backend=face_backend)
+    return FaceIdSDXL(config, faces, runtime)

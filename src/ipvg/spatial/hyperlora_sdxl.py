@@ -75,9 +75,8 @@ class HyperLoRASDXL(SdxlIdentityBackend):
         config: SpatialConfig,
         faces: FacesConfig,
         runtime: RuntimeConfig,
-        face_backend: FaceBackend | None = None,
     ) -> None:
-        super().__init__(config, faces, runtime, face_backend)
+        super().__init__(config, faces, runtime)
         self.hyperlora: HyperLoRA | None = None
         self.hyperlora_folder: Path | None = None
         self.image_encoder: Any = None
@@ -194,6 +193,5 @@ def create(
     config: SpatialConfig,
     faces: FacesConfig,
     runtime: RuntimeConfig,
-    face_backend: FaceBackend | None = None,
 ) -> HyperLoRASDXL:
-    return HyperLoRASDXL(config, faces, runtime, face_backend=face_backend)
+    return HyperLoRASDXL(config, faces, runtime)

@@ -1,14 +1,16 @@
 """`kontext`: FLUX.1 Kontext [dev] (Black Forest Labs, arXiv 2506.15742) as a first-frame backend:
 the reference face photo is the context image and the spatial prompt says what to make of it.
 
-No identity model beyond Kontext's in-context conditioning; best-of-N by face similarity as for the
-SDXL backends. Refinement is not offered (Kontext has no img2img view in diffusers).
+No identity model beyond Kontext's in-context conditioning; best-of-N by face similarity is the method's
+(`ipvg.identity`), as for the SDXL backends. `redraw` is not offered (Kontext has no img2img view in
+diffusers), so `spatial.refine_face` is refused.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import torch
@@ -16,17 +18,10 @@ from PIL import Image
 
 from ipvg.config import FacesConfig, RuntimeConfig, SpatialConfig
 from ipvg.errors import ConfigError, IpvgError
-from ipvg.faces.base import Face, FaceBackend, cosine_similarity, largest_face
+from ipvg.faces.base import Face, Reference
 from ipvg.progress import Progress, SilentProgress
-from ipvg.runtime import MemoryMeter, prepare_pipeline, resolve_device, resolve_dtype
-from ipvg.spatial.base import (
-    KeyframeCandidate,
-    KeyframeResult,
-    check_prompt,
-    parse_options,
-    truncation_warning,
-)
-from ipvg.spatial.selection import best_of_n, candidate_seeds, early_stop_threshold
+from ipvg.runtime import prepare_pipeline, resolve_device, resolve_dtype
+from ipvg.spatial.base import DrawPlan, Prepared, check_prompt, parse_options, truncation_warning
 from ipvg.types import StageRecord
 from ipvg.weights import is_tiny, resolve_model
 
@@ -51,7 +46,6 @@ class KontextBackend:
         config: SpatialConfig,
         faces: FacesConfig,
         runtime: RuntimeConfig,
-        face_backend: FaceBackend | None = None,
     ) -> None:
         if config.refine_face:
             raise ConfigError(
@@ -70,19 +64,9 @@ class KontextBackend:
             )
         self.num_inference_steps = config.num_inference_steps or 28
         self.guidance_scale = 2.5 if config.guidance_scale is None else config.guidance_scale
-        self._face_backend = face_backend
         self.pipe: Any = None
         self.applied: Any = None
         self.load_seconds = 0.0
-
-    @property
-    def face_backend(self) -> FaceBackend:
-        if self._face_backend is None:
-            from ipvg.faces import create_face_backend
-
-            kwargs = {"model_root": self.faces_config.model_root} if self.faces_config.model_root else {}
-            self._face_backend = create_face_backend(self.faces_config.backend, **kwargs)
-        return self._face_backend
 
     def load(self, progress: Progress | None = None) -> None:
         if self.pipe is not None:
@@ -128,109 +112,85 @@ class KontextBackend:
             return face_image.resize(size, Image.Resampling.LANCZOS)
         return face_image
 
-    def _score(self, image: Image.Image, seed: int, reference: Face) -> KeyframeCandidate:
-        faces = self.face_backend.detect(image)
-        similarity = None
-        if faces and faces[0].embedding is not None and reference.embedding is not None:
-            similarity = cosine_similarity(reference.embedding, faces[0].embedding)
-        return KeyframeCandidate(image=image, seed=seed, similarity=similarity, face_found=bool(faces))
+    # --- the SpatialBackend contract --------------------------------------------------------------
 
-    def generate(
-        self,
-        face_image: Image.Image,
-        spatial_prompt: str,
-        *,
-        seed: int = 0,
-        num_candidates: int | None = None,
-        progress: Progress | None = None,
-        reference: Face | None = None,
-    ) -> KeyframeResult:
-        progress = progress or SilentProgress()
-        warnings: list[str] = []
-        stages: list[StageRecord] = []
+    def plan(self, num_candidates: int | None = None) -> DrawPlan:
         num = num_candidates if num_candidates is not None else self.config.num_candidates
         if num < 1:
             raise ConfigError(f"`num_candidates` must be >= 1, got {num}.", "pass 1 or more.")
-        # 1. Inputs before any model loads
+        device = resolve_device(self.runtime)
+        return DrawPlan(
+            num_candidates=num,
+            batch_size=int(self.options["batch_size"] or (num if device.type != "cuda" else 1)),
+            num_inference_steps=self.num_inference_steps,
+            early_stop_similarity=self.config.early_stop_similarity,
+            refine_face=False,
+            device=str(device),
+            settings={
+                "height": self.height,
+                "width": self.width,
+                "num_inference_steps": self.num_inference_steps,
+                "guidance_scale": self.guidance_scale,
+                "num_candidates": num,
+                "early_stop_similarity": self.config.early_stop_similarity,
+                "refine_face": False,
+                "options": dict(self.options),
+            },
+        )
+
+    def prepare(
+        self, identity: Reference, spatial_prompt: str, progress: Progress | None = None
+    ) -> Prepared:
+        """Check the prompt, load once; warn about what CLIP (77 tokens, pooled) or T5 (512) cuts."""
         prompt = str(self.options["prompt_template"]).format(prompt=check_prompt(spatial_prompt))
-        face_image = face_image.convert("RGB")
-        if reference is None:
-            reference = largest_face(self.face_backend, face_image, source="the face image")
-        # 2. Load once
         loading_now = self.pipe is None
         self.load(progress)
-        device = resolve_device(self.runtime)
+        stages = []
         if loading_now:  # later calls reuse the loaded models and report no load
-            stages.append(
-                StageRecord("spatial.load", self.load_seconds, None, str(device), {"model": self.model})
-            )
-        # 3. CLIP reads 77 tokens (pooled), T5 512: warn about either cut
+            device = str(resolve_device(self.runtime))
+            stages.append(StageRecord("spatial.load", self.load_seconds, None, device, {"model": self.model}))
+        warnings = []
         for tokenizer in (self.pipe.tokenizer, self.pipe.tokenizer_2):
             cut = truncation_warning(tokenizer, prompt) if tokenizer is not None else None
             if cut:
                 warnings.append(cut)
-        context = self._context_image(face_image)
+        return Prepared(prompt, stages, warnings)
 
-        def generate_batch(seeds: list[int]) -> list[Image.Image]:
-            return list(
-                self.pipe(
-                    image=context,
-                    prompt=prompt,
-                    num_images_per_prompt=len(seeds),
-                    height=self.height,
-                    width=self.width,
-                    num_inference_steps=self.num_inference_steps,
-                    guidance_scale=self.guidance_scale,
-                    generator=[torch.Generator("cpu").manual_seed(s) for s in seeds],
-                    max_area=self.height * self.width if not self.options["auto_resize"] else 1024**2,
-                    _auto_resize=bool(self.options["auto_resize"]),
-                ).images
-            )
+    def draw(
+        self,
+        prompt: str,
+        seeds: list[int],
+        identity: Reference,
+        *,
+        on_step: Callable[[int], None] | None = None,
+    ) -> list[Image.Image]:
+        """One image per seed, with the reference photo as Kontext's context image."""
+        self.load()
 
-        # 4. Best of N by face similarity
-        batch_size = int(self.options["batch_size"] or (num if device.type != "cuda" else 1))
-        with progress.stage(f"First frames ({self.name})"), MemoryMeter(device) as meter:
-            candidates, chosen = best_of_n(
-                candidate_seeds(seed, num),
-                generate_batch,
-                lambda image, s: self._score(image, s, reference),
-                batch_size=batch_size,
-                early_stop_similarity=early_stop_threshold(
-                    self.config.early_stop_similarity, self.face_backend
-                ),
-            )
-        stages.append(
-            StageRecord(
-                "spatial.generate_score",
-                meter.seconds,
-                meter.peak_memory_mb,
-                str(device),
-                {"candidates": len(candidates)},
-            )
+        def on_step_end(_pipe: Any, step: int, _t: Any, callback_kwargs: dict[str, Any]) -> dict[str, Any]:
+            if on_step is not None:
+                on_step(step + 1)
+            return callback_kwargs
+
+        return list(
+            self.pipe(
+                image=self._context_image(identity.image.convert("RGB")),
+                prompt=prompt,
+                num_images_per_prompt=len(seeds),
+                height=self.height,
+                width=self.width,
+                num_inference_steps=self.num_inference_steps,
+                guidance_scale=self.guidance_scale,
+                generator=[torch.Generator("cpu").manual_seed(s) for s in seeds],
+                max_area=self.height * self.width if not self.options["auto_resize"] else 1024**2,
+                _auto_resize=bool(self.options["auto_resize"]),
+                callback_on_step_end=on_step_end,
+            ).images
         )
-        if not any(c.face_found for c in candidates):
-            warnings.append(
-                f"No face was found in any of the {len(candidates)} first-frame candidates; kept candidate 0."
-            )
-        settings = {
-            "height": self.height,
-            "width": self.width,
-            "num_inference_steps": self.num_inference_steps,
-            "guidance_scale": self.guidance_scale,
-            "num_candidates": num,
-            "early_stop_similarity": self.config.early_stop_similarity,
-            "refine_face": False,
-            "options": dict(self.options),
-        }
-        return KeyframeResult(
-            image=candidates[chosen].image,
-            candidates=candidates,
-            chosen_index=chosen,
-            prompt=prompt,
-            settings=settings,
-            stages=stages,
-            warnings=warnings,
-            models=self.describe_models(),
+
+    def redraw(self, image: Image.Image, face: Face, prompt: str, seed: int) -> Image.Image:
+        raise ConfigError(
+            "The spatial backend `kontext` has no face refinement.", "set spatial.refine_face=false."
         )
 
 
@@ -238,9 +198,8 @@ def create(
     config: SpatialConfig,
     faces: FacesConfig,
     runtime: RuntimeConfig,
-    face_backend: FaceBackend | None = None,
 ) -> KontextBackend:
-    return KontextBackend(config, faces, runtime, face_backend=face_backend)
+    return KontextBackend(config, faces, runtime)
 
 
 __all__ = ["KontextBackend", "create"]

@@ -1,6 +1,6 @@
 """What every SDXL identity backend shares: loading SDXL (folder, hub id or single file) with DPM++ 2M
-Karras, an img2img view of the same components for the face-detail pass, best-of-N candidates in
-batches, refinement and scoring.
+Karras, drawing candidates in batches (one seed each), and an img2img view of the same components for
+the face-detail pass (`redraw`). Choosing and scoring candidates is `ipvg.identity`'s.
 
 A backend subclasses `SdxlIdentityBackend` and supplies the identity part: `_load_identity_models`
 (before the base model, so missing files fail fast), `_attach_to_pipeline` (e.g. IP-Adapter
@@ -14,6 +14,7 @@ import hashlib
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -24,19 +25,18 @@ from PIL import Image
 
 from ipvg.config import FacesConfig, RuntimeConfig, SpatialConfig
 from ipvg.errors import ConfigError, IpvgError, WeightsNotFoundError
-from ipvg.faces.base import Face, FaceBackend, cosine_similarity, largest_face
+from ipvg.faces.base import Face, Reference
 from ipvg.progress import Progress, SilentProgress
-from ipvg.runtime import MemoryMeter, prepare_pipeline, resolve_device, resolve_dtype
+from ipvg.runtime import prepare_pipeline, resolve_device, resolve_dtype
 from ipvg.spatial.base import (
-    KeyframeCandidate,
-    KeyframeResult,
+    DrawPlan,
+    Prepared,
     check_prompt,
     parse_options,
     truncation_warning,
     with_trigger_words,
 )
 from ipvg.spatial.faceprep import feathered_mask, refine_region
-from ipvg.spatial.selection import best_of_n, candidate_seeds, early_stop_threshold
 from ipvg.types import StageRecord
 from ipvg.weights import is_tiny, resolve_model
 
@@ -191,14 +191,12 @@ class SdxlIdentityBackend:
         config: SpatialConfig,
         faces: FacesConfig,
         runtime: RuntimeConfig,
-        face_backend: FaceBackend | None = None,
     ) -> None:
         self.config = config
         self.faces_config = faces
         self.runtime = runtime
         self.model = config.model or self.recipe.model
         self.settings = self.resolve_settings()  # validates options before anything loads
-        self._face_backend = face_backend
         self.pipe: Any = None
         self.img2img: Any = None
         self.applied: Any = None
@@ -210,15 +208,6 @@ class SdxlIdentityBackend:
     def resolve_settings(self, num_candidates: int | None = None) -> SdxlSettings:
         defaults = self.option_defaults | (self.tiny_option_defaults if is_tiny(self.model) else {})
         return resolve_settings(self.config, self.recipe, defaults, self.name, num_candidates)
-
-    @property
-    def face_backend(self) -> FaceBackend:
-        if self._face_backend is None:
-            from ipvg.faces import create_face_backend
-
-            kwargs = {"model_root": self.faces_config.model_root} if self.faces_config.model_root else {}
-            self._face_backend = create_face_backend(self.faces_config.backend, **kwargs)
-        return self._face_backend
 
     # --- hooks -----------------------------------------------------------------------------------
 
@@ -319,11 +308,13 @@ class SdxlIdentityBackend:
             "clip_skip": diffusers_clip_skip(int(self.settings.options["clip_skip"])),
         } | self._identity_call_kwargs(num_images)
 
-    def _generate_batch(self, prompt: str, seeds: list[int], advance: Any) -> list[Image.Image]:
+    def _generate_batch(
+        self, prompt: str, seeds: list[int], on_step: Callable[[int], None]
+    ) -> list[Image.Image]:
         """One batch of candidates; candidate i's noise comes from its own seed."""
 
         def on_step_end(_pipe: Any, step: int, _t: Any, callback_kwargs: dict[str, Any]) -> dict[str, Any]:
-            advance(step + 1)
+            on_step(step + 1)
             return callback_kwargs
 
         output = self.pipe(
@@ -360,111 +351,66 @@ class SdxlIdentityBackend:
         result.paste(redrawn, (region.left, region.top), mask)
         return result
 
-    def _evaluate(self, image: Image.Image, seed: int, prompt: str, reference: Face) -> KeyframeCandidate:
-        """Refine (when on) and score one candidate against the reference face."""
-        faces = self.face_backend.detect(image)
-        refined = False
-        if faces and self.settings.refine_face:
-            image = self.refine(image, faces[0], prompt, seed)
-            refined = True
-            faces = self.face_backend.detect(image)
-        similarity = None
-        if faces and faces[0].embedding is not None and reference.embedding is not None:
-            similarity = cosine_similarity(reference.embedding, faces[0].embedding)
-        return KeyframeCandidate(
-            image=image, seed=seed, similarity=similarity, refined=refined, face_found=bool(faces)
+    # --- the SpatialBackend contract --------------------------------------------------------------
+
+    def plan(self, num_candidates: int | None = None) -> DrawPlan:
+        settings = self.settings = self.resolve_settings(num_candidates)
+        return DrawPlan(
+            num_candidates=settings.num_candidates,
+            batch_size=self._batch_size(settings.num_candidates),
+            num_inference_steps=settings.num_inference_steps,
+            early_stop_similarity=settings.early_stop_similarity,
+            refine_face=settings.refine_face,
+            device=str(resolve_device(self.runtime)),
+            settings=dataclasses.asdict(settings),
         )
 
-    def generate(
-        self,
-        face_image: Image.Image,
-        spatial_prompt: str,
-        *,
-        seed: int = 0,
-        num_candidates: int | None = None,
-        progress: Progress | None = None,
-        reference: Face | None = None,
-    ) -> KeyframeResult:
-        """First frame of the person in `face_image` as `spatial_prompt` describes; best of N."""
+    def prepare(
+        self, identity: Reference, spatial_prompt: str, progress: Progress | None = None
+    ) -> Prepared:
+        """Check the prompt, load (once; the identity models first, to check the reference with), set
+        the identity conditioning; the prompt the model reads has the trigger words first."""
         progress = progress or SilentProgress()
-        warnings: list[str] = []
-        stages: list[StageRecord] = []
-        settings = self.settings = self.resolve_settings(num_candidates)
-        # 1. Check inputs: a prompt, and a face in the reference (before any model loads)
         spatial_prompt = check_prompt(spatial_prompt)
-        face_image = face_image.convert("RGB")
-        if reference is None:
-            started = time.perf_counter()
-            reference = largest_face(self.face_backend, face_image, source="the face image")
-            stages.append(StageRecord("spatial.reference_face", time.perf_counter() - started))
-        # 2. Load (no-op after the first call); the identity models first, to check the reference with
         self.load_identity_models()
-        self._check_reference(face_image, reference)
+        self._check_reference(identity.image, identity.face)
         loading_now = self.pipe is None
         self.load(progress)
-        device = resolve_device(self.runtime)
+        device = str(resolve_device(self.runtime))
+        stages = []
         if loading_now:  # later calls reuse the loaded models and report no load
-            stages.append(
-                StageRecord("spatial.load", self.load_seconds, None, str(device), {"model": self.model})
-            )
-        # 3. Identity conditioning from the face; a new face swaps it, the base model stays
-        key = image_fingerprint(face_image)
+            stages.append(StageRecord("spatial.load", self.load_seconds, None, device, {"model": self.model}))
         started = time.perf_counter()
-        if key != self._identity_key:
-            with progress.stage(f"Preparing the identity ({self.name})"):
-                self._set_identity(face_image, reference)
-            self._identity_key = key
-        stages.append(StageRecord("spatial.identity", time.perf_counter() - started, None, str(device)))
-        # 4. The prompt the model reads: trigger words first; warn about what CLIP cuts
-        prompt = with_trigger_words(spatial_prompt, str(settings.options["trigger_words"]))
+        self._condition(identity, progress)
+        stages.append(StageRecord("spatial.identity", time.perf_counter() - started, None, device))
+        prompt = with_trigger_words(spatial_prompt, str(self.settings.options["trigger_words"]))
         cut = truncation_warning(self.pipe.tokenizer, prompt)
         if cut:
-            warnings.append(cut)
             logger.warning(cut)
-        # 5. Candidates in batches, each refined and scored; early stop above the threshold
-        seeds = candidate_seeds(seed, settings.num_candidates)
-        done = 0
-        total_steps = settings.num_candidates * settings.num_inference_steps
-        with (
-            progress.steps(f"First frames ({self.name})", total_steps) as advance,
-            MemoryMeter(device) as meter,
-        ):
+        return Prepared(prompt, stages, [cut] if cut else [])
 
-            def generate_batch(batch: list[int]) -> list[Image.Image]:
-                nonlocal done
-                offset = done
-                images = self._generate_batch(prompt, batch, lambda step: advance(offset + step * len(batch)))
-                done += settings.num_inference_steps * len(batch)
-                return images
+    def _condition(self, identity: Reference, progress: Progress | None = None) -> None:
+        """Load if needed and condition on `identity`; a new face swaps the conditioning, the base stays."""
+        self.load(progress)
+        key = image_fingerprint(identity.image)
+        if key != self._identity_key:
+            with (progress or SilentProgress()).stage(f"Preparing the identity ({self.name})"):
+                self._set_identity(identity.image.convert("RGB"), identity.face)
+            self._identity_key = key
 
-            candidates, chosen = best_of_n(
-                seeds,
-                generate_batch,
-                lambda image, candidate_seed: self._evaluate(image, candidate_seed, prompt, reference),
-                batch_size=self._batch_size(settings.num_candidates),
-                early_stop_similarity=early_stop_threshold(settings.early_stop_similarity, self.face_backend),
-            )
-        stages.append(
-            StageRecord(
-                "spatial.generate_refine_score",
-                meter.seconds,
-                meter.peak_memory_mb,
-                str(device),
-                {"candidates": len(candidates), "steps": settings.num_inference_steps},
-            )
-        )
-        if not any(c.face_found for c in candidates):
-            warnings.append(
-                f"No face was found in any of the {len(candidates)} first-frame candidates; kept candidate 0. "
-                "Describe the face in the spatial prompt (e.g. end it with 'close-up') or raise num_candidates."
-            )
-        return KeyframeResult(
-            image=candidates[chosen].image,
-            candidates=candidates,
-            chosen_index=chosen,
-            prompt=prompt,
-            settings=dataclasses.asdict(settings),
-            stages=stages,
-            warnings=warnings,
-            models=self.describe_models(),
-        )
+    def draw(
+        self,
+        prompt: str,
+        seeds: list[int],
+        identity: Reference,
+        *,
+        on_step: Callable[[int], None] | None = None,
+    ) -> list[Image.Image]:
+        """One image per seed of the person in `identity` as `prompt` (read as given) describes."""
+        self.load_identity_models()
+        self._condition(identity)
+        return self._generate_batch(prompt, seeds, on_step or (lambda _step: None))
+
+    def redraw(self, image: Image.Image, face: Face, prompt: str, seed: int) -> Image.Image:
+        """The face-detail pass (see `refine`)."""
+        return self.refine(image, face, prompt, seed)

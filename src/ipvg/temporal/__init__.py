@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ipvg.registry import BackendSpec
+
+if TYPE_CHECKING:
+    from ipvg.config import RuntimeConfig, TemporalConfig
+    from ipvg.temporal.base import TemporalBackend
 
 _SUMMARIES = {
     "wan22-ti2v-5b": (
@@ -90,7 +94,7 @@ def register(registry: Any) -> None:
         )
 
 
-def create_temporal_backend(config: Any, runtime: Any) -> Any:
+def create_temporal_backend(config: TemporalConfig, runtime: RuntimeConfig) -> TemporalBackend:
     """The temporal backend named by `config.backend`, configured but not loaded yet."""
     from ipvg.registry import registry
 

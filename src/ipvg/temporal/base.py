@@ -1,4 +1,4 @@
-"""Stage 2 interface: animate a first frame with a temporal prompt."""
+"""Stage 2 interface: a temporal prompt + a first frame and/or the reference face -> a video."""
 
 from __future__ import annotations
 
@@ -55,6 +55,10 @@ class AnimateOutput:
 
 
 class TemporalBackend(Protocol):
+    """A video model. Image-to-video backends animate `image` (the first frame) and ignore `reference`;
+    reference-conditioned backends (VACE) keep the person in `reference` (the aligned reference face) and
+    may run with no first frame at all (`image=None`, a pipeline without a spatial stage)."""
+
     name: str
     recipe: TemporalRecipe
 
@@ -63,5 +67,13 @@ class TemporalBackend(Protocol):
     def load(self, progress: Progress | None = None) -> None: ...
 
     def animate(
-        self, image: Image.Image, prompt: str, *, seed: int, progress: Progress | None = None
+        self,
+        image: Image.Image | None,
+        prompt: str,
+        *,
+        seed: int,
+        progress: Progress | None = None,
+        reference: Image.Image | None = None,
     ) -> AnimateOutput: ...
+
+    def describe_models(self) -> dict[str, Any]: ...

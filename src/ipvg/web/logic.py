@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from PIL import Image, ImageDraw
 
 from ipvg.errors import ImageReadError, PromptError
-from ipvg.faces import Face, detect_with_padded_retry
+from ipvg.faces import Face
 from ipvg.inputs import clean_prompt
 from ipvg.io.images import load_image
 from ipvg.types import DecoupledPrompt
@@ -85,8 +85,9 @@ def check_prompt(text: str | None, limits: WebLimits, *, what: str = "prompt") -
 
 
 def find_faces(faces_backend: Any, image: Image.Image) -> list[Face]:
-    """Faces largest first, with the same grey-padded retry the pipeline uses for the reference."""
-    return detect_with_padded_retry(faces_backend.detect, image)
+    """Faces largest first, as the pipeline finds the reference (the backend applies the grey-padded
+    retry itself: `ipvg.identity`)."""
+    return sorted(faces_backend.detect(image), key=lambda face: face.area, reverse=True)
 
 
 def draw_face_boxes(image: Image.Image, faces: list[Face]) -> Image.Image:
