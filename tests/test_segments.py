@@ -12,9 +12,11 @@ import pytest
 from PIL import Image
 
 from ipvg.config import TemporalConfig
+from ipvg.faces.base import Reference
+from ipvg.identity import IdentityJudge
 from ipvg.pipeline import IdentityVideoPipeline
-from ipvg.segments import IdentityJudge, generate_long, generate_people, redraw_face_with, wants_segments
-from ipvg.spatial.base import KeyframeCandidate, KeyframeResult
+from ipvg.segments import generate_long, generate_people, redraw_face_with, wants_segments
+from ipvg.spatial.base import DrawPlan, Prepared
 from ipvg.temporal.base import AnimateOutput, TemporalSettings
 from ipvg.testing.planted_faces import PlantedFaceBackend, blend, identity_code, plant_face, read_code
 from ipvg.types import Video
@@ -29,35 +31,41 @@ def _photo(code: np.ndarray) -> Image.Image:
 
 
 class FakeSpatial:
-    """Draws a frame with `faces_drawn` planted faces (their codes a little off); its face-detail pass
-    plants the current identity's code, as the identity model's redraw would."""
+    """Draws a frame with `faces_drawn` planted faces; its face-detail pass (`redraw`) plants the code of
+    the identity `prepare` conditioned it on, as the identity model's redraw would."""
 
     name = "fake-spatial"
-    pipe = object()
 
     def __init__(self, faces_drawn: list[tuple[np.ndarray, tuple[int, int, int, int]]]) -> None:
         self.faces_drawn = faces_drawn
         self.identity: np.ndarray | None = None
         self.refines: list[tuple[tuple[float, ...], bytes]] = []  # (box, identity code) per redraw
-        self._identity_key: str | None = None
 
-    def _set_identity(self, face_image: Image.Image, reference) -> None:
-        self.identity = read_code(np.asarray(face_image), tuple(int(v) for v in reference.box_xyxy))
+    def plan(self, num_candidates: int | None = None) -> DrawPlan:
+        return DrawPlan(1, 1, 1, None, False, "cpu", {})
 
-    def generate(self, face_image, prompt, *, seed=0, progress=None, reference=None) -> KeyframeResult:
-        self._set_identity(face_image, reference)
+    def prepare(self, identity: Reference, spatial_prompt: str, progress=None) -> Prepared:
+        box = tuple(int(v) for v in identity.face.box_xyxy)
+        self.identity = read_code(np.asarray(identity.image), box)
+        return Prepared(spatial_prompt)
+
+    def draw(self, prompt, seeds, identity, *, on_step=None) -> list[Image.Image]:
         pixels = np.full((H, W, 3), 90, np.uint8)
         for code, box in self.faces_drawn:
             pixels = plant_face(pixels, code, box)
-        image = Image.fromarray(pixels)
-        candidate = KeyframeCandidate(image=image, seed=seed, similarity=0.9, face_found=True)
-        return KeyframeResult(image=image, candidates=[candidate], chosen_index=0, prompt=prompt)
+        return [Image.fromarray(pixels) for _ in seeds]
 
-    def refine(self, image: Image.Image, face, prompt: str, seed: int) -> Image.Image:
+    def redraw(self, image: Image.Image, face, prompt: str, seed: int) -> Image.Image:
         assert self.identity is not None
         box = tuple(int(v) for v in face.box_xyxy)
         self.refines.append((face.box_xyxy, self.identity.tobytes()))
         return Image.fromarray(plant_face(np.asarray(image), self.identity, box))
+
+    def unload(self) -> None:
+        return None
+
+    def describe_models(self) -> dict:
+        return {"backend": self.name}
 
 
 class FakeTemporal:
@@ -97,9 +105,8 @@ class FakeTemporal:
 
 
 def _pipeline(spatial: FakeSpatial, temporal: FakeTemporal) -> IdentityVideoPipeline:
-    pipeline = IdentityVideoPipeline.from_preset("tiny")
-    pipeline._faces, pipeline._spatial, pipeline._temporal = PlantedFaceBackend(), spatial, temporal
-    return pipeline
+    config = IdentityVideoPipeline.from_preset("tiny").config
+    return IdentityVideoPipeline(config, faces=PlantedFaceBackend(), spatial=spatial, temporal=temporal)
 
 
 def test_wants_segments():
@@ -123,7 +130,7 @@ def test_long_video_reanchors_drifted_faces_and_records_segments(tmp_path):
     assert temporal.config.num_frames == 9  # restored after each call
     record = json.loads((tmp_path / "record.json").read_text())
     assert record["kind"] == "generate-segments" and record["outputs"]["num_frames"] == 1 + 8 + 8 + 4
-    segments = record["segments"]
+    segments = record["outputs"]["segments"]
     assert [s["prompt"] for s in segments] == ["A woman waves.", "A woman turns.", "A woman smiles."]
     assert [s["frames"] for s in segments] == [[0, 8], [8, 16], [16, 20]]
     assert [s["reanchored"] for s in segments] == [False, True, True]
@@ -145,8 +152,9 @@ def test_long_video_without_drift_never_reanchors(tmp_path):
     result = generate_long(
         _pipeline(spatial, temporal), _photo(ALICE), "A woman waves", duration_s=3.0, reanchor_threshold=0.8
     )
-    assert len(result.record["segments"]) == 2  # 24 frames > the 17-frame clip limit: two clips
-    assert spatial.refines == [] and not any(s["reanchored"] for s in result.record["segments"])
+    segments = result.record.outputs["segments"]
+    assert len(segments) == 2  # 24 frames > the 17-frame clip limit: two clips
+    assert spatial.refines == [] and not any(s["reanchored"] for s in segments)
 
 
 def test_two_people_assigned_redrawn_and_scored_per_person(tmp_path):
@@ -172,7 +180,10 @@ def test_two_people_assigned_redrawn_and_scored_per_person(tmp_path):
         )
     record = json.loads((tmp_path / "record.json").read_text())
     assert record["kind"] == "generate-people"
-    assert record["people"]["order"] == [1, 0] and "prompt" in record["people"]["order_rule"]
+    assert (
+        record["outputs"]["people"]["order"] == [1, 0]
+        and "prompt" in record["outputs"]["people"]["order_rule"]
+    )
     assert {box[0]: code for box, code in spatial.refines} == {
         LEFT[0]: BOB.tobytes(),
         RIGHT[0]: ALICE.tobytes(),
@@ -182,7 +193,7 @@ def test_two_people_assigned_redrawn_and_scored_per_person(tmp_path):
     for person in people:
         assert len(person["per_frame"]) == 16
         assert min(v for v in person["per_frame"] if v is not None) == pytest.approx(1.0, abs=1e-6)
-    assert [e["similarity"] for e in record["people"]["first_frame"]] == [
+    assert [e["similarity"] for e in record["outputs"]["people"]["first_frame"]] == [
         pytest.approx(1.0),
         pytest.approx(1.0),
     ]
@@ -216,8 +227,9 @@ def test_tiny_preset_timeline_run(tiny_run):
     ]
     record = json.loads((out / "record.json").read_text())
     assert record["kind"] == "generate-segments"
-    assert len(record["segments"]) == 2 and record["outputs"]["num_frames"] == 9
-    assert [s["prompt"] for s in record["segments"]] == ["A woman waves.", "A woman turns and smiles."]
+    segments = record["outputs"]["segments"]
+    assert len(segments) == 2 and record["outputs"]["num_frames"] == 9
+    assert [s["prompt"] for s in segments] == ["A woman waves.", "A woman turns and smiles."]
     with av.open(str(out / "video.mp4")) as container:
         frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
     assert len(frames) == 9 and frames[0].shape == (64, 96, 3)
@@ -268,12 +280,9 @@ def test_tiny_preset_reanchor_redraws_only_the_face_region(sample_testset):
 
     pipeline = IdentityVideoPipeline.from_preset("tiny")
     photo = load_image(sample_testset / "id004" / "image.png")
-    reference = pipeline.faces.detect(photo)[0]
-    pipeline.spatial.load()
-    pipeline.spatial._set_identity(photo, reference)  # as the first frame's generation leaves it
+    identity = Reference(photo, pipeline.faces.detect(photo)[0])
     judge = IdentityJudge(PlantedFaceBackend())
-    redraw = redraw_face_with(pipeline.spatial, judge, prompt="A woman, close-up", seed=0)
-    assert redraw is not None
+    redraw = redraw_face_with(pipeline.spatial, judge, identity, "A woman, close-up", seed=0)
     frame = Image.fromarray(plant_face(np.full((64, 96, 3), 120, np.uint8), ALICE, (40, 16, 64, 40)))
     redrawn = redraw(frame, 1)
     assert redrawn.size == frame.size

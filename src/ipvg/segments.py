@@ -6,18 +6,19 @@ two people in one video (issue 17).
                            out_dir="out")
     result = generate_people(pipeline, ["a.png", "b.png"], "A man and a woman talk on a bench", out_dir="out")
 
-Both write the same files as `IdentityVideoPipeline` (first_frame.png, candidates/, video.mp4,
-record.json, report.html), plus what is new in the record: `segments` (each segment's prompt, frames,
-identity curve, re-anchored or not) or `people` (each person's face, score per sampled frame, mean).
+Both write the run folder of `IdentityVideoPipeline` (first_frame.png, candidates/, video.mp4,
+report.html, record.json) with what is new in the record: `outputs.segments` (each segment's prompt,
+frames, identity curve, re-anchored or not) and `outputs.timeline`, or `scores.people` (each person's
+score per sampled frame and mean) and `outputs.people` (which face went to whom).
 
-A long video is streamed into the encoder segment by segment (`ipvg.longvideo`), so memory does not
-grow with its length; the identity of the challenge's 16 sampled frames is scored as they pass.
+The first frame is the method's own (`ipvg.identity.draw_first_frame`: best of N by identity, face
+redrawn). A long video is streamed into the encoder segment by segment (`ipvg.longvideo`), so memory
+does not grow with its length; the challenge's 16 sampled frames are scored (and kept for the report)
+as they pass.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import inspect
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,55 +28,45 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from ipvg.config import TINY_NOTE
-from ipvg.errors import BadInputError
-from ipvg.faces.assignment import PeopleIdentity, assign_left_to_right, people_identity, people_order
-from ipvg.faces.base import Face, FaceBackend, cosine_similarity, largest_face
+from ipvg.errors import BadInputError, ConfigError
+from ipvg.faces.assignment import (
+    PeopleIdentity,
+    assign_left_to_right,
+    best_assignment,
+    people_identity,
+    people_order,
+    similarity_matrix,
+)
+from ipvg.faces.base import Face, Reference
+from ipvg.identity import (
+    IdentityJudge,
+    VideoIdentity,
+    challenge_frame_indices,
+    draw_first_frame,
+    early_stop_threshold,
+    reference_crop,
+)
 from ipvg.inputs import clean_prompt
-from ipvg.io.files import ensure_writable_dir, write_json_atomic, write_png_atomic, write_text_atomic
-from ipvg.io.images import load_image
+from ipvg.io.files import ensure_writable_dir, write_json_atomic, write_text_atomic
 from ipvg.io.video import VideoWriter, write_video
 from ipvg.longvideo import LongVideoResult, SegmentSpec, generate_segments
 from ipvg.progress import Progress, SilentProgress
 from ipvg.prompts.timeline import TimelinePlan, parse_prompt, plan_timeline
-from ipvg.records import environment_info, image_fingerprint
+from ipvg.records import (
+    RECORD,
+    REPORT,
+    VIDEO,
+    candidate_entries,
+    environment_info,
+    image_fingerprint,
+    report_note,
+    write_run,
+)
 from ipvg.report import render_report
+from ipvg.spatial.base import KeyframeResult
 from ipvg.types import DecoupledPrompt, RunRecord, StageRecord
 
-DEFAULT_REANCHOR_THRESHOLD = 0.5  # the official recipe's same-person threshold on ArcFace's scale
-NUM_CHALLENGE_FRAMES = 16
-
-
-# TODO(issue 15): `ipvg.identity` (IdentityJudge, challenge_frame_indices, mean_identity) is the one home
-# of these once it is committed; this module then imports them and these four definitions go.
-def challenge_frame_indices(num_frames: int, num_samples: int = NUM_CHALLENGE_FRAMES) -> list[int]:
-    """The challenge scorer's frames: `np.linspace(0, F - 1, K, dtype=int)`."""
-    return [int(i) for i in np.linspace(0, num_frames - 1, num_samples, dtype=int)]
-
-
-def mean_identity(per_frame: Sequence[float | None]) -> float | None:
-    present = [float(v) for v in per_frame if v is not None]
-    return float(np.mean(present)) if present else None
-
-
-@dataclass
-class IdentityJudge:
-    """Largest face, cosine clamped at 0 (the challenge's FaceSim)."""
-
-    faces: FaceBackend
-
-    def reference_face(self, image: Image.Image, *, source: str) -> Face:
-        return largest_face(self.faces, image, source=source)
-
-    def find(self, image: Image.Image) -> Face | None:
-        found = self.faces.detect(image)
-        return max(found, key=lambda face: face.area) if found else None
-
-    def similarity(self, reference: Face, image: Image.Image) -> tuple[Face | None, float | None]:
-        face = self.find(image)
-        if face is None or face.embedding is None or reference.embedding is None:
-            return face, None
-        return face, max(0.0, cosine_similarity(reference.embedding, face.embedding))
+Animate = Callable[[Image.Image, str, int, int], np.ndarray]
 
 
 def wants_segments(prompt: str, duration_s: float | None) -> bool:
@@ -91,9 +82,8 @@ def wants_segments(prompt: str, duration_s: float | None) -> bool:
 class SegmentedResult:
     prompts: DecoupledPrompt
     first_frame: Image.Image
-    candidates: list[Any]  # the spatial stage's KeyframeCandidate list
-    chosen_index: int
-    record: dict[str, Any]
+    keyframe: KeyframeResult
+    record: RunRecord
     plan: TimelinePlan | None = None
     long: LongVideoResult | None = None
     people: PeopleIdentity | None = None
@@ -101,32 +91,27 @@ class SegmentedResult:
 
     @property
     def identity_mean(self) -> float | None:
-        return self.record["scores"].get("video_identity_mean")
+        return self.record.scores.get("video_identity_mean")
 
 
 # --- adapters from the pipeline's stages to the loop's callables --------------------------------
 
 
 def animate_with(
-    temporal: Any,
+    pipeline: Any,
     *,
     reference: Image.Image | None,
     progress: Progress,
     stages: list[StageRecord],
     warnings: list[str],
-) -> Callable[[Image.Image, str, int, int], np.ndarray]:
-    """`animate(start, prompt, num_frames, seed)` on a temporal backend: the backend reads its clip
-    length from its config, so each call runs with a copy whose `num_frames` is the segment's."""
-    takes_reference = "reference" in inspect.signature(temporal.animate).parameters
+) -> Animate:
+    """`animate(start, prompt, num_frames, seed)` on the pipeline's video stage, each call with the
+    segment's clip length (`pipeline.overridden` swaps the stage's config for the call)."""
+    temporal = pipeline.temporal
 
     def animate(start: Image.Image, prompt: str, num_frames: int, seed: int) -> np.ndarray:
-        original = temporal.config
-        temporal.config = dataclasses.replace(original, num_frames=num_frames)
-        try:
-            extra = {"reference": reference} if takes_reference else {}
-            output = temporal.animate(start, prompt, seed=seed, progress=progress, **extra)
-        finally:
-            temporal.config = original
+        with pipeline.overridden({"temporal.num_frames": num_frames}):
+            output = temporal.animate(start, prompt, seed=seed, progress=progress, reference=reference)
         stages.extend(output.stages)
         warnings.extend(w for w in output.warnings if w not in warnings)
         return output.video.frames_FHWC
@@ -135,42 +120,44 @@ def animate_with(
 
 
 def redraw_face_with(
-    spatial: Any, judge: IdentityJudge, *, prompt: str, seed: int
-) -> Callable[[Image.Image, int], Image.Image] | None:
-    """`reanchor(frame, segment)`: the spatial stage's face-detail pass (its identity model redraws
-    the face region) on the frame's largest face; None when the backend has no such pass."""
-    refine = getattr(spatial, "refine", None)
-    if refine is None:
-        return None
+    spatial: Any, judge: IdentityJudge, identity: Reference, spatial_prompt: str, *, seed: int
+) -> Callable[[Image.Image, int], Image.Image]:
+    """`reanchor(frame, segment)`: the spatial stage's face-detail pass on the frame's largest face,
+    conditioned on `identity` (`prepare` reloads the models if they were released and is a no-op
+    when they are loaded and conditioned already)."""
 
     def reanchor(frame: Image.Image, segment: int) -> Image.Image:
         face = judge.find(frame)
         if face is None:
             return frame
-        if getattr(spatial, "pipe", True) is None:  # released under offload: load again
-            spatial.load()
-        return refine(frame, face, prompt, seed + 1000 * segment)
+        prepared = spatial.prepare(identity, spatial_prompt)
+        try:
+            return spatial.redraw(frame, face, prepared.prompt, seed + 1000 * segment)
+        except ConfigError:  # no face-detail pass (kontext): the frame is kept, and the loop says so
+            return frame
 
     return reanchor
 
 
-def _first_frame(
-    pipeline: Any,
-    face_image: Image.Image,
-    spatial_prompt: str,
-    reference: Face,
-    seed: int,
-    progress: Progress,
-) -> Any:
-    # Best of N by identity is the method's (ipvg.identity); the spatial backend only draws.
-    from ipvg.faces.base import Reference
-    from ipvg.identity import IdentityJudge as MethodJudge
-    from ipvg.identity import draw_first_frame
+class SampledFrames:
+    """A frame sink that passes frames on and keeps only the frames at `indices` (for the report's
+    strip), so the report needs no second decode of a long video. Reads like a frame array."""
 
-    return draw_first_frame(
-        pipeline.spatial, MethodJudge(pipeline.faces), Reference(face_image, reference), spatial_prompt,
-        seed=seed, progress=progress,
-    )
+    def __init__(self, sink: Callable[[np.ndarray], None], indices: Sequence[int]) -> None:
+        self.sink, self.wanted, self.kept, self.count = sink, set(indices), {}, 0
+
+    def __call__(self, frames_FHWC: np.ndarray) -> None:
+        for offset, frame in enumerate(frames_FHWC):
+            if self.count + offset in self.wanted:
+                self.kept[self.count + offset] = frame.copy()
+        self.count += len(frames_FHWC)
+        self.sink(frames_FHWC)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        return self.kept[index]
 
 
 def _subject(reference: Face) -> str | None:
@@ -178,6 +165,15 @@ def _subject(reference: Face) -> str | None:
 
     subject = subject_for_gender(reference.gender)
     return None if subject == "A person" else subject  # dlib cannot tell: the prompt's own words decide
+
+
+def _check_first_frame_stage(pipeline: Any) -> None:
+    if not getattr(pipeline, "has_spatial_stage", True):
+        raise ConfigError(
+            "Videos by segments and two-person videos start from a drawn first frame, and this "
+            "configuration has no first-frame stage.",
+            "set spatial.backend to a first-frame backend (e.g. hyperlora-sdxl).",
+        )
 
 
 # --- long videos ---------------------------------------------------------------------------------
@@ -197,21 +193,23 @@ def generate_long(
     hold_colours: bool = True,
 ) -> SegmentedResult:
     """A video of segments from a timeline prompt (or a prompt and `duration_s`), streamed to
-    `out_dir`/video.mp4. Without `out_dir` the frames are kept in `result.record` only as counts."""
+    `out_dir`/video.mp4 (without `out_dir` the frames are dropped as they come: the record remains)."""
+    from ipvg.pipeline import load_input_image
+
     progress = progress or SilentProgress()
     seed = pipeline.config.seed if seed is None else seed
     stages: list[StageRecord] = []
     warnings: list[str] = []
 
-    # 1. Check inputs: prompt, face image, a face in it, output folder
+    # 1. Check inputs: prompt, face image, output folder, a first-frame stage; then the reference face
     prompt = clean_prompt(prompt)
-    source = face if isinstance(face, str | Path) else None
-    face_image = load_image(face)
+    face_image, source = load_input_image(face)
     folder = ensure_writable_dir(out_dir) if out_dir is not None else None
-    judge = IdentityJudge(pipeline.faces)
+    _check_first_frame_stage(pipeline)
+    judge = pipeline.judge
     started = time.perf_counter()
     with progress.stage("Finding the reference face"):
-        reference = judge.reference_face(face_image, source=str(source or "the face image"))
+        reference = Reference(face_image, judge.reference_face(face_image, source=source or "the face image"))
     stages.append(StageRecord("faces.reference", time.perf_counter() - started))
 
     # 2. Plan the segments: one spatial prompt, a temporal prompt and a 4k+1 clip per segment
@@ -224,45 +222,47 @@ def generate_long(
             pipeline.prompts,
             fps=settings.fps,
             clip_frames=settings.num_frames,
+            # The model's own clip length bounds a segment; a shorter configured clip is allowed more.
             max_clip_frames=max(settings.num_frames, temporal.recipe.num_frames),
             duration_s=duration_s,
-            subject=_subject(reference),
+            subject=_subject(reference.face),
         )
     warnings += list(plan.warnings)
     stages.append(StageRecord("prompts.timeline", time.perf_counter() - started, extra={"kind": plan.kind}))
 
-    # 3. Spatial stage: the first frame, best of N (the spatial models stay loaded for re-anchoring)
-    keyframe = _first_frame(pipeline, face_image, plan.spatial, reference, seed, progress)
-    stages += list(keyframe.stages)
-    warnings += list(keyframe.warnings)
+    # 3. The first frame: best of N by identity, face redrawn (the spatial models stay for re-anchoring)
+    keyframe = draw_first_frame(
+        pipeline.spatial, judge, reference, plan.spatial, seed=seed, progress=progress
+    )
+    stages += keyframe.stages
+    warnings += keyframe.warnings
 
-    # 4. Temporal stage by segments, streamed to the encoder
-    threshold = _threshold(reanchor_threshold, pipeline.faces)
+    # 4. The video by segments, streamed to the encoder; faces re-anchored below the threshold
+    threshold = early_stop_threshold(reanchor_threshold, pipeline.faces)
     indices = challenge_frame_indices(plan.num_frames)
-    specs = [SegmentSpec(s.temporal, s.num_frames, s.text) for s in plan.segments]
-    animate = animate_with(
-        temporal, reference=face_image, progress=progress, stages=stages, warnings=warnings
-    )
     redraw = (
-        redraw_face_with(pipeline.spatial, judge, prompt=keyframe.prompt, seed=seed) if reanchor else None
+        redraw_face_with(pipeline.spatial, judge, reference, plan.spatial, seed=seed) if reanchor else None
     )
-    if reanchor and redraw is None:
-        warnings.append(
-            f"The spatial backend `{pipeline.spatial.name}` cannot redraw a face: no re-anchoring."
-        )
 
     def score(image: Image.Image) -> float | None:
-        return judge.similarity(reference, image)[1]
+        return judge.similarity(reference.face, image)[1]
 
     started = time.perf_counter()
-    with VideoWriter(folder / "video.mp4", settings.fps) if folder else _NullWriter() as writer:
+    with VideoWriter(folder / VIDEO, settings.fps) if folder else _DropFrames() as writer:
+        sampled = SampledFrames(writer.write, indices)
         long = generate_segments(
             keyframe.image,
-            specs,
-            animate=animate,
+            [SegmentSpec(s.temporal, s.num_frames, s.text) for s in plan.segments],
+            animate=animate_with(
+                pipeline,
+                reference=reference_crop(reference),
+                progress=progress,
+                stages=stages,
+                warnings=warnings,
+            ),
             score_face=score,
             reanchor=redraw,
-            sink=writer.write,
+            sink=sampled,
             threshold=threshold,
             seed=seed,
             sample_indices=indices,
@@ -271,61 +271,66 @@ def generate_long(
     warnings += long.warnings
     stages.append(
         StageRecord(
-            "segments.total",
+            "segments.animate_score_encode",
             time.perf_counter() - started,
             extra={"segments": len(long.segments), "reanchored": sum(s.reanchored for s in long.segments)},
         )
     )
 
     # 5. The record: the plan, every segment, the challenge's sampled frames
-    per_frame = long.similarities(indices)
-    record = _record(
-        pipeline,
+    identity = VideoIdentity(indices, long.similarities(indices))
+    record = RunRecord(
         kind="generate-segments",
+        config=pipeline.config.to_dict(),
         inputs={
             "face": image_fingerprint(face_image, source),
             "prompt": prompt,
             "seed": seed,
             "duration_s": duration_s,
         },
-        keyframe=keyframe,
+        prompts=plan.prompts.to_dict(),
+        models={
+            "spatial": keyframe.models,
+            "temporal": temporal.describe_models(),
+            "faces": pipeline.faces.name,
+            "prompts": plan.prompts.backend,
+        },
         stages=stages,
-        warnings=warnings,
         outputs={
             "num_frames": long.num_frames,
             "fps": settings.fps,
             "width": settings.width,
             "height": settings.height,
             "duration_s": plan.duration_s,
+            "candidates": candidate_entries(keyframe.candidates, with_files=False),
+            "timeline": plan.to_dict(),
+            "segments": long.to_dict()["segments"],
         },
         scores={
             "face_backend": pipeline.faces.name,
             "first_frame_similarity": keyframe.candidates[keyframe.chosen_index].similarity,
-            "video_identity_frames": indices,
-            "video_identity_per_frame": per_frame,
-            "video_identity_mean": mean_identity(per_frame),
-            "frames_without_face": sum(v is None for v in per_frame),
+            "video_identity_frames": identity.frame_indices,
+            "video_identity_per_frame": identity.per_frame,
+            "video_identity_mean": identity.mean,
+            "frames_without_face": identity.frames_without_face,
             "reanchor_threshold": threshold,
         },
+        warnings=list(dict.fromkeys(warnings)),
+        environment=environment_info(),
     )
-    record["prompts"] = plan.prompts.to_dict() | {"temporal": [s.temporal for s in plan.segments]}
-    record["timeline"] = plan.to_dict()
-    record["segments"] = long.to_dict()["segments"]
-    result = SegmentedResult(
-        plan.prompts, keyframe.image, keyframe.candidates, keyframe.chosen_index, record, plan=plan, long=long
-    )
+    result = SegmentedResult(plan.prompts, keyframe.image, keyframe, record, plan=plan, long=long)
     if folder is not None:
         with progress.stage("Writing outputs"):
-            result.paths = _write_outputs(
-                pipeline, folder, face_image, result, per_frame, _segments_html(long)
+            result.paths = _write(
+                pipeline, folder, face_image, result, identity, sampled, _segments_html(long), encoded=True
             )
     return result
 
 
-class _NullWriter:
+class _DropFrames:
     """Sink for runs without an output folder: frames are dropped as they come."""
 
-    def __enter__(self) -> _NullWriter:
+    def __enter__(self) -> _DropFrames:
         return self
 
     def __exit__(self, *args: object) -> None:
@@ -333,13 +338,6 @@ class _NullWriter:
 
     def write(self, frames_FHWC: np.ndarray) -> None:
         return None
-
-
-def _threshold(configured: float | None, faces: Any) -> float:
-    """The configured threshold, else the face backend's own same-person threshold (scales differ)."""
-    if configured is not None:
-        return configured
-    return float(getattr(faces, "match_threshold", DEFAULT_REANCHOR_THRESHOLD))
 
 
 # --- two people ----------------------------------------------------------------------------------
@@ -357,6 +355,8 @@ def generate_people(
     """A video of several people: a first frame drawn from the spatial prompt, each face in it redrawn
     with its own person's identity model (left to right, in the order the prompt names them), the
     video from that frame, and identity scored per person with faces matched by optimal assignment."""
+    from ipvg.pipeline import load_input_image
+
     progress = progress or SilentProgress()
     seed = pipeline.config.seed if seed is None else seed
     stages: list[StageRecord] = []
@@ -366,18 +366,20 @@ def generate_people(
             "Two or more faces are needed for a video of several people.", "pass --face twice."
         )
 
-    # 1. Check inputs: prompt, every face image and a face in each, output folder
+    # 1. Check inputs: prompt, every face image, output folder; then a face in each photo
     prompt = clean_prompt(prompt)
-    sources = [f if isinstance(f, str | Path) else None for f in faces]
-    images = [load_image(f) for f in faces]
+    loaded = [load_input_image(f, what=f"face {i + 1}") for i, f in enumerate(faces)]
     folder = ensure_writable_dir(out_dir) if out_dir is not None else None
-    judge = IdentityJudge(pipeline.faces)
+    _check_first_frame_stage(pipeline)
+    judge = pipeline.judge
     started = time.perf_counter()
-    references = [
-        judge.reference_face(image, source=str(source or f"face {i + 1}"))
-        for i, (image, source) in enumerate(zip(images, sources, strict=True))
+    people = [
+        Reference(image, judge.reference_face(image, source=source or f"face {i + 1}"))
+        for i, (image, source) in enumerate(loaded)
     ]
-    stages.append(StageRecord("faces.reference", time.perf_counter() - started, extra={"people": len(faces)}))
+    stages.append(
+        StageRecord("faces.reference", time.perf_counter() - started, extra={"people": len(people)})
+    )
 
     # 2. Decouple: the prompt names the people, so its own words give the subject
     started = time.perf_counter()
@@ -386,191 +388,138 @@ def generate_people(
     stages.append(StageRecord("prompts.decouple", time.perf_counter() - started))
 
     # 3. First frame: drawn with person 1's identity, then every person's face redrawn with their own
-    keyframe = _first_frame(pipeline, images[0], prompts.spatial, references[0], seed, progress)
-    stages += list(keyframe.stages)
-    warnings += list(keyframe.warnings)
-    order, order_rule = people_order(prompt, [r.gender for r in references])
+    keyframe = draw_first_frame(
+        pipeline.spatial, judge, people[0], prompts.spatial, seed=seed, progress=progress
+    )
+    stages += keyframe.stages
+    warnings += keyframe.warnings
+    order, order_rule = people_order(prompt, [p.face.gender for p in people])
     started = time.perf_counter()
-    frame, assignment = keyframe.image, []
-    found = pipeline.faces.detect(frame)
-    assigned, assign_warnings = assign_left_to_right(found, order)
+    assigned, assign_warnings = assign_left_to_right(pipeline.faces.detect(keyframe.image), order)
     warnings += assign_warnings
-    for person, face in enumerate(assigned):
-        if face is None:
-            assignment.append({"person": person, "box": None, "similarity": None})
-            continue
-        frame = redraw_person(
-            pipeline.spatial, frame, face, images[person], references[person], keyframe.prompt, seed
-        )
-        assignment.append({"person": person, "box": list(face.box_xyxy)})
-    after = pipeline.faces.detect(frame)
-    for entry, face_similarities in zip(assignment, _best_matches(references, after), strict=True):
-        entry["similarity"] = face_similarities
+    frame = keyframe.image
+    for person, face in zip(people, assigned, strict=True):
+        if face is not None:
+            prepared = pipeline.spatial.prepare(person, prompts.spatial)  # swaps the identity conditioning
+            frame = pipeline.spatial.redraw(frame, face, prepared.prompt, seed)
+    matrix = similarity_matrix([p.face for p in people], pipeline.faces.detect(frame))
+    matched = best_assignment(matrix)
+    placement = [
+        {
+            "person": index,
+            "box": None if face is None else [float(v) for v in face.box_xyxy],
+            "similarity": None if matched[index] is None else float(matrix[index, matched[index]]),
+        }
+        for index, face in enumerate(assigned)
+    ]
     stages.append(StageRecord("spatial.redraw_people", time.perf_counter() - started))
 
-    # 4. Temporal stage: animate the two-person frame
-    animated = pipeline.temporal.animate(frame, prompts.temporal, seed=seed, progress=progress)
+    # 4. Animate the frame of both people. A reference-conditioned model takes one reference here, which
+    #    would pull both faces towards one person, so it gets none.
+    animated = pipeline.temporal.animate(
+        frame, prompts.temporal, seed=seed, progress=progress, reference=None
+    )
     stages += animated.stages
     warnings += animated.warnings
 
     # 5. Identity per person on the challenge's sampled frames, faces matched by optimal assignment
     started = time.perf_counter()
     indices = challenge_frame_indices(animated.video.num_frames)
-    people = people_identity(
-        references, ((i, animated.video.frame(i)) for i in indices), pipeline.faces.detect
+    identity = people_identity(
+        [p.face for p in people], ((i, animated.video.frame(i)) for i in indices), pipeline.faces.detect
     )
     stages.append(StageRecord("faces.people_identity", time.perf_counter() - started))
-    record = _record(
-        pipeline,
+    means = [m for m in identity.means if m is not None]
+    record = RunRecord(
         kind="generate-people",
+        config=pipeline.config.to_dict(),
         inputs={
-            "faces": [image_fingerprint(i, s) for i, s in zip(images, sources, strict=True)],
+            "faces": [image_fingerprint(image, source) for image, source in loaded],
             "prompt": prompt,
             "seed": seed,
         },
-        keyframe=keyframe,
+        prompts=prompts.to_dict(),
+        models={
+            "spatial": keyframe.models,
+            "temporal": animated.models,
+            "faces": pipeline.faces.name,
+            "prompts": prompts.backend,
+        },
         stages=stages,
-        warnings=warnings,
         outputs={
             "num_frames": animated.video.num_frames,
             "fps": animated.video.fps,
             "width": animated.video.width,
             "height": animated.video.height,
+            "candidates": candidate_entries(keyframe.candidates, with_files=False),
+            "people": {"order": order, "order_rule": order_rule, "first_frame": placement},
         },
         scores={
             "face_backend": pipeline.faces.name,
             "video_identity_frames": indices,
-            "people": people.to_dict()["per_person"],
-            "video_identity_mean": mean_identity([m for m in people.means if m is not None]),
+            "people": identity.to_dict()["per_person"],
+            # The mean over people of each person's mean (each person counts once).
+            "video_identity_mean": float(np.mean(means)) if means else None,
         },
+        warnings=list(dict.fromkeys(warnings)),
+        environment=environment_info(),
     )
-    record["prompts"] = prompts.to_dict()
-    record["people"] = {"order": order, "order_rule": order_rule, "first_frame": assignment}
-    result = SegmentedResult(
-        prompts, frame, keyframe.candidates, keyframe.chosen_index, record, people=people
-    )
+    result = SegmentedResult(prompts, frame, keyframe, record, people=identity)
     if folder is not None:
         with progress.stage("Writing outputs"):
-            video_path = write_video(animated.video.frames_FHWC, animated.video.fps, folder / "video.mp4")
-            result.paths = _write_outputs(
+            write_video(animated.video.frames_FHWC, animated.video.fps, folder / VIDEO)
+            person_one = VideoIdentity(indices, identity.per_person[0])
+            result.paths = _write(
                 pipeline,
                 folder,
-                images[0],
+                loaded[0][0],
                 result,
-                people.per_person[0],
-                _people_html(people),
-                video=video_path,
+                person_one,
+                animated.video.frames_FHWC,
+                _people_html(identity),
+                encoded=True,
             )
     return result
 
 
-def redraw_person(
-    spatial: Any,
-    frame: Image.Image,
-    face: Face,
-    face_image: Image.Image,
-    reference: Face,
-    prompt: str,
-    seed: int,
-) -> Image.Image:
-    """Redraw `face` in `frame` with the identity of `face_image` (the spatial stage's face-detail pass)."""
-    refine = getattr(spatial, "refine", None)
-    set_identity = getattr(spatial, "_set_identity", None)
-    if refine is None or set_identity is None:
-        raise BadInputError(
-            f"The spatial backend `{spatial.name}` cannot redraw one face with another person's identity.",
-            "use spatial.backend=hyperlora-sdxl or faceid-sdxl for several people.",
-        )
-    set_identity(face_image, reference)
-    spatial._identity_key = None  # the next first frame sets its own identity again
-    return refine(frame, face, prompt, seed)
+# --- files ---------------------------------------------------------------------------------------
 
 
-def _best_matches(references: Sequence[Face], faces: Sequence[Face]) -> list[float | None]:
-    from ipvg.faces.assignment import best_assignment, similarity_matrix
-
-    matrix = similarity_matrix(references, faces)
-    return [None if f is None else float(matrix[p, f]) for p, f in enumerate(best_assignment(matrix))]
-
-
-# --- record and files ----------------------------------------------------------------------------
-
-
-def _record(
-    pipeline: Any,
-    *,
-    kind: str,
-    inputs: dict[str, Any],
-    keyframe: Any,
-    stages: list[StageRecord],
-    warnings: list[str],
-    outputs: dict[str, Any],
-    scores: dict[str, Any],
-) -> dict[str, Any]:
-    outputs["candidates"] = [
-        {"seed": c.seed, "similarity": c.similarity, "chosen": i == keyframe.chosen_index}
-        for i, c in enumerate(keyframe.candidates)
-    ]
-    describe = getattr(pipeline.temporal, "describe_models", None)
-    record = RunRecord(
-        kind=kind,
-        config=pipeline.config.to_dict(),
-        inputs=inputs,
-        models={
-            "spatial": keyframe.models,
-            "temporal": describe() if describe else None,
-            "faces": pipeline.faces.name,
-            "prompts": pipeline.prompts.name,
-        },
-        stages=stages,
-        outputs=outputs,
-        scores=scores,
-        warnings=list(dict.fromkeys(warnings)),
-        environment=environment_info(),
-    )
-    return record.to_dict()
-
-
-def _write_outputs(
+def _write(
     pipeline: Any,
     folder: Path,
     face_image: Image.Image,
     result: SegmentedResult,
-    similarities: list[float | None],
+    identity: VideoIdentity,
+    frames: Any,
     extra_html: str,
     *,
-    video: Path | None = None,
+    encoded: bool,
 ) -> dict[str, Path]:
-    paths = {"first_frame": write_png_atomic(folder / "first_frame.png", result.first_frame)}
-    for index, candidate in enumerate(result.candidates):
-        paths[f"candidate_{index}"] = write_png_atomic(
-            folder / "candidates" / f"candidate_{index}.png", candidate.image
-        )
-    paths["video"] = video or folder / "video.mp4"
+    """The run writer's files (first frame, candidates, record), the video already encoded, and the
+    report with this run's own section; record.json is written again last, naming every file."""
     record = result.record
-    record["outputs"] |= {
-        "first_frame": "first_frame.png",
-        "video": "video.mp4",
-        "report": "report.html",
-        "candidates": [
-            dict(c, file=f"candidates/candidate_{i}.png")
-            for i, c in enumerate(record["outputs"]["candidates"])
-        ],
-    }
+    paths = write_run(
+        folder, record, face=None, first_frame=result.first_frame, candidates=result.keyframe.candidates
+    )
+    if encoded:
+        paths["video"] = folder / VIDEO
+        record.outputs["video"] = VIDEO
+    record.outputs["report"] = REPORT
+    as_dict = record.to_dict()
+    entries = as_dict["outputs"].get("candidates", [])
     html = render_report(
         face=face_image,
-        record=record,
-        candidates=[
-            (c.image, {"seed": c.seed, "similarity": c.similarity, "chosen": i == result.chosen_index})
-            for i, c in enumerate(result.candidates)
-        ],
-        video_path=paths["video"],
-        similarities=similarities,
-        note=TINY_NOTE[0].upper() + TINY_NOTE[1:] + "." if pipeline.config.name == "tiny" else "",
+        record=as_dict,
+        candidates=[(c.image, e) for c, e in zip(result.keyframe.candidates, entries, strict=True)],
+        video_path=paths.get("video"),
+        similarities=list(identity.per_frame),
+        note=report_note(pipeline.config.name),
+        video_frames_FHWC=frames,  # the sampled frames kept while streaming (indexable like the video)
     )
     html = html.replace("</body>", extra_html + "</body>") if "</body>" in html else html + extra_html
-    paths["report"] = write_text_atomic(folder / "report.html", html)
-    paths["record"] = write_json_atomic(folder / "record.json", record)
+    paths["report"] = write_text_atomic(folder / REPORT, html)
+    paths["record"] = write_json_atomic(folder / RECORD, as_dict)
     return paths
 
 
@@ -609,4 +558,4 @@ def _people_html(people: PeopleIdentity) -> str:
     )
 
 
-__all__ = ["SegmentedResult", "generate_long", "generate_people", "wants_segments"]
+__all__ = ["SampledFrames", "SegmentedResult", "generate_long", "generate_people", "wants_segments"]

@@ -176,15 +176,15 @@ def _generate_beyond_one_shot(
             )
     record = result.record
     typer.echo(f"spatial prompt:  {result.prompts.spatial}")
-    for segment in record.get("segments", []):
+    for segment in record.outputs.get("segments", []):
         mark = "  (re-anchored)" if segment["reanchored"] else ""
         first, last = segment["frames"]
         typer.echo(f"segment {segment['index'] + 1}: frames {first}-{last}: {segment['prompt']}{mark}")
-    for person in record["scores"].get("people", []):
+    for person in record.scores.get("people", []):
         mean = person["mean"]
         shown = "n/a" if mean is None else f"{mean:.3f}"
         typer.echo(f"person {person['person'] + 1} identity (mean): {shown}")
-    mean = record["scores"].get("video_identity_mean")
+    mean = record.scores.get("video_identity_mean")
     typer.echo(f"video identity (mean): {'n/a' if mean is None else f'{mean:.3f}'}")
     typer.echo(f"wrote {out}/ ({OUTPUTS})")
 
