@@ -10,6 +10,10 @@ Wrong code each test catches:
 
 from __future__ import annotations
 
+import contextlib
+import functools
+from collections.abc import Iterator
+
 import pytest
 import torch
 from PIL import Image
@@ -24,6 +28,12 @@ STEPS = 3
 
 
 def _backend(name: str, **runtime: object):
+    return _loaded(name, tuple(sorted(runtime.items())))
+
+
+@functools.cache  # one load per (model, options) for the whole module: loading dominates these tests
+def _loaded(name: str, runtime: tuple[tuple[str, object], ...]):
+    runtime = dict(runtime)
     config = TemporalConfig(
         backend=name, model=f"ipvg-tiny:{name}", height=64, width=96, num_frames=9, num_inference_steps=STEPS
     )
@@ -52,17 +62,30 @@ def _latents(backend, guidance_scale: float = 5.0) -> torch.Tensor:
     ).frames
 
 
-def _transformer_calls(pipe) -> dict[str, list[int]]:
+@contextlib.contextmanager
+def _transformer_calls(pipe) -> Iterator[dict[str, list[int]]]:
     """Batch size of every call of each denoiser's first block (the real work, under the hook)."""
     seen: dict[str, list[int]] = {}
+    handles = []
     for name in ("transformer", "transformer_2"):
         module = getattr(pipe, name, None)
         if module is not None:
             seen[name] = []
-            module.blocks[0].register_forward_pre_hook(
-                lambda _m, args, store=seen[name]: store.append(args[0].shape[0])
+            handles.append(
+                module.blocks[0].register_forward_pre_hook(
+                    lambda _m, args, store=seen[name]: store.append(args[0].shape[0])
+                )
             )
-    return seen
+    try:
+        yield seen
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def _counts(backend) -> tuple[int, int]:
+    hooks = backend.applied.cfg_hooks
+    return sum(h.num_batched_calls for h in hooks), sum(h.num_reused_calls for h in hooks)
 
 
 @pytest.mark.parametrize("name", ["wan22-ti2v-5b", "wan22-i2v-a14b"])
@@ -70,9 +93,10 @@ def test_batched_cfg_equals_two_calls(name):
     plain = _backend(name)
     batched = _backend(name, batched_cfg=True)
     assert "batched-cfg" in batched.applied.applied
-    plain_calls, batched_calls = _transformer_calls(plain.pipe), _transformer_calls(batched.pipe)
-    expected = _latents(plain)
-    got = _latents(batched)
+    before = _counts(batched)
+    with _transformer_calls(plain.pipe) as plain_calls, _transformer_calls(batched.pipe) as batched_calls:
+        expected = _latents(plain)
+        got = _latents(batched)
     torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
     assert expected.abs().max() > 0
     # Unbatched: two batch-1 calls per step. Batched: one batch-2 call per step.
@@ -82,8 +106,8 @@ def test_batched_cfg_equals_two_calls(name):
     assert all(size == 2 for calls in batched_calls.values() for size in calls)
     if name == "wan22-i2v-a14b":  # both experts ran, both batched
         assert batched_calls["transformer"] and batched_calls["transformer_2"]
-    hooks = batched.applied.cfg_hooks
-    assert sum(h.num_batched_calls for h in hooks) == STEPS == sum(h.num_reused_calls for h in hooks)
+    after = _counts(batched)
+    assert (after[0] - before[0], after[1] - before[1]) == (STEPS, STEPS)
 
 
 def test_batched_cfg_differs_from_other_prompts():
@@ -108,9 +132,10 @@ def test_batched_cfg_differs_from_other_prompts():
 
 def test_no_guidance_no_batching():
     batched = _backend("wan22-ti2v-5b", batched_cfg=True)
-    calls = _transformer_calls(batched.pipe)
     plain = _backend("wan22-ti2v-5b")
-    torch.testing.assert_close(_latents(batched, 1.0), _latents(plain, 1.0), rtol=1e-5, atol=1e-5)
+    with _transformer_calls(batched.pipe) as calls:
+        got = _latents(batched, 1.0)
+    torch.testing.assert_close(got, _latents(plain, 1.0), rtol=1e-5, atol=1e-5)
     assert calls["transformer"] == [1] * STEPS
 
 
@@ -143,5 +168,4 @@ def test_batched_cfg_on_vace():
     batched = _backend("wan21-vace-1.3b", batched_cfg=True)
     frames = batched.animate(image, PROMPT, seed=1).video.frames_FHWC
     assert int(abs(plain.astype(int) - frames.astype(int)).max()) <= 1
-    (hook,) = batched.applied.cfg_hooks
-    assert hook.num_batched_calls == STEPS == hook.num_reused_calls
+    assert _counts(batched) == (STEPS, STEPS)
