@@ -280,9 +280,10 @@ def preflight(config: PipelineConfig, stages: tuple[str, ...] = STAGES) -> None:
     for section in stages:  # an unknown backend is a mistake of its own, said as such
         if not _stage_is_off(config, section):
             registry.get(section, getattr(config, section).backend)
-    if config.runtime.allow_download:
-        return
     missing = [row for row in preset_models(config, stages) if not row.present]
+    if config.runtime.allow_download:
+        # Hub models will be fetched; local paths and insightface packs cannot be.
+        missing = [row for row in missing if _download_target(row.model) != row.model]
     if not missing:
         return
     listed = "; ".join(

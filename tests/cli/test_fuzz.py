@@ -204,6 +204,7 @@ CASES = [
     Case("out-user-folder", (*GEN[:-4], "-o", "{w}/mine", *TINY), "did not write", 4),
     Case("animate-out-user-folder", (*ANIM[:-4], "-o", "{w}/mine", *TINY), "--overwrite", 4),
     Case("keyframe-out-user-folder", (*KEY[:-4], "-o", "{w}/mine", *TINY), "did not write", 4),
+    Case("out-name-too-long", (*GEN[:-4], "-o", "{w}/" + "b" * 300, *TINY), "File name too long", 4),
     Case("out-symlink", (*GEN[:-4], "-o", "{w}/outlink", *TINY), "symbolic link", 4, _out_link),
     Case("out-empty-text-is-cwd", (*GEN[:-4], "-o", "", *TINY), "did not write", 4),  # "" parses as "."
     # 5. config fields (validated in config.py; --out at a file proves they fail first)

@@ -59,6 +59,16 @@ def check_run_dir(out_dir: str | Path, *, overwrite: bool = False) -> Path:
     path = Path(out_dir).expanduser()
     if not str(out_dir).strip():
         raise OutputError("The output folder is empty text.", "pass a folder with --out.")
+    try:
+        return _check(path, overwrite)
+    except OSError as error:  # a name too long, a path through a file, a permission the OS refuses
+        raise OutputError(
+            f"Cannot use {str(path)[:200]} as the output folder: {error.strerror or error}.",
+            "choose a shorter or different --out.",
+        ) from None
+
+
+def _check(path: Path, overwrite: bool) -> Path:
     if path.is_symlink():
         # Renaming onto a link would replace the link, not the folder it points to.
         raise OutputError(
