@@ -8,17 +8,18 @@ clear line on stderr and a non-zero exit code, never a traceback.
 from __future__ import annotations
 
 import errno
+import functools
 import importlib
 import logging
-import os
 import pkgutil
 import sys
-import warnings
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
 from ipvg.errors import IpvgError
+from ipvg.verbosity import quiet_libraries
 
 app = typer.Typer(
     name="ipvg",
@@ -47,6 +48,34 @@ def _root(
     """Identity-preserving text-to-video: one face photo + a prompt -> a video of that person."""
 
 
+class Interrupted(IpvgError):
+    """Ctrl-C during a command (typer would turn it into a silent exit 130)."""
+
+    exit_code = 130
+
+
+def _interruptible(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """Say that the run was interrupted, in one line; the output folder is as it was (see rundir)."""
+
+    @functools.wraps(callback)  # keeps the signature typer reads the options from
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except KeyboardInterrupt:
+            raise Interrupted("Interrupted (Ctrl-C); nothing of this run was kept.") from None
+
+    return run
+
+
+def _wrap_commands(typer_app: typer.Typer) -> None:
+    for command in typer_app.registered_commands:
+        if command.callback is not None and not hasattr(command.callback, "__wrapped__"):
+            command.callback = _interruptible(command.callback)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _wrap_commands(group.typer_instance)
+
+
 def _register_commands() -> None:
     import ipvg.cli as package
 
@@ -55,22 +84,10 @@ def _register_commands() -> None:
             continue
         module = importlib.import_module(f"ipvg.cli.{module_info.name}")
         module.register(app)
+    _wrap_commands(app)
 
 
 _register_commands()
-
-
-def quiet_libraries() -> None:
-    """Keep diffusers'/transformers' informational warnings (LoRA keys, unused weights, dtype notes)
-    out of the terminal; ipvg reports what matters itself. IPVG_VERBOSE=1 shows them."""
-    if os.environ.get("IPVG_VERBOSE"):
-        return
-    # Read by the libraries when first imported, which the commands do lazily, after this point.
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
-    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    warnings.filterwarnings("ignore", category=UserWarning, module="(diffusers|transformers|torch)")
 
 
 def main(argv: list[str] | None = None) -> int:
