@@ -211,7 +211,7 @@ class Results:
     def markdown(self) -> str:
         header = [
             f"Device: {self.facts['machine'].get('gpu', 'CPU')}; measured bf16 matmul "
-            f"{self.facts['peak_tflops']:.0f} TFLOP/s; "
+            f"{self.facts['peak_tflops']:.3g} TFLOP/s; "
             f"{'SMOKE (scaled-down models)' if self.facts['smoke'] else 'real sizes'}, "
             "random weights.",
             "",
