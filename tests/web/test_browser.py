@@ -36,7 +36,7 @@ def upload(page: Any, path: Path) -> str:
 
 
 def test_generate_end_to_end_with_an_edited_temporal_prompt(
-    page: Any, web_server: tuple[str, Any], sample_testset: Path
+    page: Any, web_server: tuple[str, Any], sample_testset: Path, tmp_path: Path
 ) -> None:
     _, web = web_server
     # 1. Upload a face: it is found and boxed
@@ -87,6 +87,17 @@ def test_generate_end_to_end_with_an_edited_temporal_prompt(
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "web-final.png"), full_page=True)
+
+    # 6. The run's report opens on its settings and the command that reproduces the run
+    with page.expect_download() as download_info:
+        page.click("#ipvg-download-report")
+    saved = tmp_path / "report.html"  # the download has no extension; chromium would show it as text
+    download_info.value.save_as(saved)
+    report = page.context.new_page()
+    report.goto(saved.as_uri())
+    assert report.locator("table.settings").bounding_box()["y"] < 400  # on the first screen
+    assert "ipvg generate --face" in report.inner_text("pre")
+    report.screenshot(path=str(ARTIFACTS / "generate-report.png"), full_page=True)
 
 
 def test_bad_uploads_get_clear_messages(page: Any, web_server: tuple[str, Any], tmp_path: Path) -> None:
@@ -258,3 +269,36 @@ def test_a_failing_run_shows_the_failure_state(page: Any) -> None:
     assert "✗ Finding the reference face" in progress and "✓ Finding" not in progress
     assert "Done in" not in progress
     shot(page, "web-failed")
+
+
+def test_eval_report_of_one_video_opens_on_the_metrics_table(browser: Any, sample_testset: Path, tmp_path: Path) -> None:
+    """Issue 19's bar: `ipvg eval` on a one-video submission gives a report whose first screen is the
+    metrics table. Catches a report that opens with charts or per-video rows."""
+    import numpy as np
+
+    from ipvg.cli.main import main
+    from ipvg.io.video import write_video
+
+    testset, submission = tmp_path / "testset" / "id001", tmp_path / "submission" / "id001"
+    testset.mkdir(parents=True)
+    submission.mkdir(parents=True)
+    for name in ("image.png", "prompt1.txt"):
+        (testset / name).write_bytes((sample_testset / "id001" / name).read_bytes())
+    face = Image.open(testset / "image.png").convert("RGB").resize((128, 128))
+    frames = np.stack([np.asarray(face.rotate(angle)) for angle in range(0, 18, 2)])  # a face that turns a little
+    write_video(frames, 8.0, submission / "prompt1.mp4")
+    out = tmp_path / "scores"
+    code = main(["eval", str(tmp_path / "submission"), "--testset", str(tmp_path / "testset"),
+                 "--metrics", "facesim-dlib", "--out", str(out)])  # fmt: skip
+    assert code == 0
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    report = context.new_page()
+    report.goto((out / "report.html").as_uri())
+    box = report.locator("table.metrics").bounding_box()
+    assert box is not None and box["y"] + box["height"] < 800, box  # wholly on the first screen
+    assert "facesim-dlib" in report.inner_text("table.metrics")
+    report.wait_for_function("document.querySelector('video').readyState >= 1")  # the linked video loads
+    ARTIFACTS.mkdir(exist_ok=True)
+    report.screenshot(path=str(ARTIFACTS / "eval-report-first-screen.png"))
+    report.screenshot(path=str(ARTIFACTS / "eval-report.png"), full_page=True)
+    context.close()
