@@ -201,9 +201,9 @@ def _pieces(text: str, separators: str) -> list[str]:
         words = words_of(piece)
         previous_words = words_of(pieces[-1]) if pieces else []
         if previous_words and words and en.can_be_adjective(previous_words[-1]) and (
-            (en.word_classes(words[0]) & {"ADJ", "NOUN"} or not en.word_classes(words[0]))
+            (en.word_classes(words[0]) & {"ADJ", "NOUN"} or not en.word_classes(words[0]) or words[0].endswith("ed"))
             and words[0] not in en.DETERMINERS
-            and (not en.verb_tags(words[0]) or "ADJ" in en.word_classes(words[0]))
+            and (not en.verb_tags(words[0]) or "ADJ" in en.word_classes(words[0]) or words[0].endswith("ed"))
         ):
             pieces[-1] = pieces[-1] + " " + piece
         else:

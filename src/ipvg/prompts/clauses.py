@@ -34,7 +34,7 @@ NUMBER_WORDS = frozenset({"one", "two", "three", "four", "five", "six", "seven",
 STATIC_LEMMAS = frozenset(
     {*(v for v in lx.POSE_VERBS if "_" not in v), *(v for v in lx.STATIC_VERBS if "_" not in v),
      "wear", "dress", "clad", "don", "adorn", "hold", "stand", "sit", "lie", "lean", "kneel", "crouch",
-     "make", "string", "frame", "light", "bathe", "surround", "fill", "cover", "decorate", "line", "set",
+     "make", "string", "frame", "light", "bathe", "surround", "fill", "cover", "decorate", "line",
      "visible", "focus", "perch", "rest", "wrap", "carry_on", "lit", "dressed", "paint_on", "label", "own",
      "contain", "display", "feature", "show", "depict", "include", "appear", "seem", "remain", "stay", "be",
      "maintain", "keep", "reveal", "have", "hang"} - {"look", "gaze", "stare", "watch", "face",
@@ -114,6 +114,7 @@ def tag_tokens(tokens: list[str]) -> list[str]:
             and not _person_word(lower[i - 1])
             and "NOUN" in en.word_classes(following)
             and following not in PARTICLES
+            and following not in en.DETERMINERS
             and not en.verb_tags(following) & {"VBZ", "VBD", "VBG"}
         ):
             tag = "ADJ"  # "a lace wedding dress"
@@ -204,7 +205,9 @@ def _is_verb(
         return False
     if previous in ("DET", "ADJ", "NUM", "POS") and previous_word not in ("her", "each"):
         return False  # "a steaming cup", "the winding track", "his gaze"
-    if word in lx.NOT_VERBS and previous in ("DET", "ADJ", "PREP", "NUM") and previous_word != "to":
+    if word in lx.NOT_VERBS and previous in ("DET", "ADJ", "PREP", "NUM") and previous_word != "to" and not (
+        previous_word in GERUND_PREPOSITIONS and word.endswith("ing")
+    ):
         return False
     if word in lx.NOT_VERBS and previous == "NOUN" and en.verb_tags(following) & {"VBN", "VBD"}:
         return False  # "a drum set made of thunderclouds"
@@ -214,9 +217,9 @@ def _is_verb(
             return False  # "a path of floating lily pads", "a field of gently swaying wildflowers"
         if previous == "PREP" and not following[:1].isalnum():
             return False  # "a flash of lightning", "the sound of clapping"
-    if previous == "START" and word.endswith("ed") and following_classes & {"NOUN", "ADJ"} and following not in (
-        en.DETERMINERS
-    ):
+    if previous in ("START", "PUNCT") and (word.endswith("ed") or "VBN" in tags) and "ADJ" in following_classes and (
+        following not in en.DETERMINERS
+    ) and following not in en.PREPOSITIONS:
         return False  # "blurred green forest visible through the window"
     base_like = word == en.verb_lemma(word) and not word.endswith("ed")  # "gown", "set": listed as VBN too
     if tags & {"VBG", "VBD", "VBN"} and not (base_like and previous not in ("AUX", "PRON", "REL")):
@@ -242,6 +245,8 @@ def _is_verb(
             return True  # "the individual chops vegetables"
         if nounish and previous == "NOUN" and en.can_be_adjective(previous_word) and not following_open:
             return False  # "a white sports jacket"
+        if nounish and previous == "NOUN" and previous2 == "ADJ" and (not following[:1].isalnum() or following == "and"):
+            return False  # "pink and blue neon lights,"
         if nounish and previous == "CONJ":
             return finite_seen  # "sits ... and eats" but "wearing a blazer and glasses"
         if nounish and prep_seen and (not following[:1].isalnum() or following in ("and", "with")):
@@ -295,7 +300,16 @@ def split_pieces(sentence: str, index: int) -> list[Piece]:
             quote_open = not quote_open
         if quote_open:
             continue
-        boundary = token in (",", ";", ":") or (token in (".", "!", "?") and i == len(tokens) - 1)
+        coordinate = (
+            token == ","
+            and i > start
+            and (tags[i - 1] == "ADJ" or (tags[i - 1] == "NOUN" and en.can_be_adjective(tokens[i - 1])))
+            and i - 1 > start
+            and tags[i - 2] in ("DET", "ADJ", "ADV")
+            and i + 1 < len(tokens)
+            and (tags[i + 1] in ("ADJ", "NOUN") or "VBN" in en.verb_tags(tokens[i + 1]) or tokens[i + 1].lower().endswith("ed"))
+        )  # "a tall, weathered brick wall": one noun phrase
+        boundary = not coordinate and (token in (",", ";", ":") or (token in (".", "!", "?") and i == len(tokens) - 1))
         conjunction = (
             token.lower() in CLAUSE_CONJUNCTIONS
             and i > start

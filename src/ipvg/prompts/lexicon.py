@@ -488,7 +488,7 @@ warm cool bright dim dark sunny cloudy colorful colourful
 
 NONVISUAL = set(
     """
-clang clangs clanging thud thuds
+clang clangs clanging thud thuds thump thumps thumping rhythm rhythms
 sound sounds noise noises roar roaring hum humming buzz buzzing music melody tune song songs
 laughter cheers applause echo echoes echoed echoing whisper whispers silence
 crackling crackle sizzling sizzle rustling rustle screeching screech clatter clattering chirping

@@ -67,7 +67,7 @@ FRAMING_CUES: tuple[tuple[str, str], ...] = (
 CAMERA_WORDS = frozenset({"shot", "camera", "view", "angle", "close-up", "closeup", "zoom-in", "zoom", "pull-out",
                           "zoom-out", "pull-back", "push-in", "dolly", "pan",
                           "perspective", "pov", "footage", "portrait", "trailer", "scene", "macro", "frame",
-                          "framed", "step-printing", "tracking", "tiltshift", "drone", "film"})
+                          "framed", "seen", "viewed", "filmed", "step-printing", "tracking", "tiltshift", "drone"})
 ABSTRACT_OBJECTS = frozenset({"something", "anything", "it", "them", "him", "her", "skills", "skill", "move",
                               "moment", "shot", "routine", "task", "trick", "idea", "story", "news", "goodbye",
                               "view", "step", "time", "way", "care", "precision", "flair", "points", "point",
@@ -78,7 +78,7 @@ MOTION_PARTICLES = frozenset({"up", "out", "off", "away", "down", "back"})
 HELD_PHRASAL = frozenset({"stand", "sit", "hold", "dress", "lie", "set", "line", "fill"})
 TIME_LEAD = re.compile(
     r"^(?:at one point|initially|throughout[^,]*|towards? the end[^,]*|in subsequent frames|as the video progresses"
-    r"|overall|at first|finally|then|later)\b[ ,]*",
+    r"|overall|at first|finally|then|later|moments later|soon after|afterwards)\b[ ,]*",
     re.IGNORECASE,
 )
 MOTION_NOUNS = frozenset(
@@ -93,6 +93,10 @@ APPEARANCE_NOUNS = frozenset(
 )
 PASSIVE_LEMMAS = frozenset({"dress", "adorn", "clad", "light", "fill", "cover", "decorate", "frame", "surround",
                             "line", "make", "string", "paint", "bathe", "set", "build", "wear", "don", "drape"})
+BODY_PARTS = frozenset("hand arm head face hair lip eye shoulder finger foot feet leg knee chin nose mouth "
+                       "cheek fist palm body neck back".split())
+EMPTY_WITHOUT_OBJECT = frozenset({"fill", "permeate", "flood", "accompany", "punctuate", "pierce", "break", "carry",
+                                  "echo", "hang", "linger", "waft", "drift", "mix", "blend", "merge", "create"})
 PRONOUN_OF = {"woman": "her", "girl": "her", "lady": "her", "she": "her", "man": "his", "boy": "his", "guy": "his",
               "he": "his"}
 GAZE_LEMMAS = frozenset({"look", "watch", "stare", "gaze", "glance", "peer", "peek", "see", "notice", "spot",
@@ -338,6 +342,9 @@ def without_nonvisual(piece: Piece, *, keep: bool = False) -> Piece | None:
         cut = b - 1
         while cut > 0 and piece.tags[cut - 1] in ("CONJ", "PUNCT"):
             cut -= 1
+        last = piece.tokens[cut - 1].lower()
+        if piece.tags[cut - 1] in ("AUX", "VERB") and (verb_lemma(last) in EMPTY_WITHOUT_OBJECT or last in en.AUXILIARIES):
+            return piece if keep else None  # "the room is filled [with the aroma ...]": nothing left to show
         return Piece(piece.tokens[:cut], piece.tags[:cut], piece.sentence, piece.lead)
     return piece if keep else None
 
@@ -415,14 +422,14 @@ def _subject_sentence(
     rest_tokens = piece.tokens[match.end :]
     before = [p for p in pieces[: match.piece] if p is not None]
     after = [p for p in pieces[match.piece + 1 :] if p is not None]
-    if before and all(set(p.lower) & CAMERA_WORDS for p in before) and not lead_tokens:
-        # "The camera slowly pans left as a man ... walks": the camera move goes after the action.
-        camera = _join_pieces(before, capitalise=False).rstrip(".")
-        tail = _tail_join(after, _join_pieces(after, capitalise=False)[:-1]) if after else ""
-        return _end_sentence(_capitalise(replacement) + " " + join_tokens(rest_tokens) + tail + ", " + camera)
     lead_lower = [t.lower() for t in lead_tokens]
     needs_comma = "," in replacement and not match.possessive and rest_tokens and rest_tokens[0] != ","
     head = replacement + ("," if needs_comma else "") + (" " + join_tokens(rest_tokens) if rest_tokens else "")
+    if before and all(set(p.lower) & CAMERA_WORDS for p in before) and not lead_tokens:
+        # "The camera slowly pans left as a man ... walks": the camera move goes after the action.
+        camera = _decapitalise(_join_pieces(before, capitalise=False).rstrip("."))
+        tail = _tail_join(after, _join_pieces(after, capitalise=False)[:-1]) if after else ""
+        return _end_sentence(_capitalise(head) + tail + ", " + camera)
     if not before and (not lead_tokens or _is_feature_lead(lead_lower)):
         first = head
         moved = ""
@@ -530,7 +537,7 @@ def static_phrases(piece: Piece, match: SubjectMatch | None) -> list[str]:
         if _is_feature_lead(lead):
             start = 0
         tokens, tags = tokens[:start] + tokens[end:], tags[:start] + tags[end:]
-    elif _is_meta(piece) or _is_commentary(piece):
+    elif _is_meta(piece) or _is_commentary(piece) or _is_framing_cue(piece):
         return []
     # 2. A camera phrase ("A close-up shot of", "the camera pulls back") is not content.
     tokens, tags = _strip_camera(tokens, tags)
@@ -576,6 +583,12 @@ def _strip_person_mentions(tokens: list[str], tags: list[str]) -> tuple[list[str
         out_tags.append(tags[i])
         i += 1
     return out_tokens, out_tags
+
+
+def _is_framing_cue(piece: Piece) -> bool:
+    """ "Framed from the waist up", "seen from head to toe": the framing term says it."""
+    text = piece.text.lower()
+    return any(re.search(pattern, text) for pattern, _ in FRAMING_CUES) and len(piece.tokens) <= 8
 
 
 def _verbish(tags: list[str], index: int) -> bool:
@@ -725,8 +738,19 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             if not has_subject:
                 flush()
             i += 1
-            while i < len(tokens) and tags[i] in ("ADV", "PRT"):
-                i += 1
+            while i < len(tokens) and (
+                tags[i] in ("ADV", "PRT")
+                or (tokens[i].lower() in MOTION_PARTICLES and i + 1 < len(tokens) and tags[i + 1] == "DET")
+            ):
+                i += 1  # "picks up a mug", "blows out the candles"
+            while i < len(tokens) and tags[i] == "PRON" and tokens[i].lower() in ("it", "them", "him", "her", "itself"):
+                i += 1  # "setting it down"
+                while (i < len(tokens) and tags[i] in ("ADV", "PRT")) or (
+                    i < len(tokens) and tokens[i].lower() in MOTION_PARTICLES
+                ):
+                    i += 1
+            if i < len(tokens) and tokens[i].lower() == "at" and not gaze:
+                i = _skip_np(tokens, tags, i + 1)  # "waves at a neighbour", "emerges at the edge": a target
             if i < len(tokens) and tags[i] in ("DET", "ADJ", "NOUN", "NUM"):
                 if has_subject:
                     i = _skip_np(tokens, tags, i)  # "her lips forming gentle words" -> "her lips"
@@ -750,6 +774,10 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
                 continue
             current[0].append(mapped)
             current[1].append("PREP")
+            i += 1
+            continue
+        if tag == "PREP" and lower in GERUND_PREPOSITIONS and i + 1 < len(tokens) and tags[i + 1] == "VERB":
+            flush()  # "before setting it down": a second action
             i += 1
             continue
         if tag == "CONJ" and lower in ("as", "while", "before", "after", "when", "until", "then"):
@@ -816,6 +844,8 @@ def _object_as_prop(
     words = [t.lower() for t in tokens[index:end]]
     head = words[-1] if words else ""
     singular = head[:-1] if head.endswith("s") and not head.endswith("ss") else head
+    if words[0] in ("her", "his", "their", "its") and (head in APPEARANCE_NOUNS or singular in BODY_PARTS):
+        return end  # "tousling her hair", "washing his hands": the person's own body is no prop
     if not words or singular in ABSTRACT_OBJECTS or head in ABSTRACT_OBJECTS or _motion_noun(head) or (person_kind(head) and head not in (
         "baby", "child"
     )):
@@ -862,6 +892,8 @@ _LEADING_JUNK = {"to", "and", "or", "but", "as", "while", "then", "also", "even"
 def _tidy(tokens: list[str], tags: list[str]) -> str:
     """A segment as a whole phrase: no dangling conjunction/preposition/article at either end, no
     phrase that is only a pronoun or an adverb; cut back to the last word that ends a phrase."""
+    keep = [k for k, t in enumerate(tokens) if t != ","]  # "a tall, weathered wall": commas separate phrases
+    tokens, tags = [tokens[k] for k in keep], [tags[k] for k in keep]
     while tokens and (tokens[0].lower() in _LEADING_JUNK or tags[0] in ("PUNCT", "CONJ", "ADV", "AUX", "REL")):
         tokens, tags = tokens[1:], tags[1:]
     while tokens and (tags[-1] in ("DET", "PREP", "CONJ", "PUNCT", "AUX", "REL", "PRT", "ADV") or tokens[-1].lower() in _LEADING_JUNK):

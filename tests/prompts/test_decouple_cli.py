@@ -1,0 +1,58 @@
+"""`ipvg decouple`: the token count shown with the spatial prompt, and `--check` on annotations.
+
+The command is mounted on its own Typer app (through its `register`), so these tests do not depend on
+the other commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from typer.testing import CliRunner
+
+from ipvg.cli import decouple as decouple_cli
+from ipvg.prompts import clip_token_count
+
+DATA = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "decouple_dev_set.jsonl"
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    decouple_cli.register(app)
+
+    @app.command("noop")
+    def noop() -> None:  # a second command keeps Typer from collapsing the app into one command
+        pass
+
+    return app
+
+
+def test_decouple_shows_the_spatial_token_count() -> None:
+    """Catches a count that is not the spatial prompt's (e.g. of the temporal prompt or the source)."""
+    result = CliRunner().invoke(_app(), ["decouple", "A person is riding a bike", "--json"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output)
+    assert record["spatial_clip_tokens"] == clip_token_count(record["spatial"])
+    assert "bike" in record["spatial"]  # the issue's "A person, close-up": the only content was lost
+    text = CliRunner().invoke(_app(), ["decouple", "A person is riding a bike"]).output
+    assert f"{record['spatial_clip_tokens']} of 77 CLIP tokens" in text
+
+
+def test_check_scores_annotations(tmp_path: Path) -> None:
+    """Catches --check ignoring the split or not reporting a failing prompt."""
+    lines = DATA.read_text(encoding="utf-8").splitlines()[:6]
+    bad = json.loads(lines[0]) | {"id": "impossible", "spatial_keep": ["zeppelin"], "split": "dev"}
+    path = tmp_path / "a.jsonl"
+    path.write_text("\n".join([*lines, json.dumps(bad)]) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(_app(), ["decouple", "--check", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["prompts"] == 7 and any(f["id"] == "impossible" for f in summary["failures"])
+    dev = json.loads(CliRunner().invoke(_app(), ["decouple", "--check", str(path), "--split", "dev", "--json"]).output)
+    assert dev["prompts"] == 1 + sum(json.loads(line)["split"] == "dev" for line in lines)
+
+
+def test_check_refuses_a_prompt_and_check_together(tmp_path: Path) -> None:
+    result = CliRunner().invoke(_app(), ["decouple", "A woman waves", "--check", str(DATA)])
+    assert result.exit_code != 0
