@@ -118,6 +118,15 @@ def tag_tokens(tokens: list[str]) -> list[str]:
             and not en.verb_tags(following) & {"VBZ", "VBD", "VBG"}
         ):
             tag = "ADJ"  # "a lace wedding dress"
+        if (
+            tag == "VERB"
+            and i >= 3
+            and lower[i - 1] == ","
+            and (tags[i - 2] == "ADJ" or en.can_be_adjective(lower[i - 2]))
+            and tags[i - 3] in ("DET", "ADJ", "ADV")
+            and (word.endswith("ed") or "VBN" in en.verb_tags(word))
+        ):
+            tag = "ADJ"  # "a tall, weathered brick wall", "a lush, overgrown gate"
         if tag == "VERB" and en.verb_tags(word) & {"VBZ", "VBD", "VBP"} and "VBG" not in en.verb_tags(word):
             finite_seen = True
         elif tag == "VERB":
