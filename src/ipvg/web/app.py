@@ -240,7 +240,7 @@ class WebApp:
 
     def new_run(self) -> tuple[str, str]:
         """A fresh run id for the Cancel button (set before the run queues for the models)."""
-        return uuid.uuid4().hex, "⏳ Waiting for the models…"
+        return uuid.uuid4().hex, "Waiting for the models…"
 
     def on_cancel(self, run_id: str | None) -> str:
         """Stop run `run_id`: a queued run never starts; a running one stops at its next step, and its
