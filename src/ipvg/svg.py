@@ -102,7 +102,7 @@ def line_chart_svg(
         colour = "#888" if tick in marks else "#ddd"
         parts.append(
             f'<line x1="{left}" x2="{right}" y1="{py(tick):.1f}" y2="{py(tick):.1f}" stroke="{colour}"{dash}/>'
-            f'<text x="{left - 5}" y="{py(tick) + 4:.1f}" text-anchor="end" fill="#555">{_tick_label(tick)}</text>'
+            f'<text x="{left - 8}" y="{py(tick) + 4:.1f}" text-anchor="end" fill="#555">{_tick_label(tick)}</text>'
         )
     for mark in marks:
         if mark not in nice_ticks(y_low, y_high, 5):
