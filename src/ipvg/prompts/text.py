@@ -11,27 +11,23 @@ import functools
 import logging
 import math
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ipvg.errors import PromptError
+from ipvg.inputs import MAX_PROMPT_CHARS, read_prompt
 from ipvg.prompts.lexicon import INSTRUCTION_PATTERNS
 
 logger = logging.getLogger(__name__)
 
 CLIP_WINDOW = 77  # SDXL text encoders, start and end tokens included
 UMT5_WINDOW = 512  # Wan2.1 / Wan2.2 text_len
-# Longer prompts are cut before decoupling: UMT5 reads ~512 tokens (about 2,500 characters of
-# English), so 8,000 characters keeps every sentence that could still reach an encoder.
-MAX_SOURCE_CHARS = 8_000
+# Longer prompts are cut before decoupling: the one limit of `ipvg.inputs` (see there for why).
+MAX_SOURCE_CHARS = MAX_PROMPT_CHARS
 
 DEFAULT_CLIP_TOKENIZER = "openai/clip-vit-large-patch14"
 DEFAULT_UMT5_TOKENIZER = "google/umt5-xxl"
 
-_CONTROL = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]"
-)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -42,37 +38,19 @@ class CleanPrompt:
 
 
 def clean_source(text: str | None, *, max_chars: int = MAX_SOURCE_CHARS) -> CleanPrompt:
-    """Normalise a user prompt: NFC, control and bidi characters removed, whitespace collapsed,
-    instruction-like sentences (prompt injection) removed, and very long text cut at a sentence
-    boundary. Raises `PromptError` when nothing usable remains."""
+    """Normalise a user prompt with the one shared check (`ipvg.inputs.read_prompt`: NFC, control and
+    bidi characters removed, whitespace collapsed, very long text cut at a sentence boundary), then
+    remove instruction-like sentences (prompt injection). Raises `PromptError` when nothing usable
+    remains."""
     if text is None or not isinstance(text, str):
         raise PromptError(
             f"The prompt must be text, got {type(text).__name__}.", "pass the prompt as a string."
         )
-    warnings: list[str] = []
-    # 1. Normalise and strip invisible characters.
-    normalised = unicodedata.normalize("NFC", text)
-    stripped = _CONTROL.sub(" ", normalised)
-    if stripped != normalised and any(ch not in "\n\r\t" for ch in _CONTROL.findall(normalised)):
-        warnings.append("control characters were removed from the prompt")
-    cleaned = " ".join(stripped.split())
-    if not cleaned:
-        raise PromptError(
-            "The prompt is empty.",
-            "describe the video you want, e.g. 'A woman smiles and waves at the camera'.",
-        )
-    # 2. Cut very long prompts before any parsing (linear time from here on).
-    if len(cleaned) > max_chars:
-        cut = cleaned[:max_chars]
-        boundary = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "))
-        cut = cut[: boundary + 1] if boundary > max_chars // 2 else cut.rsplit(" ", 1)[0]
-        warnings.append(
-            f"the prompt was {len(cleaned):,} characters long; only its first {len(cut):,} were used "
-            "(the video text encoder reads about 2,500 characters)"
-        )
-        cleaned = cut
+    # 1-2. The shared normalisation; long prompts are cut (with a warning), not refused, here.
+    read = read_prompt(text, max_chars=max_chars, too_long="cut")
+    warnings = list(read.warnings)
     # 3. Drop sentences that address a language model instead of describing a video.
-    cleaned, removed = remove_instructions(cleaned)
+    cleaned, removed = remove_instructions(read.text)
     if removed:
         # Not quoted: the record should never carry injected text onward.
         warnings.append(
