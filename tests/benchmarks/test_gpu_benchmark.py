@@ -7,7 +7,8 @@ Wrong code each test catches:
 - a failing variant (missing kernel) stopping the section, or leaving diffusers' process-wide
   attention backend switched so that later variants fail too;
 - the batched-CFG variant not going through ipvg's hook; FLOP-floor ratio or projection wrong;
-- (slow) any section of the whole run failing on the smoke models.
+- (slow) any section of the whole run failing on the smoke models;
+- (slow) a real-size config or input shape that does not fit (checked on the meta device).
 """
 
 from __future__ import annotations
@@ -103,3 +104,59 @@ def test_whole_smoke_run(gpu, tmp_path):
     assert any(name.startswith("wan21-vace-14b") for name in sections)
     assert not [row for row in payload["rows"] if row["variant"] == "section failed"]
     assert set(payload["section_seconds"]) == {"5b", "sdxl", "vae", "lowvram", "a14b", "vace"}
+
+
+@pytest.mark.slow  # 15-30 s each on the shared CPU; run `pytest -m slow tests/benchmarks` before a GPU session
+@pytest.mark.parametrize("case", ["5b", "a14b", "vace"])
+def test_real_size_steps_have_valid_shapes(gpu, case):
+    """The GPU run's real-size transformers and inputs, on the meta device (shapes only, no memory,
+    no compute): a wrong channel count, VACE control shape or batched-CFG concatenation would fail
+    here instead of inside a 15-minute GPU session."""
+    import torch
+
+    from ipvg.runtime.batched_cfg import apply_batched_cfg
+
+    step = gpu.WanStep(gpu.REAL_CASES[case], "meta", torch.bfloat16)
+    config = gpu.REAL_CASES[case].config
+    with torch.no_grad():
+        (sample,) = step.transformer(encoder_hidden_states=step.text, **step.inputs)
+        assert sample.shape[1] == config["out_channels"]
+        assert sample.shape[2:] == step.inputs["hidden_states"].shape[2:]
+        (hook,) = apply_batched_cfg(step.pipe, [("transformer", step.transformer)])
+        step.pipe.encode_prompt()
+        step.step(step.small)
+        step.step()
+    assert hook.num_batched_calls == 2
+
+
+@pytest.mark.slow
+def test_real_size_first_frame_and_decoders_have_valid_shapes(gpu):
+    import torch
+    from diffusers import AutoencoderKL, AutoencoderKLWan, UNet2DConditionModel
+    from transformers import UMT5Config, UMT5EncoderModel
+
+    def meta(*shape, dtype=torch.bfloat16):
+        return torch.randn(*shape, device="meta", dtype=dtype)
+
+    with torch.no_grad():
+        unet = gpu.random_model(lambda: UNet2DConditionModel(**gpu.SDXL_UNET), "meta", torch.bfloat16)
+        added = {"text_embeds": meta(2, 1280), "time_ids": meta(2, 6)}
+        (noise,) = unet(
+            meta(2, 4, 60, 104),
+            500,
+            encoder_hidden_states=meta(2, 77, 2048),
+            added_cond_kwargs=added,
+            return_dict=False,
+        )
+        assert noise.shape == (2, 4, 60, 104)
+        vae = gpu.random_model(lambda: AutoencoderKL(**gpu.SDXL_VAE), "meta", torch.bfloat16)
+        assert vae.decode(meta(1, 4, 60, 104), return_dict=False)[0].shape == (1, 3, 480, 832)
+        wan_vae = gpu.random_model(lambda: AutoencoderKLWan(**gpu.WAN22_VAE), "meta", torch.float32)
+        video = wan_vae.decode(meta(1, 48, 31, 44, 80, dtype=torch.float32), return_dict=False)[0]
+        assert video.shape == (1, 3, 121, 704, 1280)
+        encoder = gpu.random_model(
+            lambda: UMT5EncoderModel(UMT5Config(**gpu.UMT5_XXL)), "meta", torch.bfloat16
+        )
+        assert encoder(
+            input_ids=torch.zeros(2, 512, dtype=torch.long, device="meta")
+        ).last_hidden_state.shape == (2, 512, 4096)
