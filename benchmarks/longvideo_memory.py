@@ -37,8 +37,8 @@ with tempfile.TemporaryDirectory() as out:
     traced_peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
 print(json.dumps({
-    "segments": len(result.record["segments"]),
-    "frames": result.record["outputs"]["num_frames"],
+    "segments": len(result.record.outputs["segments"]),
+    "frames": result.record.outputs["num_frames"],
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     "peak_rss_after_warmup_mb": warm_rss,
     "tracemalloc_peak_mb": traced_peak / 2**20,

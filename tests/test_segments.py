@@ -256,6 +256,8 @@ def test_tiny_preset_two_faces(tmp_path, sample_testset):
     assert code in (0, None)
     record = json.loads((out / "record.json").read_text())
     assert record["kind"] == "generate-people" and len(record["inputs"]["faces"]) == 2
+    with av.open(str(out / "video.mp4")) as container:
+        assert sum(1 for _ in container.decode(video=0)) == record["outputs"]["num_frames"] == 5
     assert [p["person"] for p in record["scores"]["people"]] == [0, 1]
     assert all(len(p["per_frame"]) == 16 for p in record["scores"]["people"])
     assert any("face(s) found for 2 people" in w for w in record["warnings"])
