@@ -67,7 +67,7 @@ class FakePipeline:
             self.active += 1
             self.max_active = max(self.max_active, self.active)
         try:
-            self.calls.append({"prompt": prompt, "config": self.config, **kwargs})
+            self.calls.append({"prompt": prompt, **kwargs})
             Path(kwargs["out_dir"]).mkdir(parents=True)  # as the pipeline does first, before any model runs
             progress = kwargs["progress"]
             with progress.steps("Denoising", self.num_steps) as step:
@@ -210,8 +210,8 @@ def test_prompt_and_face_checks_come_first(tmp_path: Path, face_png: str) -> Non
     assert pipeline.calls == []
 
 
-def test_advanced_settings_reach_the_pipeline_for_that_run_only(tmp_path: Path, face_png: str) -> None:
-    """Catches settings that are dropped on the way, and settings that leak into the next run."""
+def test_advanced_settings_reach_the_pipeline_call(tmp_path: Path, face_png: str) -> None:
+    """Catches settings that are dropped on the way, leak into the next run, or are sent when unchanged."""
     pipeline = FakePipeline()
     app = make_app(tmp_path, pipeline)
     list(
@@ -220,14 +220,12 @@ def test_advanced_settings_reach_the_pipeline_for_that_run_only(tmp_path: Path, 
             steps=7, frames=13, resolution="128x96", guidance=2.5, candidates=1, negative_prompt=" blurry ",
         )
     )  # fmt: skip
-    config = pipeline.calls[0]["config"]
-    assert (config.temporal.num_inference_steps, config.temporal.num_frames) == (7, 13)
-    assert (config.temporal.width, config.temporal.height) == (128, 96)
-    assert config.temporal.guidance_scale == 2.5 and config.temporal.negative_prompt == "blurry"
-    assert config.spatial.num_candidates == 1 and pipeline.calls[0]["seed"] == 5
-    assert pipeline.config == get_preset("tiny")  # restored after the run
+    call = pipeline.calls[0]
+    assert (call["num_inference_steps"], call["num_frames"], call["width"], call["height"]) == (7, 13, 128, 96)
+    assert call["guidance_scale"] == 2.5 and call["negative_prompt"] == "blurry"
+    assert call["num_candidates"] == 1 and call["seed"] == 5
     list(app.on_generate(face_png, "waves", "tiny", 5, "", "", None))
-    assert pipeline.calls[1]["config"] == get_preset("tiny")
+    assert "num_frames" not in pipeline.calls[1]  # nothing carried over from the previous run
     # The panel sends every box; boxes left at the preset's values override nothing (a clean record)
     shown = app.defaults("tiny")
     list(
@@ -237,7 +235,9 @@ def test_advanced_settings_reach_the_pipeline_for_that_run_only(tmp_path: Path, 
             negative_prompt=shown.negative_prompt,
         )
     )  # fmt: skip
-    assert pipeline.calls[2]["config"] == get_preset("tiny")
+    assert not {"num_inference_steps", "num_frames", "width", "guidance_scale", "negative_prompt"} & set(
+        pipeline.calls[2]
+    )
 
 
 def test_bad_advanced_settings_are_refused_before_the_models(tmp_path: Path, face_png: str) -> None:

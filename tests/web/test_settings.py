@@ -1,5 +1,5 @@
-"""The Advanced panel's settings and the examples, without Gradio: parsing, preset defaults, applying
-settings to a real (unloaded) tiny pipeline for one run, finding examples with and without the sample set."""
+"""The Advanced panel's settings and the examples, without Gradio: parsing, preset defaults, the
+pipeline call's arguments, finding examples with and without the sample set."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from ipvg.web.examples import REPO_EXAMPLE, find_examples
 from ipvg.web.logic import PresetStatus
 from ipvg.web.settings import (
     RunSettings,
-    configured,
     parse_resolution,
     parse_settings,
     preset_settings,
@@ -29,18 +28,25 @@ def test_resolution_text_is_parsed_or_refused_with_the_form() -> None:
         parse_resolution("4096x4096")
 
 
-def test_panel_values_become_the_dotted_keys_of_set() -> None:
-    """Catches a knob mapped to the wrong stage (e.g. steps to the first frame instead of the video)."""
+def test_panel_values_become_the_pipeline_calls_arguments() -> None:
+    """Catches a knob passed under the wrong argument (e.g. width and height swapped) or as a float."""
     settings = parse_settings(30.0, 49.0, "832x480", 4.5, 2.0, " blurry ")
-    assert settings.overrides() == {
-        "temporal.num_inference_steps": 30,
-        "temporal.num_frames": 49,
-        "temporal.width": 832,
-        "temporal.height": 480,
-        "temporal.guidance_scale": 4.5,
-        "temporal.negative_prompt": "blurry",
-        "spatial.num_candidates": 2,
+    assert settings.call_kwargs() == {
+        "num_inference_steps": 30,
+        "num_frames": 49,
+        "width": 832,
+        "height": 480,
+        "guidance_scale": 4.5,
+        "num_candidates": 2,
+        "negative_prompt": "blurry",
     }
+    assert all(type(settings.call_kwargs()[k]) is int for k in ("num_inference_steps", "num_frames", "num_candidates"))
+    import inspect
+
+    from ipvg.pipeline import IdentityVideoPipeline
+
+    accepted = inspect.signature(IdentityVideoPipeline.__call__).parameters
+    assert set(settings.call_kwargs()) <= set(accepted)  # every knob is an argument of the real pipeline
     with pytest.raises(ConfigError, match="`candidates` must be a whole number from 1 to 8"):
         parse_settings(None, None, None, None, 9, None)
     with pytest.raises(ConfigError, match="`guidance` must be from 0 to 20"):
@@ -50,7 +56,7 @@ def test_panel_values_become_the_dotted_keys_of_set() -> None:
 def test_only_changed_values_are_kept() -> None:
     defaults = RunSettings(50, 121, 1280, 704, 5.0, 3, "ugly")
     changed = RunSettings(50, 81, 1280, 704, 5.0, 1, "ugly").changed_from(defaults)
-    assert changed.overrides() == {"temporal.num_frames": 81, "spatial.num_candidates": 1}
+    assert changed.call_kwargs() == {"num_frames": 81, "num_candidates": 1}
 
 
 def test_preset_defaults_come_from_the_config_or_the_video_models_recipe() -> None:
@@ -62,23 +68,6 @@ def test_preset_defaults_come_from_the_config_or_the_video_models_recipe() -> No
     )  # fmt: skip
     assert resolution_choices("96x64")[:2] == ["96x64", "64x96"]
     assert resolution_choices("1280x704")[0] == "1280x704" and "832x480" in resolution_choices("1280x704")
-
-
-def test_configured_reaches_the_stage_backends_and_is_undone() -> None:
-    """Catches settings that change the record but not what the video backend runs with (it reads its own
-    config at call time), and settings that outlive their run."""
-    from ipvg.pipeline import IdentityVideoPipeline
-
-    pipeline = IdentityVideoPipeline(get_preset("tiny"))  # backends are created, nothing is loaded
-    temporal, spatial = pipeline.temporal, pipeline.spatial
-    overrides = {"temporal.num_inference_steps": 7, "temporal.width": 128, "spatial.num_candidates": 1}
-    with configured(pipeline, overrides) as config:
-        assert config.temporal.num_inference_steps == 7 and pipeline.config is config
-        resolved = temporal.resolve_settings()
-        assert (resolved.num_inference_steps, resolved.width) == (7, 128)
-        assert spatial.config.num_candidates == 1
-    assert pipeline.config == get_preset("tiny")
-    assert temporal.resolve_settings().num_inference_steps == 2 and spatial.config.num_candidates == 2
 
 
 def test_examples_from_a_challenge_folder_then_the_repository_photo(tmp_path: Path) -> None:

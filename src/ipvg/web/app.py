@@ -64,7 +64,6 @@ from ipvg.web.settings import (
     MAX_GUIDANCE,
     MAX_STEPS,
     RunSettings,
-    configured,
     describe_settings,
     parse_settings,
     preset_settings,
@@ -352,15 +351,15 @@ class WebApp:
                 if preset not in self.cache.loaded():
                     report(f"Preparing the `{preset}` pipeline (first use only)", 0, None)
                 pipeline = self.cache.get(preset)
-                with configured(pipeline, settings.overrides()):
-                    handle.result = pipeline(
-                        face_image,
-                        prompt,
-                        seed=seed,
-                        out_dir=run_dir,
-                        prompts=prompts,
-                        progress=CallbackProgress(report),
-                    )
+                handle.result = pipeline(
+                    face_image,
+                    prompt,
+                    seed=seed,
+                    out_dir=run_dir,
+                    prompts=prompts,
+                    progress=CallbackProgress(report),
+                    **settings.call_kwargs(),  # this run only; the loaded models stay
+                )
                 if handle.cancel.is_set():  # pressed during the last stage: still nothing is kept
                     raise RunCancelled()
                 outcome = "done"

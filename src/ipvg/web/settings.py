@@ -1,17 +1,16 @@
-"""The web UI's "Advanced" panel: per-run settings over a preset, their defaults, and applying them to
-a loaded pipeline for one run without reloading any model.
+"""The web UI's "Advanced" panel: per-run settings over a preset and their defaults.
 
 The panel's knobs are the video stage's (steps, frames, resolution, guidance, negative prompt) and the
-first frame's number of candidates; everything else stays the preset's. A run's settings become config
-overrides, so they land in the run record's `config` exactly as `--set temporal.num_frames=...` would.
+first frame's number of candidates; everything else stays the preset's. They are passed to the
+pipeline call (`IdentityVideoPipeline.__call__(num_frames=..., ...)`), which applies them to that call
+only, with the loaded models, and records them in the run's config as `--set temporal.num_frames=...`
+would.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,18 +54,10 @@ class RunSettings:
             }
         )
 
-    def overrides(self) -> dict[str, Any]:
-        """Dotted config keys (as `--set` takes them) for the values that are set."""
-        keys = {
-            "temporal.num_inference_steps": self.num_inference_steps,
-            "temporal.num_frames": self.num_frames,
-            "temporal.width": self.width,
-            "temporal.height": self.height,
-            "temporal.guidance_scale": self.guidance_scale,
-            "temporal.negative_prompt": self.negative_prompt,
-            "spatial.num_candidates": self.num_candidates,
-        }
-        return {key: value for key, value in keys.items() if value is not None}
+    def call_kwargs(self) -> dict[str, Any]:
+        """The values that are set, as keyword arguments of `IdentityVideoPipeline.__call__` (which
+        applies them to that call only and writes them into the run record's config)."""
+        return {field.name: value for field in dataclasses.fields(self) if (value := getattr(self, field.name)) is not None}
 
 
 def parse_resolution(text: str | None) -> tuple[int, int] | None:
@@ -152,36 +143,6 @@ def resolution_choices(default: str | None) -> list[str]:
     width, height = parse_resolution(default) or (0, 0)
     common = SMALL_RESOLUTIONS if max(width, height) <= 256 else VIDEO_RESOLUTIONS
     return list(dict.fromkeys([default, f"{height}x{width}", *common]))
-
-
-@contextlib.contextmanager
-def configured(pipeline: Any, overrides: dict[str, Any]) -> Iterator[PipelineConfig]:
-    """Run `pipeline` with `overrides` for the duration of the block, keeping its loaded models.
-
-    The pipeline's config (what its record reports) and its stage backends' configs (what they read
-    at call time) are swapped and restored afterwards. Load-time fields (model ids, runtime) are not
-    among the panel's knobs, so the loaded weights stay valid. The caller holds the model lock.
-    """
-    base: PipelineConfig = pipeline.config
-    if not overrides:
-        yield base
-        return
-    config = base.with_overrides(overrides)
-    stages = []
-    for section in ("spatial", "temporal"):
-        if getattr(base, section) == getattr(config, section):
-            continue
-        backend = getattr(pipeline, section, None)  # created (not loaded) on first access
-        if backend is not None and hasattr(backend, "config"):
-            stages.append((backend, backend.config))
-            backend.config = getattr(config, section)
-    pipeline.config = config
-    try:
-        yield config
-    finally:
-        pipeline.config = base
-        for backend, saved in stages:
-            backend.config = saved
 
 
 def describe_settings(settings: RunSettings) -> str:
