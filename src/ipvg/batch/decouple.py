@@ -20,8 +20,8 @@ from ipvg.batch.items import Dataset, input_fingerprint
 from ipvg.batch.runner import BatchProgress, SilentBatchProgress, load_prompts_files
 from ipvg.batch.sharding import Shard
 from ipvg.batch.work import classify_error
-from ipvg.errors import IpvgError
 from ipvg.io.files import write_text_atomic
+from ipvg.prompts.batch import BatchResult, PromptItem, decouple_many
 
 # (prompt, face bytes, face file name) -> a DecoupledPrompt (anything with `to_dict()`)
 Decoupler = Callable[[str, bytes, str], Any]
@@ -72,27 +72,37 @@ def decouple_pass(
         else:
             todo.append((item, face_bytes, sha))
     progress.start(len(todo))
+    # The per-item loop is the one `ipvg decouple --input` runs (`ipvg.prompts.batch.decouple_many`).
+    faces = {item.item_id: (face_bytes, item.face_path.name, sha) for item, face_bytes, sha in todo}
+    done = 0
+
+    def decouple_item(prompt_item: PromptItem, _subject: str | None) -> Any:
+        face_bytes, face_name, _ = faces[prompt_item.id]
+        return decouple(prompt_item.text, face_bytes, face_name)
+
+    def on_done(result: BatchResult) -> None:
+        nonlocal done
+        done += 1
+        item_id = result.item.id
+        if result.record is None:
+            summary.failures.append((item_id, result.reason or "error", result.error or ""))
+            progress.advance(item_id, "failed", f"{result.reason}: {result.error}")
+            return
+        prompts = result.record
+        rows[item_id] = {"item_id": item_id, "input_sha": faces[item_id][2], "prompts": prompts.to_dict()}
+        summary.decoupled += 1
+        progress.advance(item_id, "done", prompts.temporal[:60] if hasattr(prompts, "temporal") else "")
+        if done % SAVE_EVERY == 0:
+            _save(path, rows)
+
     try:
-        for number, (item, face_bytes, sha) in enumerate(todo, start=1):
-            try:
-                prompts = decouple(item.prompt, face_bytes, item.face_path.name)
-            except Exception as error:
-                reason, fatal = classify_error(error)
-                if fatal:
-                    raise
-                message = (
-                    error.one_line() if isinstance(error, IpvgError) else f"{type(error).__name__}: {error}"
-                )
-                summary.failures.append((item.item_id, reason, message))
-                progress.advance(item.item_id, "failed", f"{reason}: {message}")
-                continue
-            rows[item.item_id] = {"item_id": item.item_id, "input_sha": sha, "prompts": prompts.to_dict()}
-            summary.decoupled += 1
-            progress.advance(
-                item.item_id, "done", prompts.temporal[:60] if hasattr(prompts, "temporal") else ""
-            )
-            if number % SAVE_EVERY == 0:
-                _save(path, rows)
+        decouple_many(
+            None,
+            [PromptItem(item.item_id, item.prompt, item.face_path) for item, _, _ in todo],
+            decouple_item=decouple_item,
+            classify=classify_error,
+            on_done=on_done,
+        )
     finally:
         _save(path, rows)
         progress.finish()

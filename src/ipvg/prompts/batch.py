@@ -88,6 +88,8 @@ def _read_jsonl(path: Path) -> Iterator[PromptItem]:
 
 
 def _read_folder(folder: Path) -> list[PromptItem]:
+    if any(_CHALLENGE_PROMPT.match(p.name) for p in folder.glob("*/*.txt")):
+        return _read_challenge(folder)
     files = sorted(p for p in folder.rglob("*.txt") if p.is_file())
     if not files:
         raise BadInputError(
@@ -102,6 +104,23 @@ def _read_folder(folder: Path) -> list[PromptItem]:
             image = next((path.parent / name for name in IMAGE_NAMES if (path.parent / name).exists()), None)
         items.append(PromptItem(relative.as_posix(), _read_text(path), image))
     return items
+
+
+def _read_challenge(folder: Path) -> list[PromptItem]:
+    """The challenge layout through the one layout reader (`ipvg.batch.layouts`): ids idNNN/promptK.
+    An identity without a photo still has its prompts decoupled (the subject then comes from the text)."""
+    from ipvg.batch.layouts import IMAGE_NAMES as LAYOUT_IMAGES
+    from ipvg.batch.layouts import read_testset
+
+    dataset = read_testset(folder)
+    items = [PromptItem(item.item_id, item.prompt, item.face_path) for item in dataset.items]
+    for item_id, problem in dataset.invalid.items():
+        path = folder / f"{item_id}.txt"
+        if problem.reason == "missing_image" and path.is_file():
+            image = next((path.parent / n for n in LAYOUT_IMAGES if (path.parent / n).is_file()), None)
+            items.append(PromptItem(item_id, _read_text(path), image))
+    order = {item_id: n for n, item_id in enumerate(dataset.all_item_ids())}
+    return sorted(items, key=lambda item: order.get(item.id, len(order)))
 
 
 # --- cache -----------------------------------------------------------------------------------------
@@ -168,6 +187,7 @@ class BatchResult:
     record: DecoupledPrompt | None
     error: str | None = None
     cached: bool = False
+    reason: str | None = None  # why it failed, e.g. "bad_prompt" (see `ipvg.batch.work.classify_error`)
 
     def to_json(self) -> dict[str, Any]:
         row: dict[str, Any] = {"id": self.item.id}
@@ -185,8 +205,16 @@ def decouple_many(
     subject_for: Callable[[PromptItem], str | None] | None = None,
     cache: PromptCache | None = None,
     on_done: Callable[[BatchResult], None] | None = None,
+    decouple_item: Callable[[PromptItem, str | None], Any] | None = None,
+    classify: Callable[[BaseException], tuple[str, bool]] | None = None,
 ) -> list[BatchResult]:
-    """Decouple every item; a bad prompt is reported in its row and does not stop the batch."""
+    """Decouple every item; a bad prompt is reported in its row and does not stop the batch.
+
+    The one per-item loop of both batch paths (`ipvg decouple --input` and `ipvg batch
+    --decouple-only`): `decouple_item(item, subject)` replaces `backend.decouple` (the batch pass
+    decouples through its pipeline, with the item's face), and `classify(error) -> (reason, fatal)`
+    decides which errors end the batch (missing weights) and which only fail their item. Without
+    `classify`, our own errors fail their item and anything else propagates."""
     results = []
     for item in items:
         try:
@@ -194,12 +222,18 @@ def decouple_many(
             record = cache.get(item.text, subject) if cache else None
             cached = record is not None
             if record is None:
-                record = backend.decouple(item.text, subject=subject)
+                record = (
+                    decouple_item(item, subject) if decouple_item else backend.decouple(item.text, subject=subject)
+                )
                 if cache:
                     cache.put(item.text, subject, record)
             result = BatchResult(item, record, cached=cached)
-        except IpvgError as error:
-            result = BatchResult(item, None, error=error.one_line())
+        except Exception as error:
+            reason, fatal = classify(error) if classify else ("bad_input", not isinstance(error, IpvgError))
+            if fatal:
+                raise
+            message = error.one_line() if isinstance(error, IpvgError) else f"{type(error).__name__}: {error}"
+            result = BatchResult(item, None, error=message, reason=reason)
         results.append(result)
         if on_done:
             on_done(result)
