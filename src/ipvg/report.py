@@ -180,7 +180,8 @@ def _mean_sentence(mean: float | None, with_face: int, sampled: int) -> str:
 def _files_list(record: dict[str, Any]) -> str:
     outputs = record.get("outputs", {})
     links = [(outputs.get("video"), "the video"), (outputs.get("first_frame"), "the chosen first frame")]
-    links += [(c.get("file"), f"candidate seed {c.get('seed')}") for c in outputs.get("candidates", []) if c.get("file")]
+    for candidate in outputs.get("candidates", []):
+        links.append((candidate.get("file"), f"candidate seed {candidate.get('seed')}"))
     links.append(("record.json", "the run record: config, prompts, models, timings, scores"))
     items = "".join(
         f'<li><a href="{esc(str(name))}">{esc(str(name))}</a>: {esc(what)}</li>' for name, what in links if name

@@ -96,7 +96,9 @@ def line_chart_svg(
     parts = _open(width, height, title or y_label or "chart", css_class)
     if title:
         parts.append(f'<text x="{width / 2}" y="13" text-anchor="middle" font-weight="bold">{escape(title)}</text>')
-    parts.append(f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" fill="none" stroke="#bbb"/>')
+    parts.append(
+        f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" fill="none" stroke="#bbb"/>'
+    )
     for tick in nice_ticks(y_low, y_high, 5):
         dash = "" if tick in marks else ' stroke-dasharray="2,3"'
         colour = "#888" if tick in marks else "#ddd"
@@ -137,7 +139,8 @@ def line_chart_svg(
             continue
         prefix = f"{line.label}: " if line.label else ""
         for x, y in zip(line.x, line.y, strict=True):
-            tip = f"<title>{escape(f'{prefix}{x_label} {_tick_label(x)}: ' + (line.missing if y is None else f'{y:.3f}'))}</title>"
+            shown = line.missing if y is None else f"{y:.3f}"
+            tip = f"<title>{escape(f'{prefix}{x_label} {_tick_label(x)}: {shown}')}</title>"
             if y is None:
                 cx, cy = px(x), bottom
                 parts.append(

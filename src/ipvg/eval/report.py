@@ -329,7 +329,9 @@ def _video_rows(run: EvalRun, out: Path | None) -> str:
         chart = ""
         if identity is not None and identity in result.metrics and result.metrics[identity].per_frame:
             per_frame = result.metrics[identity].per_frame
-            indices = result.frame_indices if len(result.frame_indices) == len(per_frame) else list(range(len(per_frame)))
+            indices = result.frame_indices
+            if len(indices) != len(per_frame):  # an older per-video JSON without indices
+                indices = list(range(len(per_frame)))
             num_frames = int(result.video.get("num_frames") or max(indices, default=0) + 1)
             chart = identity_chart_svg(indices, per_frame, num_frames, width=360, height=150)
         values = "".join(
@@ -342,7 +344,9 @@ def _video_rows(run: EvalRun, out: Path | None) -> str:
             if result.status != "failed" or result.reason not in ("missing_video",)
             else "<i>no video</i>"
         )
-        status = "" if result.status == "ok" else f"<br><span class='bad'>{esc(result.status)}: {esc(result.reason or '')}</span>"
+        status = ""
+        if result.status != "ok":
+            status = f"<br><span class='bad'>{esc(result.status)}: {esc(result.reason or '')}</span>"
         rows.append(
             f"<tr><td><b>{esc(item.item_id)}</b>{status}<br>"
             f"{_image_tag(_reference_thumbnail(item.reference_path, references), 'reference face', 96)}</td>"

@@ -4,8 +4,8 @@
     demo, web = create_app("tiny")
     launch(demo, web, host="127.0.0.1", port=7860)
 
-Needs the `web` extra (`pip install 'ipvg[web]'`). `ipvg.web.logic`, `ipvg.web.settings` and `ipvg.web.examples` do not
-import Gradio, so they can be used and tested without it.
+Needs the `web` extra (`pip install 'ipvg[web]'`). `ipvg.web.logic`, `ipvg.web.settings` and
+`ipvg.web.examples` do not import Gradio, so they can be used and tested without it.
 """
 
 from __future__ import annotations

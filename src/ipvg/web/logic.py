@@ -310,7 +310,10 @@ def spatial_token_note(text: str | None) -> str:
     except Exception:  # the tokenizer could not be built here: say nothing rather than guess
         return ""
     if count > CLIP_WINDOW:
-        return f"⚠ {count}/{CLIP_WINDOW} CLIP tokens: the text encoder reads the first {CLIP_WINDOW}, the rest is cut."
+        return (
+            f"⚠ {count}/{CLIP_WINDOW} CLIP tokens: the text encoder reads the first {CLIP_WINDOW}, "
+            "the rest is cut."
+        )
     return f"{count}/{CLIP_WINDOW} CLIP tokens"
 
 

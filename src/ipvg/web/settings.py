@@ -47,17 +47,17 @@ class RunSettings:
     def changed_from(self, defaults: RunSettings) -> RunSettings:
         """Only the values that differ from `defaults` (the panel sends every box, changed or not), so
         a run's record and reproducing command show what the visitor actually changed."""
-        return RunSettings(
-            **{
-                field.name: None if getattr(self, field.name) == getattr(defaults, field.name) else getattr(self, field.name)
-                for field in dataclasses.fields(self)
-            }
-        )
+        values = {}
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            values[field.name] = None if value == getattr(defaults, field.name) else value
+        return RunSettings(**values)
 
     def call_kwargs(self) -> dict[str, Any]:
         """The values that are set, as keyword arguments of `IdentityVideoPipeline.__call__` (which
         applies them to that call only and writes them into the run record's config)."""
-        return {field.name: value for field in dataclasses.fields(self) if (value := getattr(self, field.name)) is not None}
+        values = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+        return {name: value for name, value in values.items() if value is not None}
 
 
 def parse_resolution(text: str | None) -> tuple[int, int] | None:
