@@ -485,9 +485,15 @@ class TemporalConfig:
     flow_shift: float | None = None
     boundary_ratio: float | None = None
     negative_prompt: str | None = None
+    # The identity guard (pipeline): re-sample the video with the next seed while its identity on the
+    # challenge's 16 frames (mean, or the worst frame) is below `identity_threshold`; 1 attempt = off.
+    max_attempts: int = 1
+    identity_threshold: float | None = None  # None: the face backend's same-person threshold
 
     def __post_init__(self) -> None:
         _validate_fields(self, "temporal")
+        _check_range("temporal.max_attempts", self.max_attempts, 1, 16)
+        _check_range("temporal.identity_threshold", self.identity_threshold, 0.0, 1.0)
         _check_range("temporal.height", self.height, 1, MAX_SIDE)
         _check_range("temporal.width", self.width, 1, MAX_SIDE)
         _check_range(

@@ -28,7 +28,15 @@ from PIL import Image
 
 from ipvg.config import PipelineConfig, check_seed, get_preset
 from ipvg.faces import Face, FaceBackend, Reference, create_face_backend
-from ipvg.identity import IdentityJudge, VideoIdentity, draw_first_frame, reference_crop
+from ipvg.identity import (
+    GuardAttempt,
+    IdentityJudge,
+    VideoIdentity,
+    draw_first_frame,
+    early_stop_threshold,
+    guard_identity,
+    reference_crop,
+)
 from ipvg.inputs import clean_prompt
 from ipvg.io.files import ensure_writable_dir
 from ipvg.io.images import load_image
@@ -36,7 +44,7 @@ from ipvg.progress import Progress, SilentProgress
 from ipvg.prompts.base import PromptBackend
 from ipvg.records import candidate_entries, environment_info, image_fingerprint, report_note, write_run
 from ipvg.spatial.base import KeyframeCandidate, KeyframeResult, SpatialBackend
-from ipvg.temporal.base import TemporalBackend
+from ipvg.temporal.base import AnimateOutput, TemporalBackend
 from ipvg.types import DecoupledPrompt, RunRecord, StageRecord, Video
 from ipvg.verbosity import quiet_libraries
 
@@ -330,33 +338,53 @@ class IdentityVideoPipeline:
             warnings += keyframe.warnings
             self._release_spatial()
 
-        # 7. Animate: the chosen first frame (image-to-video) and/or the reference face (VACE), with the
-        #    temporal prompt. Without a first-frame stage the video model sees the reference alone.
-        animated = self.temporal.animate(
-            keyframe.image if keyframe is not None else None,
-            prompts.temporal,
-            seed=seed,
-            progress=progress,
-            reference=reference_crop(reference),
-        )
-        stages += animated.stages
-        warnings += animated.warnings
+        # 7-8. Animate the chosen first frame (image-to-video) and/or the reference face (VACE) with the
+        #      temporal prompt, then score the challenge's 16 sampled frames against the reference. The
+        #      identity guard re-samples with the next seed while identity is low (temporal.max_attempts).
+        first_frame = keyframe.image if keyframe is not None else None
+        face_crop = reference_crop(reference)
 
-        # 8. Score the video: the challenge's 16 sampled frames against the reference face
-        started = time.perf_counter()
-        with progress.stage("Scoring identity per frame"):
-            identity = self.judge.video_identity(reference.face, animated.video)
-        stages.append(
-            StageRecord(
-                "faces.video_identity",
-                time.perf_counter() - started,
-                extra={"frames": len(identity.frame_indices)},
+        def animate(video_seed: int) -> AnimateOutput:
+            return self.temporal.animate(
+                first_frame, prompts.temporal, seed=video_seed, progress=progress, reference=face_crop
             )
+
+        def score(output: AnimateOutput) -> VideoIdentity:
+            started = time.perf_counter()
+            with progress.stage("Scoring identity per frame"):
+                identity = self.judge.video_identity(reference.face, output.video)
+            stages.extend(output.stages)
+            warnings.extend(w for w in output.warnings if w not in warnings)
+            stages.append(
+                StageRecord(
+                    "faces.video_identity",
+                    time.perf_counter() - started,
+                    extra={"frames": len(identity.frame_indices)},
+                )
+            )
+            return identity
+
+        threshold = self.config.temporal.identity_threshold
+        if threshold is None:
+            threshold = early_stop_threshold(None, self.faces)
+        animated, identity, attempts = guard_identity(
+            animate, score, seed=seed, max_attempts=self.config.temporal.max_attempts, threshold=threshold
         )
+        if not attempts[-1].passed and len(attempts) > 1:
+            warnings.append(
+                f"The identity guard tried {len(attempts)} video seeds and none reached {threshold:g} "
+                f"(mean and worst frame); kept seed {animated_seed(attempts)}, the best by mean identity."
+            )
+
         record = RunRecord(
             kind="generate",
             config=self.config.to_dict(),
-            inputs={"face": image_fingerprint(face_image, source), "prompt": prompt, "seed": seed},
+            inputs={
+                "face": image_fingerprint(face_image, source),
+                "prompt": prompt,
+                "seed": seed,
+                "video_seed": animated_seed(attempts),
+            },
             prompts=prompts.to_dict(),
             models={
                 "spatial": keyframe.models if keyframe is not None else None,
@@ -382,6 +410,11 @@ class IdentityVideoPipeline:
                 "video_identity_per_frame": identity.per_frame,
                 "video_identity_mean": identity.mean,
                 "frames_without_face": identity.frames_without_face,
+                "identity_guard": {
+                    "threshold": threshold,
+                    "max_attempts": self.config.temporal.max_attempts,
+                    "attempts": [attempt.to_dict() for attempt in attempts],
+                },
             },
             warnings=warnings,
             environment=environment_info(),
@@ -402,6 +435,11 @@ class IdentityVideoPipeline:
             with progress.stage("Writing outputs"):
                 result.save(folder)
         return result
+
+
+def animated_seed(attempts: list[GuardAttempt]) -> int:
+    """The seed of the video the guard kept."""
+    return next(attempt.seed for attempt in attempts if attempt.chosen)
 
 
 def _free_memory() -> None:
