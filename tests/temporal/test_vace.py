@@ -179,36 +179,28 @@ def test_official_recipes():
     assert (fun.boundary_ratio, fun.guidance_scale_2, fun.flow_shift) == (0.875, 5.0, 12.0)
 
 
-def test_generate_cli_switches_the_tiny_preset_to_vace_by_set(tmp_path, example_face):
+@pytest.mark.parametrize("first_frame_stage", [True, False], ids=["hybrid", "first-place-like"])
+def test_generate_cli_switches_the_tiny_preset_to_vace_by_set(tmp_path, example_face, first_frame_stage):
     """`--set temporal.backend=wan21-vace-14b` on the tiny preset loads the tiny VACE model (fails if the
-    tiny Wan TI2V folder is kept, which WanVACEPipeline cannot load) and the record names the inputs."""
+    tiny Wan TI2V folder is kept, which WanVACEPipeline cannot load), and the record shows that the video
+    stage got the reference and, unless the first-frame stage is off, the first frame."""
     from typer.testing import CliRunner
 
     from ipvg.cli.main import app
 
     out = tmp_path / "run"
-    result = CliRunner().invoke(
-        app,
-        [
-            "generate",
-            "--preset",
-            "tiny",
-            "--face",
-            str(example_face),
-            "--prompt",
-            "A woman waves at the camera",
-            "--set",
-            "temporal.backend=wan21-vace-14b",
-            "--out",
-            str(out),
-        ],
-    )
+    spatial_off = [] if first_frame_stage else ["--set", "spatial.backend=none"]
+    arguments = ["generate", "--preset", "tiny", "--face", str(example_face), "--out", str(out)]
+    arguments += ["--prompt", "A woman waves at the camera", "--set", "temporal.backend=wan21-vace-14b"]
+    result = CliRunner().invoke(app, arguments + spatial_off)
     assert result.exit_code == 0, result.output
     record = json.loads((out / "record.json").read_text())
     temporal = record["models"]["temporal"]
     assert temporal["model"] == "ipvg-tiny:wan21-vace-14b"
     assert temporal["pipeline"] == "WanVACEPipeline"
-    assert temporal["inputs"]["first_frame"] is True
+    assert temporal["inputs"]["first_frame"] is first_frame_stage
+    assert temporal["inputs"]["reference"] is True
+    assert (out / "video.mp4").stat().st_size > 0
 
 
 def test_vace_presets_and_their_preflight():
