@@ -263,7 +263,7 @@ def test_cancel_stops_a_running_generation_and_keeps_nothing(tmp_path: Path, fac
     while "Denoising" not in (events[-1][0] if events else "") and time.monotonic() < deadline:
         time.sleep(0.02)
     assert list((tmp_path / "runs").iterdir()), "the run should have started writing its folder"
-    shown = app.on_cancel("r1")
+    shown = last([(text,) for text in app.on_cancel("r1")])[0]
     worker.join(timeout=30)
     assert "**Cancelled after" in shown and "✗ Denoising" in shown
     assert "**Cancelled after" in last(events)[0] and last(events)[1] == gr.skip()
@@ -276,7 +276,7 @@ def test_cancel_while_queued_means_the_run_never_starts(tmp_path: Path, face_png
     app = make_app(tmp_path, pipeline)
     run_id, waiting = app.new_run()
     assert "Waiting" in waiting
-    assert "before it started" in app.on_cancel(run_id)
+    assert list(app.on_cancel(run_id)) == ["✗ Cancelled before it started. Nothing was run."]
     final = last(list(app.on_generate(face_png, "waves", "tiny", 0, "", "", None, run_id=run_id)))
     assert "Cancelled before it started" in final[0] and pipeline.calls == []
 

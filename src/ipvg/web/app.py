@@ -75,7 +75,6 @@ request_log = logging.getLogger("ipvg.web.requests")  # one line per request (se
 
 CONCURRENCY_ID = "models"
 STATUS_REFRESH_S = 0.5
-CANCEL_WAIT_S = 120.0  # a cancel is noticed at the next denoising step; one step of a 14B model is slow
 MAX_SEED = 2**32 - 1
 UPLOAD_HINT = "Upload a photo with one clearly visible face, or pick an example below."
 CSS = """
@@ -241,20 +240,23 @@ class WebApp:
         """A fresh run id for the Cancel button (set before the run queues for the models)."""
         return uuid.uuid4().hex, "Waiting for the models…"
 
-    def on_cancel(self, run_id: str | None) -> str:
-        """Stop run `run_id`: a queued run never starts; a running one stops at its next step, and its
-        output folder is removed before this returns (so nothing partial is left)."""
+    def on_cancel(self, run_id: str | None) -> Iterator[str]:
+        """Stop run `run_id`: a queued run never starts; a running one stops at its next step (a model
+        still loading stops once loaded), and its output folder is removed before the final state shows
+        (so nothing partial is left). Streams "Cancelling…" until then."""
         if not run_id:
-            return gr.skip()
+            yield gr.skip()
+            return
         with self._runs_lock:
             handle = self._runs.setdefault(run_id, RunHandle())
         handle.cancel.set()
         if not handle.started:
             request_log.info("generate %s -> cancelled before it started", run_id[:8])
-            return "✗ Cancelled before it started. Nothing was run."
-        if not handle.finished.wait(CANCEL_WAIT_S):
-            return "Cancelling… (the run stops at its next step)\n\n" + handle.log.markdown()
-        return self._final_progress(handle)
+            yield "✗ Cancelled before it started. Nothing was run."
+            return
+        while not handle.finished.wait(STATUS_REFRESH_S):
+            yield "**Cancelling…** (the run stops at its next step)\n\n" + handle.log.markdown()
+        yield self._final_progress(handle)
 
     def on_generate(
         self,
@@ -655,8 +657,14 @@ class WebApp:
                 outputs=[outputs[name] for name in self.output_names],
                 **model_event,
             )  # fmt: skip
+            # Not behind the models' slot: a cancel must never wait for the run it cancels.
             cancel_button.click(
-                self.on_cancel, inputs=run_id, outputs=progress, cancels=[generation], queue=False
+                self.on_cancel,
+                inputs=run_id,
+                outputs=progress,
+                cancels=[generation],
+                concurrency_limit=None,
+                concurrency_id="cancel",
             )
         return demo
 
