@@ -7,6 +7,7 @@ run loads every model, then a video of N steps ("1. ... 2. ...") is made with
 `ipvg.segments.generate_long` into a temporary folder. Reported per run: peak RSS (`ru_maxrss`:
 models, torch's allocator, encoder, everything) after the warm-up and after the measured run, the
 tracemalloc peak of Python/numpy allocations during the measured run, frames written and seconds.
+Results: benchmarks/results/longvideo-memory-<preset>.json and .md.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine, write_results
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_FACE = REPO.parent / "shared" / "data" / "vip200k-sample" / "id004" / "image.png"
@@ -69,6 +73,11 @@ def main() -> None:
         ).stdout
         rows.append(json.loads(output.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]))
+    write_results(
+        f"longvideo-memory-{args.preset}",
+        {"machine": machine(), "preset": args.preset, "runs": rows},
+        table=rows,
+    )
     base = rows[0]
     for row in rows[1:]:
         rss = row["peak_rss_mb"] / base["peak_rss_mb"]
