@@ -182,6 +182,8 @@ def _tag(
     classes = en.word_classes(word)
     if not classes and word.endswith("ly") and len(word) > 4:
         return "ADV"  # "weightlessly": adverbs the lexicon lacks
+    if not classes and word.endswith("ed") and len(word) > 4:
+        return "ADJ"  # "tattooed arms", "sun-bleached": participles the lexicon lacks
     if classes == frozenset({"ADV"}) or (word.endswith("ly") and "ADV" in classes and "ADJ" not in classes):
         return "ADV"
     if _is_verb(word, previous, previous_word, following, classes, finite_seen, prep_seen, previous2):
@@ -221,8 +223,12 @@ def _is_verb(
     if word in lx.NOT_VERBS and previous == "NOUN" and en.verb_tags(following) & {"VBN", "VBD"}:
         return False  # "a drum set made of thunderclouds"
     following_classes = en.word_classes(following) if following[:1].isalnum() else frozenset()
+    if tags & {"VBD", "VBN"} and previous == "PREP" and "NOUN" in following_classes and (
+        following not in en.DETERMINERS and word.endswith("ed")
+    ):
+        return False  # "with tattooed arms"
     if "VBG" in tags and previous in ("PREP", "ADV") and previous_word not in GERUND_PREPOSITIONS:
-        if "NOUN" in following_classes and following not in en.DETERMINERS:
+        if "NOUN" in following_classes and following not in en.DETERMINERS and following not in PARTICLES:
             return False  # "a path of floating lily pads", "a field of gently swaying wildflowers"
         if previous == "PREP" and not following[:1].isalnum():
             return False  # "a flash of lightning", "the sound of clapping"

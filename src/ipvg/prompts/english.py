@@ -34,6 +34,8 @@ DETERMINERS = frozenset(
         "several",
         "many",
         "few",
+        "both",
+        "either",
     }
 )
 PREPOSITIONS = frozenset(

@@ -631,7 +631,7 @@ def _strip_camera(tokens: list[str], tags: list[str]) -> tuple[list[str], list[s
             return [], []
         return tokens, tags  # "looks at the camera": the person's gaze, handled as a verb
     # Drop up to the preposition after the camera word: "A close-up shot of X" -> "X".
-    for i, word in enumerate(lower):
+    for i, word in enumerate(lower[:5]):  # a camera lead opens its piece ("A close-up shot of ...")
         if word in CAMERA_WORDS or i in close_up:
             for j in range(i + 1, min(i + 5, len(lower))):
                 if lower[j] in ("of", "on", "to", "from", "featuring", "into", "following"):
@@ -722,6 +722,11 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             phrasal = i + 1 < len(tokens) and tags[i + 1] == "PRT" and tokens[i + 1].lower() in MOTION_PARTICLES
             static = not is_motion_verb(lower) and not gaze and not (phrasal and lemma not in HELD_PHRASAL)
             if static or still_gaze:
+                finite = bool(en.verb_tags(lower) & {"VBZ", "VBP"}) or (
+                    "VBD" in en.verb_tags(lower) and not lower.endswith("ed")
+                )
+                if finite and current[0] and current[1][-1] != "REL":
+                    flush()  # "with a white beard | sitting on a porch swing": the predicate is its own phrase
                 i = _keep_static_verb(tokens, tags, i, current)
                 continue
             # Motion: drop the verb, its adverbs and particles (and "to" of an infinitive before it).
@@ -759,7 +764,9 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             continue
         if tag in ("PUNCT", "CONJ", "REL") or (tag == "VERB"):
             after_motion = False
-        if tag == "PREP" and lower != "of" and _motion_noun(_np_head(tokens, tags, i + 1)):
+        if tag == "PREP" and lower in ("in", "with", "through", "into", "by") and _motion_noun(
+            _np_head(tokens, tags, i + 1)
+        ):
             i = _skip_np(tokens, tags, i + 1)  # "engaged in a fast-paced duel": the movement is the video's
             continue
         if tag == "PREP" and lower in DIRECTIONAL and after_motion:
@@ -844,7 +851,7 @@ def _object_as_prop(
     words = [t.lower() for t in tokens[index:end]]
     head = words[-1] if words else ""
     singular = head[:-1] if head.endswith("s") and not head.endswith("ss") else head
-    if words[0] in ("her", "his", "their", "its") and (head in APPEARANCE_NOUNS or singular in BODY_PARTS):
+    if words and (head in APPEARANCE_NOUNS or singular in BODY_PARTS):
         return end  # "tousling her hair", "washing his hands": the person's own body is no prop
     if not words or singular in ABSTRACT_OBJECTS or head in ABSTRACT_OBJECTS or _motion_noun(head) or (person_kind(head) and head not in (
         "baby", "child"
