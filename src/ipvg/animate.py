@@ -69,6 +69,7 @@ class Animator:
         image: ImageInput,
         prompt: str,
         *,
+        reference: ImageInput | None = None,
         num_frames: int | None = None,
         num_inference_steps: int | None = None,
         height: int | None = None,
@@ -80,7 +81,8 @@ class Animator:
         out_dir: str | Path | None = None,
         progress: Progress | None = None,
     ) -> AnimateResult:
-        """A video that starts from `image` and follows `prompt`; the keyword arguments set this call only."""
+        """A video that starts from `image` and follows `prompt`; the keyword arguments set this call only.
+        `reference` (the person's face) is seen by reference-conditioned backends (VACE) in every step."""
         progress = progress or SilentProgress()
         if seed is None and generator is not None:
             seed = generator.initial_seed()
@@ -101,20 +103,22 @@ class Animator:
         config = self.config.with_overrides(overrides) if overrides else self.config
         prompt = clean_prompt(prompt)
         picture, source = load_input_image(image, "the image")
+        face, face_source = load_input_image(reference, "the reference") if reference is not None else (None, None)
         folder = ensure_writable_dir(out_dir) if out_dir is not None else None
         # 2. Animate (loads the model on the first call); the backend reads its config at call time
         saved = getattr(self.backend, "config", None)
         if saved is not None:
             self.backend.config = config.temporal  # type: ignore[attr-defined]
         try:
-            output = self.backend.animate(picture, prompt, seed=seed, progress=progress)
+            output = self.backend.animate(picture, prompt, seed=seed, progress=progress, reference=face)
         finally:
             if saved is not None:
                 self.backend.config = saved  # type: ignore[attr-defined]
         record = RunRecord(
             kind="animate",
             config=config.to_dict(),
-            inputs={"image": image_fingerprint(picture, source), "prompt": prompt, "seed": seed},
+            inputs={"image": image_fingerprint(picture, source), "prompt": prompt, "seed": seed}
+            | ({"reference": image_fingerprint(face, face_source)} if face is not None else {}),
             prompts={"source": prompt, "spatial": "", "temporal": prompt},
             models={"temporal": output.models},
             stages=output.stages,

@@ -243,3 +243,20 @@ def test_one_expert_folder_for_the_two_expert_vace_is_refused():
     with pytest.raises(IpvgError, match="transformer_2") as raised:
         backend.load()
     assert "Wan2.2-VACE-Fun" in raised.value.fix
+
+
+def test_animate_cli_passes_the_reference(tmp_path, example_face):
+    """`ipvg animate --reference FACE` reaches a VACE backend (fails if the option is read but never
+    passed on: the record would show `reference: false`) and the run record fingerprints it."""
+    from typer.testing import CliRunner
+
+    from ipvg.cli.main import app
+
+    out = tmp_path / "run"
+    arguments = ["animate", "--preset", "tiny", "--image", str(example_face), "--reference", str(example_face)]
+    arguments += ["--prompt", "A woman nods", "--backend", "wan21-vace-1.3b", "--out", str(out)]
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 0, result.output
+    record = json.loads((out / "record.json").read_text())
+    assert record["models"]["temporal"]["inputs"]["reference"] is True
+    assert record["inputs"]["reference"] == record["inputs"]["image"]  # the same file was given for both

@@ -39,6 +39,14 @@ def animate_command(
         typer.Option("--image", "-i", "--face", "-f", help="The first frame (PNG, JPEG, WebP)."),
     ],
     prompt: PromptOption,
+    reference: Annotated[
+        Path | None,
+        typer.Option(
+            "--reference",
+            "-r",
+            help="The person's face, seen in every step by reference-conditioned backends (wan21-vace-*).",
+        ),
+    ] = None,
     backend: Annotated[
         str | None, typer.Option("--backend", "-b", help="Temporal backend (see `ipvg backends`).")
     ] = None,
@@ -79,6 +87,8 @@ def animate_command(
     # 1. Refuse what can be refused before a model loads. Only the video model is needed here.
     clean_prompt(prompt)
     load_image(image)  # an unreadable image is refused before the model loads
+    if reference is not None:
+        load_image(reference)
     check_before_loading(config, out, overwrite=overwrite, stages=("temporal",))
 
     from ipvg.animate import Animator
@@ -88,7 +98,7 @@ def animate_command(
     animator = Animator(config)
     with run_folder(out, overwrite=overwrite) as staging:
         with RichProgress() as progress:
-            result = animator(image, prompt, out_dir=staging, progress=progress)
+            result = animator(image, prompt, reference=reference, out_dir=staging, progress=progress)
     tiny_note(config, "the video is")
     video = result.video
     typer.echo(
