@@ -34,7 +34,8 @@ from ipvg.temporal.wan import WAN_NEGATIVE_PROMPT, WanImageToVideo
 # Official recipes. Wan2.1 VACE: Wan2.1's generate.py defaults for the vace tasks (50 steps, guidance
 # 5.0, flow shift 16, 81 frames at 16 fps); 14B accepts 1280x720 (its default size) and 832x480,
 # 1.3B only 832x480. Wan2.2 VACE-Fun A14B: VideoX-Fun's subject-to-video example (832x480, 81
-# frames at 16 fps, 50 steps, guidance 5.0, shift 12 for its UniPC sampler, expert boundary 0.875).
+# frames at 16 fps, 50 steps, guidance 5.0, expert boundary 0.875); the example's default Euler
+# sampler uses shift 5, its UniPC option shift 12, and ipvg runs UniPC (as the Wan backends do).
 RECIPES: dict[str, TemporalRecipe] = {
     "wan21-vace-14b": TemporalRecipe(
         model="Wan-AI/Wan2.1-VACE-14B-diffusers",
