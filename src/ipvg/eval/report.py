@@ -30,6 +30,7 @@ from ipvg.io.files import ensure_writable_dir, write_json_atomic, write_text_ato
 from ipvg.svg import MUTED, Series, histogram_svg, identity_chart_svg, line_chart_svg, mean_curve
 
 IDENTITY_PREFIX = "facesim"
+MAX_PRELOADED_VIDEOS = 50
 esc = html.escape
 
 
@@ -323,6 +324,8 @@ def _video_rows(run: EvalRun, out: Path | None) -> str:
     metric = primary_metric(run)
     identity = metric if metric is not None and metric.startswith(IDENTITY_PREFIX) else None
     references: dict[Path, bytes | None] = {}
+    # A browser opening a 1,000-video report should not fetch 1,000 video headers at once.
+    preload = "metadata" if len(run.results) <= MAX_PRELOADED_VIDEOS else "none"
     rows = []
     for result in ranked_items(run, metric):
         item = result.item
@@ -339,7 +342,7 @@ def _video_rows(run: EvalRun, out: Path | None) -> str:
         )
         link = _video_link(item.video_path, out)
         video = (
-            f'<video controls preload="metadata" muted loop src="{esc(link)}" width="240"></video>'
+            f'<video controls preload="{preload}" muted loop src="{esc(link)}" width="240"></video>'
             f'<br><a href="{esc(link)}">{esc(Path(item.video_path).name)}</a>'
             if result.status != "failed" or result.reason not in ("missing_video",)
             else "<i>no video</i>"
