@@ -36,22 +36,28 @@ def _text_encoder():
     return UMT5EncoderModel(config).eval()
 
 
+# The released Wan transformers' configuration keys at tiny size (VACE's builder adds its own keys).
+TINY_TRANSFORMER = {
+    "patch_size": (1, 2, 2),
+    "num_attention_heads": HEADS,
+    "attention_head_dim": HEAD_DIM,
+    "text_dim": TEXT_DIM,
+    "freq_dim": 32,
+    "ffn_dim": 32,
+    "num_layers": 2,
+    "cross_attn_norm": True,
+    "qk_norm": "rms_norm_across_heads",
+    "rope_max_seq_len": 32,
+}
+
+
 def _transformer(in_channels: int, out_channels: int, *, image_dim: int | None = None):
     from diffusers import WanTransformer3DModel
 
     return WanTransformer3DModel(
-        patch_size=(1, 2, 2),
-        num_attention_heads=HEADS,
-        attention_head_dim=HEAD_DIM,
+        **TINY_TRANSFORMER,
         in_channels=in_channels,
         out_channels=out_channels,
-        text_dim=TEXT_DIM,
-        freq_dim=32,
-        ffn_dim=32,
-        num_layers=2,
-        cross_attn_norm=True,
-        qk_norm="rms_norm_across_heads",
-        rope_max_seq_len=32,
         image_dim=image_dim,
         added_kv_proj_dim=HEADS * HEAD_DIM if image_dim else None,
     )
