@@ -142,6 +142,10 @@ def test_pipeline_resamples_with_the_next_seeds_and_keeps_the_best(
     assert result.identity_mean == pytest.approx(means[1])
     assert result.record.inputs["video_seed"] == 8
     assert any("identity guard tried 3" in warning for warning in result.record.warnings)
+    # The report shows every attempt (catches: a report that shows only the kept video's scores).
+    report = (tmp_path / "report.html").read_text()
+    guard_html = report.split("<h3>Identity guard</h3>")[1].split("</table>")[0]
+    assert guard_html.count("<tr><td>") == 3 and guard_html.count("<b>kept</b>") == 1
 
 
 def test_pipeline_stops_when_the_first_video_passes(reference_photo: Image.Image) -> None:

@@ -177,6 +177,27 @@ def _mean_sentence(mean: float | None, with_face: int, sampled: int) -> str:
     return f"The video's mean over the {with_face} sampled {frames} with a face is <b>{mean:.3f}</b>."
 
 
+def _guard_table(scores: dict[str, Any]) -> str:
+    """The identity guard's attempts (one row each), when it was on (temporal.max_attempts > 1)."""
+    guard = scores.get("identity_guard") or {}
+    attempts = guard.get("attempts") or []
+    if int(guard.get("max_attempts") or 1) <= 1:
+        return ""
+    rows = "".join(
+        f"<tr><td>{esc(str(a.get('seed')))}</td><td>{_fmt(a.get('mean'))}</td><td>{_fmt(a.get('worst'))}</td>"
+        f"<td>{esc(str(a.get('frames_without_face', '')))}</td><td>{'yes' if a.get('passed') else 'no'}</td>"
+        f"<td>{'<b>kept</b>' if a.get('chosen') else ''}</td></tr>"
+        for a in attempts
+    )
+    tried = "1 video seed" if len(attempts) == 1 else f"{len(attempts)} video seeds"
+    return (
+        f"<h3>Identity guard</h3><p>Tried {tried} of up to {esc(str(guard.get('max_attempts')))}; an attempt "
+        f"passes when its mean and its worst sampled frame reach {_fmt(guard.get('threshold'))}. The video "
+        "with the highest mean was kept.</p><table><tr><th>seed</th><th>mean</th><th>worst frame</th>"
+        f"<th>frames without a face</th><th>passed</th><th></th></tr>{rows}</table>"
+    )
+
+
 def _files_list(record: dict[str, Any]) -> str:
     outputs = record.get("outputs", {})
     links = [(outputs.get("video"), "the video"), (outputs.get("first_frame"), "the chosen first frame")]
@@ -258,6 +279,7 @@ table.settings th{{font-weight:normal;color:#555}} pre{{white-space:pre-wrap;bac
 {_mean_sentence(scores.get("video_identity_mean"), len(similarities) - missing, len(similarities))}</p>
 {_identity_strip(face, chosen, first_score, frames, indices, similarities)}
 {chart}
+{_guard_table(scores)}
 <h2>Prompts</h2>
 <div class="row"><div><h3>Prompt</h3><pre>{esc(str(prompts.get("source", "")))}</pre></div>
 <div><h3>Spatial prompt (first frame)</h3><pre>{esc(str(prompts.get("spatial", "")))}</pre>
