@@ -29,6 +29,7 @@ PRONOUNS = frozenset({"he", "she", "they", "it", "him", "them", "i", "we", "you"
                       "themselves", "someone", "something", "everyone", "everything"})
 NEGATIONS = frozenset({"not", "never", "doesn't", "don't", "didn't", "isn't", "aren't", "wasn't", "won't", "can't",
                        "cannot"})
+EXTRA_ADVERBS = frozenset({"barefoot", "together", "alone", "sideways", "backwards", "upside-down", "forward"})
 NUMBER_WORDS = frozenset({"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"})
 # Verbs that describe a still state: a first frame can show them ("sitting at a desk", "dressed in").
 STATIC_LEMMAS = frozenset(
@@ -169,6 +170,8 @@ def _tag(
         return "PRON"
     if word in NEGATIONS or word.endswith("n't"):
         return "NEG"
+    if word in EXTRA_ADVERBS:
+        return "ADV"
     if word in en.AUXILIARIES:
         return "AUX"
     if word in PARTICLES and previous in ("VERB", "PRT") and (
@@ -188,7 +191,7 @@ def _tag(
         return "ADV"
     if _is_verb(word, previous, previous_word, following, classes, finite_seen, prep_seen, previous2):
         return "VERB"
-    if previous == "DET" and word.endswith("ing") and en.verb_tags(word):
+    if previous == "DET" and word.endswith("ing") and "VBG" in en.verb_tags(word):
         return "ADJ"  # "a glowing fishing rod", "a steaming cup"
     if "ADJ" in classes:
         following_classes = en.word_classes(following) if following[:1].isalnum() else frozenset()
@@ -329,6 +332,8 @@ def split_pieces(sentence: str, index: int) -> list[Piece]:
             token.lower() in CLAUSE_CONJUNCTIONS
             and i > start
             and _starts_clause(tokens, tags, i + 1)
+            # "and" joins clauses only after a verb: "A man with a mustache and a hat flips" is one
+            and (token.lower() != "and" or any(t in ("VERB", "AUX") for t in tags[start:i]))
         )
         if boundary or conjunction:
             if i > start:

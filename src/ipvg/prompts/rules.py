@@ -97,6 +97,11 @@ BODY_PARTS = frozenset("hand arm head face hair lip eye shoulder finger foot fee
                        "cheek fist palm body neck back".split())
 EMPTY_WITHOUT_OBJECT = frozenset({"fill", "permeate", "flood", "accompany", "punctuate", "pierce", "break", "carry",
                                   "echo", "hang", "linger", "waft", "drift", "mix", "blend", "merge", "create"})
+# "a rocking chair", "a swimming pool": the -ing word names the thing's use, not a movement.
+COMPOUND_HEADS = frozenset(
+    "chair pool shoes shoe stick board door pin gloves wall rink boots suit cap goggles trunks mat gear lesson "
+    "class costume outfit jacket helmet bag net rope horse cane table machine track trail lane".split()
+)
 PRONOUN_OF = {"woman": "her", "girl": "her", "lady": "her", "she": "her", "man": "his", "boy": "his", "guy": "his",
               "he": "his"}
 GAZE_LEMMAS = frozenset({"look", "watch", "stare", "gaze", "glance", "peer", "peek", "see", "notice", "spot",
@@ -334,7 +339,11 @@ def without_nonvisual(piece: Piece, *, keep: bool = False) -> Piece | None:
     if not is_nonvisual(piece):
         return piece
     lower = piece.lower
-    k = next(i for i, (w, t) in enumerate(zip(lower, piece.tags, strict=True)) if w in lx.NONVISUAL and t != "VERB")
+    k = next(
+        i
+        for i, (w, t) in enumerate(zip(lower, piece.tags, strict=True))
+        if w in lx.NONVISUAL and t != "VERB" and not (t == "ADJ" and i + 1 < len(lower) and piece.tags[i + 1] == "NOUN")
+    )
     b = k
     while b > 0 and piece.tags[b - 1] in ("DET", "ADJ", "NOUN", "POS", "NUM"):
         b -= 1
@@ -350,10 +359,15 @@ def without_nonvisual(piece: Piece, *, keep: bool = False) -> Piece | None:
 
 
 def is_nonvisual(piece: Piece) -> bool:
-    """A sound or smell piece: a non-visual noun, not the person's own verb ("smelled something")."""
+    """A sound or smell piece: a non-visual noun, not the person's own verb ("smelled something"),
+    nor an adjective before a noun ("a crackling fireplace" is a fireplace)."""
+    lower, tags = piece.lower, piece.tags
     return any(
-        word in lx.NONVISUAL and tag != "VERB" and word not in ("feel", "feeling", "feels", "taste")
-        for word, tag in zip(piece.lower, piece.tags, strict=True)
+        word in lx.NONVISUAL
+        and tag != "VERB"
+        and word not in ("feel", "feeling", "feels", "taste")
+        and not (tag == "ADJ" and k + 1 < len(tags) and tags[k + 1] == "NOUN")
+        for k, (word, tag) in enumerate(zip(lower, tags, strict=True))
     )
 
 
@@ -423,6 +437,11 @@ def _subject_sentence(
     before = [p for p in pieces[: match.piece] if p is not None]
     after = [p for p in pieces[match.piece + 1 :] if p is not None]
     lead_lower = [t.lower() for t in lead_tokens]
+    if set(lead_lower) & CAMERA_WORDS:
+        rest_tokens = _drop_as_pronoun(rest_tokens)  # "follows a woman ... as she walks" -> "a woman ... walks"
+        if after and after[0].lead in ("as", "while") and after[0].lower[:1] in (["she"], ["he"], ["they"]):
+            first_after = after[0]
+            after = [Piece(first_after.tokens[1:], first_after.tags[1:], first_after.sentence, " "), *after[1:]]
     needs_comma = "," in replacement and not match.possessive and rest_tokens and rest_tokens[0] != ","
     head = replacement + ("," if needs_comma else "") + (" " + join_tokens(rest_tokens) if rest_tokens else "")
     if before and all(set(p.lower) & CAMERA_WORDS for p in before) and not lead_tokens:
@@ -463,8 +482,18 @@ def _subject_sentence(
     return _end_sentence(_capitalise(first) + tail)
 
 
+def _drop_as_pronoun(tokens: list[str]) -> list[str]:
+    lower = [t.lower() for t in tokens]
+    for k in range(len(lower) - 1):
+        if lower[k] in ("as", "while") and lower[k + 1] in ("she", "he", "they"):
+            return [*tokens[:k], *tokens[k + 2 :]]
+    return tokens
+
+
 def _tail_join(after: list[Piece], joined: str) -> str:
     lead = after[0].lead
+    if lead.strip() == "":
+        return f" {joined}"
     return f"{lead} {joined}" if lead in (",", ";", ":") else f" {lead} {joined}"
 
 
@@ -634,7 +663,7 @@ def _strip_camera(tokens: list[str], tags: list[str]) -> tuple[list[str], list[s
     for i, word in enumerate(lower[:5]):  # a camera lead opens its piece ("A close-up shot of ...")
         if word in CAMERA_WORDS or i in close_up:
             for j in range(i + 1, min(i + 5, len(lower))):
-                if lower[j] in ("of", "on", "to", "from", "featuring", "into", "following"):
+                if lower[j] in ("of", "on", "to", "from", "featuring", "into", "following", "follows"):
                     return tokens[j + 1 :], tags[j + 1 :]
             if all(t in ("DET", "ADJ", "NOUN", "PUNCT") for t in tags):
                 return [], []  # "a low-angle shot", "cinematic wide portrait"
@@ -666,11 +695,14 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
     after_motion = False  # directions right after a motion verb become places ("through" -> "in")
     i = 0
 
+    bare_subject = -1  # length of a segment that is only the subject of a dropped motion verb
+
     def flush() -> None:
-        nonlocal current
-        if current[0]:
-            segments.append(current)
+        nonlocal current, bare_subject
+        if current[0] and len(current[0]) != bare_subject:
+            segments.append(current)  # "as the audience applauds" leaves no bare "the audience"
         current = ([], [])
+        bare_subject = -1
 
     while i < len(tokens):
         word, tag = tokens[i], tags[i]
@@ -688,6 +720,13 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             continue
         if tag == "AUX":
             following = tags[i + 1] if i + 1 < len(tags) else ""
+            complement = _adjective_complement(tokens, tags, i + 1)
+            if complement and current[0] and all(t in ("DET", "ADJ", "NOUN") for t in current[1]):
+                # "The lighting is bright and even" -> "bright and even lighting"
+                nouns = [w for w, t in zip(*current, strict=True) if t != "DET"]
+                current = ([*tokens[i + 1 : complement], *nouns], [*tags[i + 1 : complement], *(["NOUN"] * len(nouns))])
+                i = complement
+                continue
             if following not in ("VERB", "ADV", "AUX"):
                 flush()  # copula: "The background is his personal space" -> two phrases
             i += 1
@@ -704,7 +743,7 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             i += 1
             continue
         if tag == "ADJ" and lower.endswith("ing") and verb_lemma(lower) in lx.MOTION_VERBS and (
-            i + 1 < len(tokens) and tags[i + 1] == "NOUN"
+            i + 1 < len(tokens) and tags[i + 1] == "NOUN" and tokens[i + 1].lower() not in COMPOUND_HEADS
         ):
             i += 1  # "a flying spaceship" -> "a spaceship"
             continue
@@ -742,6 +781,8 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
                 current[1].pop()
             if not has_subject:
                 flush()
+            else:
+                bare_subject = len(current[0])
             i += 1
             while i < len(tokens) and (
                 tags[i] in ("ADV", "PRT")
@@ -796,6 +837,15 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
         i += 1
     flush()
     return segments
+
+
+def _adjective_complement(tokens: list[str], tags: list[str], start: int) -> int:
+    """End of an adjective-only complement after "is" ("bright and even"), or 0."""
+    end = start
+    while end < len(tokens) and (tags[end] in ("ADJ", "ADV") or tokens[end].lower() == "and"):
+        end += 1
+    ends_clause = end >= len(tokens) or tags[end] in ("PUNCT", "CONJ")
+    return end if end > start and tags[end - 1] == "ADJ" and ends_clause else 0
 
 
 def _in_noun_phrase(tokens: list[str], tags: list[str], index: int) -> bool:
@@ -857,8 +907,8 @@ def _object_as_prop(
         "baby", "child"
     )):
         return end
-    if words[-1] in ("the", "a", "an"):
-        return end
+    if words[-1] in ("the", "a", "an") or tags[end - 1] not in ("NOUN", "NUM"):
+        return end  # "swings higher and higher": no object
     preposition = "in" if head in lx.PLACES else "with"
     if not plain:
         current[0].append(preposition)
@@ -905,8 +955,10 @@ def _tidy(tokens: list[str], tags: list[str]) -> str:
         tokens, tags = tokens[1:], tags[1:]
     while tokens and (tags[-1] in ("DET", "PREP", "CONJ", "PUNCT", "AUX", "REL", "PRT", "ADV") or tokens[-1].lower() in _LEADING_JUNK):
         tokens, tags = tokens[:-1], tags[:-1]
-    if not tokens or all(t in ("PRON", "ADV", "DET", "PREP", "NUM") for t in tags):
-        return ""
+    if not tokens or (all(t in ("PRON", "ADV", "DET", "PREP", "NUM", "ADJ", "CONJ") for t in tags) and not (
+        len(tokens) <= 3 and set(_words(" ".join(tokens))) & (lx.LIGHTING_STYLE | lx.LIGHTING_WEAK)
+    )):
+        return ""  # "higher and higher"; but "cinematic", "vivid" style tags stay
     if len(tokens) == 1 and tags[0] in ("VERB",):
         return ""
     if tokens[0][:1].isupper() and not tokens[0].isupper() and (
