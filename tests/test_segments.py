@@ -40,6 +40,7 @@ class FakeSpatial:
         self.faces_drawn = faces_drawn
         self.identity: np.ndarray | None = None
         self.refines: list[tuple[tuple[float, ...], bytes]] = []  # (box, identity code) per redraw
+        self.events: list[str] = []  # prepare / unload / redraw, in order
 
     def plan(self, num_candidates: int | None = None) -> DrawPlan:
         return DrawPlan(1, 1, 1, None, False, "cpu", {})
@@ -47,6 +48,7 @@ class FakeSpatial:
     def prepare(self, identity: Reference, spatial_prompt: str, progress=None) -> Prepared:
         box = tuple(int(v) for v in identity.face.box_xyxy)
         self.identity = read_code(np.asarray(identity.image), box)
+        self.events.append("prepare")
         return Prepared(spatial_prompt)
 
     def draw(self, prompt, seeds, identity, *, on_step=None) -> list[Image.Image]:
@@ -59,10 +61,12 @@ class FakeSpatial:
         assert self.identity is not None
         box = tuple(int(v) for v in face.box_xyxy)
         self.refines.append((face.box_xyxy, self.identity.tobytes()))
+        self.events.append("redraw")
         return Image.fromarray(plant_face(np.asarray(image), self.identity, box))
 
     def unload(self) -> None:
-        return None
+        self.events.append("unload")
+        self.identity = None  # released: a redraw without `prepare` again would fail
 
     def describe_models(self) -> dict:
         return {"backend": self.name}
@@ -104,8 +108,8 @@ class FakeTemporal:
         return AnimateOutput(video=video, settings=self.resolve_settings())
 
 
-def _pipeline(spatial: FakeSpatial, temporal: FakeTemporal) -> IdentityVideoPipeline:
-    config = IdentityVideoPipeline.from_preset("tiny").config
+def _pipeline(spatial: FakeSpatial, temporal: FakeTemporal, offload: str = "none") -> IdentityVideoPipeline:
+    config = IdentityVideoPipeline.from_preset("tiny", {"runtime.offload": offload}).config
     return IdentityVideoPipeline(config, faces=PlantedFaceBackend(), spatial=spatial, temporal=temporal)
 
 
@@ -145,6 +149,20 @@ def test_long_video_reanchors_drifted_faces_and_records_segments(tmp_path):
     assert record["scores"]["video_identity_mean"] is not None
     assert "Segments" in (tmp_path / "report.html").read_text()
     assert result.plan is not None and result.plan.kind == "timeline"
+
+
+def test_offload_releases_the_first_frame_models_and_reanchoring_prepares_again():
+    # Catches: keeping SDXL loaded beside the video model under offload, or redrawing after a release
+    # without conditioning on the person again (the fake's redraw asserts an identity is set).
+    spatial, temporal = FakeSpatial([(blend(ALICE, STRANGER, 0.05), LEFT)]), FakeTemporal(drift=0.9)
+    result = generate_long(
+        _pipeline(spatial, temporal, offload="model"),
+        _photo(ALICE),
+        "0-1s: A woman waves. 1-2s: She turns.",
+        reanchor_threshold=0.8,
+    )
+    assert spatial.events == ["prepare", "unload", "prepare", "redraw"]
+    assert [s["reanchored"] for s in result.record.outputs["segments"]] == [False, True]
 
 
 def test_long_video_without_drift_never_reanchors(tmp_path):

@@ -167,6 +167,12 @@ def _subject(reference: Face) -> str | None:
     return None if subject == "A person" else subject  # dlib cannot tell: the prompt's own words decide
 
 
+def _release_spatial(pipeline: Any) -> None:
+    release = getattr(pipeline, "_release_spatial", None)  # the pipeline's own rule (offload only)
+    if release is not None:
+        release()
+
+
 def _check_first_frame_stage(pipeline: Any) -> None:
     if not getattr(pipeline, "has_spatial_stage", True):
         raise ConfigError(
@@ -230,12 +236,14 @@ def generate_long(
     warnings += list(plan.warnings)
     stages.append(StageRecord("prompts.timeline", time.perf_counter() - started, extra={"kind": plan.kind}))
 
-    # 3. The first frame: best of N by identity, face redrawn (the spatial models stay for re-anchoring)
+    # 3. The first frame: best of N by identity, face redrawn. Under offload the first-frame models are
+    #    released as the pipeline does; a re-anchoring loads them again (`prepare`), once.
     keyframe = draw_first_frame(
         pipeline.spatial, judge, reference, plan.spatial, seed=seed, progress=progress
     )
     stages += keyframe.stages
     warnings += keyframe.warnings
+    _release_spatial(pipeline)
 
     # 4. The video by segments, streamed to the encoder; faces re-anchored below the threshold
     threshold = early_stop_threshold(reanchor_threshold, pipeline.faces)
@@ -413,6 +421,7 @@ def generate_people(
         for index, face in enumerate(assigned)
     ]
     stages.append(StageRecord("spatial.redraw_people", time.perf_counter() - started))
+    _release_spatial(pipeline)
 
     # 4. Animate the frame of both people. A reference-conditioned model takes one reference here, which
     #    would pull both faces towards one person, so it gets none.
