@@ -171,6 +171,10 @@ def piece_fragment(piece: str) -> str | None:
     noun_slot = before in en.DETERMINERS or before in en.PREPOSITIONS or en.is_adjective_only(before) or (
         before.endswith("ly") and en.is_adverb_only(before)
     )
+    if last.endswith("ing") and "VBG" in en.verb_tags(last):
+        return None  # "without moving": a gerund ends a phrase
+    if before in _PARTICLES:
+        noun_slot = False  # "laughs out loud", "dollies in slowly"
     if en.is_adjective_only(last) and noun_slot and last not in _NOUN_TOO:
         return f"ends in the adjective {last!r} without its noun"
     if last in en.NOUNLESS_ADJECTIVES and before in en.ARTICLES:
@@ -182,7 +186,7 @@ def piece_fragment(piece: str) -> str | None:
     return None
 
 
-_PARTICLES = frozenset({"up", "down", "out", "off", "away", "back", "around", "over", "along", "about"})
+_PARTICLES = frozenset({"up", "down", "out", "off", "away", "back", "around", "over", "along", "about", "in", "on"})
 # Prepositions that cannot end a phrase ("above", "below", "throughout", "about" can: "walk about").
 _STRICT_PREPOSITIONS = frozenset(
     "of to with from into onto at for amid amidst among between toward towards against during upon via like "

@@ -29,6 +29,9 @@ PRONOUNS = frozenset({"he", "she", "they", "it", "him", "them", "i", "we", "you"
                       "themselves", "someone", "something", "everyone", "everything"})
 NEGATIONS = frozenset({"not", "never", "doesn't", "don't", "didn't", "isn't", "aren't", "wasn't", "won't", "can't",
                        "cannot"})
+COLOURS = frozenset(
+    "white black red blue green yellow orange purple pink grey gray brown golden silver beige navy teal".split()
+)
 EXTRA_ADVERBS = frozenset({"barefoot", "together", "alone", "sideways", "backwards", "upside-down", "forward"})
 NUMBER_WORDS = frozenset({"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"})
 # Verbs that describe a still state: a first frame can show them ("sitting at a desk", "dressed in").
@@ -191,6 +194,8 @@ def _tag(
         return "ADV"
     if _is_verb(word, previous, previous_word, following, classes, finite_seen, prep_seen, previous2):
         return "VERB"
+    if word in COLOURS and following[:1].isalnum() and "NOUN" in en.word_classes(following):
+        return "ADJ"  # "long orange shadows", "a white sports jacket"
     if previous == "DET" and word.endswith("ing") and "VBG" in en.verb_tags(word):
         return "ADJ"  # "a glowing fishing rod", "a steaming cup"
     if "ADJ" in classes:
@@ -270,7 +275,7 @@ def _is_verb(
         if nounish and prep_seen and (not following[:1].isalnum() or following in ("and", "with")):
             return False  # "with a backdrop of tall evergreen trees"
         return not nounish or previous in ("NOUN", "PRON", "ADV", "REL", "AUX", "NEG")
-    if previous == "NOUN" and previous_word.endswith("s") and previous2 == "DET" and (
+    if previous == "NOUN" and previous_word.endswith("s") and previous2 in ("DET", "CONJ", "START", "PUNCT") and (
         not following[:1].isalnum() or following in ("and", "up", "out", "down", "away") or following.endswith("ly")
     ):
         return True  # "his nostrils flare", "the lily pads light up"

@@ -816,9 +816,9 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
                 i += 1  # "to show": an infinitive, not a direction
                 continue
             if mapped is None:  # "toward the sink", "from the mug": where it moves, not where it is
-                i += 1
-                while i < len(tokens) and tags[i] not in ("PREP", "PUNCT", "VERB", "CONJ", "REL"):
-                    i += 1
+                i = _skip_np(tokens, tags, i + 1)
+                while i + 1 < len(tokens) and tokens[i].lower() == "of":
+                    i = _skip_np(tokens, tags, i + 1)  # "past a row of cherry trees"
                 continue
             current[0].append(mapped)
             current[1].append("PREP")
