@@ -262,6 +262,8 @@ def _is_verb(
             return False  # "tears of joy", "face freckles of", "blue scrubs"
         if nounish and en.verb_tags(following) & {"VBG"}:
             return False  # "cowboy boots taking a stroll"
+        if nounish and previous == "NOUN" and previous2 == "VERB":
+            return False  # "watering tomato plants", "blowing soap bubbles"
         if nounish and previous in ("START", "PUNCT"):
             return following_open or ("NOUN" in following_classes and not en.verb_tags(following))
         if nounish and previous == "NOUN" and _person_word(previous_word):
@@ -282,6 +284,8 @@ def _is_verb(
     # Base form: after "to", a modal/auxiliary, a pronoun, a relative pronoun ("pads that light up").
     if previous == "NOUN" and _person_word(previous_word):
         return True  # "A man and a woman dance together"
+    if previous in ("NOUN", "ADJ") and not following[:1].isalnum() and not finite_seen and prep_seen:
+        return False  # "on a cast-iron pan." (a noun the lexicon lists only as a verb)
 
     return previous in ("PRON", "REL", "AUX", "NEG") or previous_word == "to" or (not nounish and previous != "PREP")
 

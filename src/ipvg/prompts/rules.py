@@ -530,10 +530,13 @@ def compose_spatial(
                     continue
                 seen.append(words)
                 groups[category_of(phrase)].append(phrase)
+    pronoun = PRONOUN_OF.get(subject_noun(subject_np.split(",")[0].split(" and ")[0]), "their")
     phrases: list[str] = []
     priorities: list[int] = []
     for name in SPATIAL_ORDER[:-1]:
         for text in groups[name]:
+            if text.startswith("their ") and pronoun != "their":
+                text = pronoun + text[5:]  # "The person's eyes ... she" -> "her eyes"
             phrases.append(text)
             priorities.append(SPATIAL_PRIORITY[name])
     return [*phrases, framing], [*priorities, 0]
@@ -907,7 +910,8 @@ def _object_as_prop(
         "baby", "child"
     )):
         return end
-    if words[-1] in ("the", "a", "an") or tags[end - 1] not in ("NOUN", "NUM"):
+    last_is_noun = tags[end - 1] in ("NOUN", "NUM") or "NOUN" in en.word_classes(words[-1])
+    if words[-1] in ("the", "a", "an") or not last_is_noun:
         return end  # "swings higher and higher": no object
     preposition = "in" if head in lx.PLACES else "with"
     if not plain:
