@@ -82,6 +82,7 @@ RECIPES: dict[str, TemporalRecipe] = {
 
 KEEP, GENERATE = (0, 0, 0), (255, 255, 255)  # VACE's mask colours (the reverse of Wan I2V's 1 = keep)
 EMPTY_GREY = (127, 127, 127)  # a frame with nothing to keep: ~0 after diffusers' [-1, 1] scaling
+MIN_REFERENCE_SIDE = 8  # diffusers resizes the reference to a multiple of the VAE's factor (8): 0 below
 
 
 def first_frame_conditioning(
@@ -125,6 +126,12 @@ class WanVACE(WanImageToVideo):
             inputs["video"], inputs["mask"] = first_frame_conditioning(frame, settings.num_frames)
             record["first_frame_size"] = f"{frame.width}x{frame.height}"
         if reference is not None:
+            if min(reference.size) < MIN_REFERENCE_SIDE:
+                raise IpvgError(
+                    f"The reference image is {reference.width}x{reference.height}; {self.name} needs at least "
+                    f"{MIN_REFERENCE_SIDE}x{MIN_REFERENCE_SIDE} (diffusers rounds it down to the VAE's 8-pixel grid).",
+                    "pass a larger face crop or photo.",
+                )
             inputs["reference_images"] = [reference.convert("RGB")]
             record["reference_size"] = f"{reference.width}x{reference.height}"
             # diffusers scales the reference to fit the video's size: a tiny crop (an aligned 112x112 face)
