@@ -33,12 +33,13 @@ def face_image(example_face) -> Image.Image:
 
 @pytest.fixture(scope="module")
 def reference_face(face_image) -> Image.Image:
-    # Stands in for the aligned face crop the pipeline passes; any distinct picture shows the routing.
+    # Stands in for the face crop the pipeline passes (identity.reference_crop); any distinct picture
+    # shows the routing.
     return face_image.crop((150, 40, 350, 240)).resize((112, 112))
 
 
 @pytest.fixture(scope="module")
-def vace_14b():
+def vace_14b() -> Any:
     """One loaded tiny VACE-14B-layout backend shared by the tests that only call it."""
     return create_temporal_backend(tiny_config("wan21-vace-14b"), CPU)
 
