@@ -102,6 +102,7 @@ COMPOUND_HEADS = frozenset(
     "chair pool shoes shoe stick board door pin gloves wall rink boots suit cap goggles trunks mat gear lesson "
     "class costume outfit jacket helmet bag net rope horse cane table machine track trail lane".split()
 )
+ANIMALS = frozenset("dog dogs cat cats puppy kitten horse bird birds parrot rabbit goat cow baby".split())
 PRONOUN_OF = {"woman": "her", "girl": "her", "lady": "her", "she": "her", "man": "his", "boy": "his", "guy": "his",
               "he": "his"}
 GAZE_LEMMAS = frozenset({"look", "watch", "stare", "gaze", "glance", "peer", "peek", "see", "notice", "spot",
@@ -649,6 +650,11 @@ def _strip_camera(tokens: list[str], tags: list[str]) -> tuple[list[str], list[s
     lower = [t.lower() for t in tokens]
     close_up = [i for i, w in enumerate(lower) if w.startswith(("close-up", "closeup")) or (
         w == "close" and i + 1 < len(lower) and lower[i + 1] == "up")]
+    for k, word in enumerate(lower[:4]):
+        if word in ("film", "movie", "animation", "clip", "trailer", "video") and k + 1 < len(lower) and lower[k + 1] in (
+            "of", "featuring", "showing", "about"
+        ):
+            return tokens[k + 2 :], tags[k + 2 :]  # "A Japanese animated film of a young woman ..."
     if not set(lower) & CAMERA_WORDS and not close_up:
         return tokens, tags
     if "camera" in lower:
@@ -760,7 +766,9 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
         if tag == "VERB":
             lemma = verb_lemma(lower)
             gaze = lemma in GAZE_LEMMAS
-            still_gaze = gaze and i + 1 < len(tokens) and tokens[i + 1].lower() in STILL_GAZE
+            still_gaze = gaze and i + 1 < len(tokens) and (
+                tokens[i + 1].lower() in STILL_GAZE or tags[i + 1] == "ADJ" or tokens[i + 1].lower().endswith("ed")
+            )  # "looked bewildered": a held look
             phrasal = i + 1 < len(tokens) and tags[i + 1] == "PRT" and tokens[i + 1].lower() in MOTION_PARTICLES
             static = not is_motion_verb(lower) and not gaze and not (phrasal and lemma not in HELD_PHRASAL)
             if static or still_gaze:
@@ -817,6 +825,12 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             mapped = DIRECTIONAL[lower]
             if lower == "to" and i + 1 < len(tokens) and tags[i + 1] in ("VERB", "AUX"):
                 i += 1  # "to show": an infinitive, not a direction
+                continue
+            head = _np_head(tokens, tags, i + 1).lower()
+            if lower == "to" and (person_kind(head) or head in ANIMALS):
+                current[0].append("with")  # "singing to a baby": the baby is in the frame
+                current[1].append("PREP")
+                i += 1
                 continue
             if mapped is None:  # "toward the sink", "from the mug": where it moves, not where it is
                 i = _skip_np(tokens, tags, i + 1)
