@@ -170,7 +170,7 @@ def test_every_settable_field_parses_or_refuses_cleanly(key, hint):
             assert not (isinstance(value, float) and not math.isfinite(value)), (key, text, value)
 
 
-BAD_JSON_VALUES = (None, True, -1, 0, 1.5, float("nan"), float("inf"), 2**70, "x", "", [], {}, [1], ["a"], [["a"]])
+BAD_JSON_VALUES = (None, True, -1, 0, 1.5, float("nan"), float("inf"), 2**70, "x", "", [], {}, [1], [["a"]])
 
 
 @pytest.mark.parametrize(("key", "hint"), SETTABLE[:-2], ids=[key for key, _ in SETTABLE[:-2]])
@@ -371,3 +371,35 @@ def test_per_call_seed_is_checked_before_anything_loads(example_face):
     with pytest.raises(ConfigError, match="seed"):
         animator(example_face, "A woman smiles", seed=2**70)
     assert getattr(animator.backend, "pipe", None) is None  # nothing loaded
+
+
+def test_wan_backend_refuses_sizes_beyond_its_rope_table():
+    """The loaded model's own `rope_max_seq_len` bounds frames and sides (the tiny Wan has 32 positions,
+    so 125 frames fit and 129 do not). Catches an off-by-one in the latent-frame arithmetic and the
+    check being skipped, which lets diffusers fail with a bare shape error mid-run."""
+    from types import SimpleNamespace
+
+    from ipvg.temporal.wan import check_rope_limits
+
+    def pipe(limit: int) -> SimpleNamespace:
+        config = SimpleNamespace(rope_max_seq_len=limit, patch_size=(1, 2, 2))
+        transformer = SimpleNamespace(config=config)
+        return SimpleNamespace(transformer=transformer, vae_scale_factor_temporal=4, vae_scale_factor_spatial=16)
+
+    check_rope_limits(pipe(32), 1024, 1024, 125)
+    too_big = ((64, 96, 129, "num_frames"), (1056, 96, 9, "height"), (64, 1056, 9, "width"))
+    for height, width, frames, field_name in too_big:
+        with pytest.raises(ConfigError, match=f"temporal.{field_name}"):
+            check_rope_limits(pipe(32), height, width, frames)
+    check_rope_limits(pipe(1024), 704, 1280, MAX_NUM_FRAMES)  # the real 5B: the config cap fits exactly
+    with pytest.raises(ConfigError, match="at most 4093"):
+        check_rope_limits(pipe(1024), 704, 1280, MAX_NUM_FRAMES + 4)
+
+
+def test_tiny_wan_refuses_too_many_frames_before_denoising(example_face):
+    """Through the real backend: the check runs on the loaded pipeline, before the denoising loop."""
+    from ipvg.animate import Animator
+
+    animator = Animator.from_preset("tiny", {"temporal.num_frames": "129"})
+    with pytest.raises(ConfigError, match="temporal.num_frames.*at most 125"):
+        animator(example_face, "A woman smiles")

@@ -81,8 +81,10 @@ def _install_fake_plugin(root: Path) -> None:
         "from ipvg.registry import BackendSpec\n"
         "from ipvg.weights import WeightsSource, register_weights_source\n"
         "def register(registry):\n"
-        "    registry.register(BackendSpec(kind='prompts', name='shout', target='builtins:str', summary='fake'))\n"
-        "    register_weights_source(WeightsSource(scheme='fakehub:', resolve=lambda name: Path('/models') / name))\n"
+        "    spec = BackendSpec(kind='prompts', name='shout', target='builtins:str', summary='fake')\n"
+        "    registry.register(spec)\n"
+        "    source = WeightsSource(scheme='fakehub:', resolve=lambda name: Path('/models') / name)\n"
+        "    register_weights_source(source)\n"
     )
     dist_info = root / "ipvg_fake_plugin-0.1.dist-info"
     dist_info.mkdir()

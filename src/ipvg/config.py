@@ -162,7 +162,8 @@ def _check_value(label: str, hint: Any, value: Any) -> Any:
         return value
     if inner is float:
         _check(isinstance(value, (int, float)) and not isinstance(value, bool), bad)
-        _check(math.isfinite(value), f"`{label}` is {value!r}; allowed: a finite number (not NaN or infinity).")
+        finite = math.isfinite(value)
+        _check(finite, f"`{label}` is {value!r}; allowed: a finite number (not NaN or infinity).")
         return float(value)
     if inner is str:
         _check(isinstance(value, str), bad)
@@ -255,7 +256,8 @@ def _parse_loras(label: str, text: str) -> tuple[LoraConfig, ...]:
 
 
 def _looks_numeric(text: str) -> bool:
-    return re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(nan|inf|infinity)", text.lower()) is not None
+    number = r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(nan|inf|infinity)"
+    return re.fullmatch(number, text.lower()) is not None
 
 
 def _lora_from_json(label: str, item: Any) -> LoraConfig:
@@ -426,7 +428,9 @@ class LoraConfig:
 
     def __post_init__(self) -> None:
         _validate_fields(self, "runtime.loras")
-        _check(bool(self.path.strip()), "`runtime.loras` has an empty path.", "give a file, folder or hub id.")
+        _check(
+            bool(self.path.strip()), "`runtime.loras` has an empty path.", "give a file, folder or hub id."
+        )
         _check(
             self.target in (None, "transformer", "transformer_2"),
             f"`runtime.loras` target is {self.target!r}; allowed: none (every denoiser), transformer, transformer_2.",

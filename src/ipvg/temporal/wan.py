@@ -21,7 +21,7 @@ import torch
 from PIL import Image
 
 from ipvg.config import RuntimeConfig, TemporalConfig
-from ipvg.errors import IpvgError
+from ipvg.errors import ConfigError, IpvgError
 from ipvg.io.images import resize_center_crop
 from ipvg.progress import Progress, SilentProgress
 from ipvg.runtime import MemoryMeter, prepare_pipeline, resolve_device, resolve_dtype
@@ -112,6 +112,29 @@ ASPECT_WARNING_FRACTION = 0.15  # warn when centre-cropping removes more than th
 
 def round_to_multiple(value: int, multiple: int) -> int:
     return max(multiple, round(value / multiple) * multiple)
+
+
+def check_rope_limits(pipe: Any, height: int, width: int, num_frames: int) -> None:
+    """Wan's rotary table holds `rope_max_seq_len` positions per axis (1024 in the released models,
+    fewer in tiny ones); more latent frames or patches than that fail deep inside the transformer."""
+    transformer = getattr(pipe, "transformer", None) or getattr(pipe, "transformer_2", None)
+    limit = getattr(getattr(transformer, "config", None), "rope_max_seq_len", None)
+    if not limit:
+        return
+    patch_t, patch_h, patch_w = transformer.config.patch_size
+    scale_t, scale_s = pipe.vae_scale_factor_temporal, pipe.vae_scale_factor_spatial
+    latent_frames = (num_frames - 1) // scale_t + 1
+    for name, value, positions, most in (
+        ("num_frames", num_frames, latent_frames // patch_t, (limit * patch_t - 1) * scale_t + 1),
+        ("height", height, height // scale_s // patch_h, limit * patch_h * scale_s),
+        ("width", width, width // scale_s // patch_w, limit * patch_w * scale_s),
+    ):
+        if positions > limit:
+            raise ConfigError(
+                f"`temporal.{name}` is {value}; this model's rotary position table covers {limit} "
+                f"positions per axis, so it takes at most {most}.",
+                f"use --set temporal.{name}={most} or less.",
+            )
 
 
 def round_frames(num_frames: int) -> int:
@@ -298,6 +321,7 @@ class WanImageToVideo:
         loading_now = self.pipe is None
         self.load(progress)
         pipe = self.pipe
+        check_rope_limits(pipe, settings.height, settings.width, settings.num_frames)
         device = resolve_device(self.runtime)
         # 2. Fit the first frame (and reference, if this family uses one) to the model's size
         image_inputs, inputs_record = self._conditioning_inputs(image, reference, settings, warnings)
