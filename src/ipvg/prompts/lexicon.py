@@ -1,8 +1,9 @@
-"""Word lists the rule-based decoupler classifies with, and English verb inflection.
+"""Word lists the rule-based decoupler classifies with.
 
-Verbs are listed as lemmas; every inflected form (walks, walked, walking, ran, ...) is generated once
-at import by `inflections`, so lookups are set membership. Lists are hand-curated for video prompts
-(the VIP-200K / IPVG challenge style: a person, their clothing, an action, a setting, sounds).
+Verbs are listed as lemmas; every inflected form (walks, walked, walking, ran, ...) comes once at
+import from lemminflect's lexicon (`inflections`), so lookups are set membership. Lists are
+hand-curated for video prompts (the VIP-200K / IPVG challenge style: a person, their clothing, an
+action, a setting, sounds).
 """
 
 from __future__ import annotations
@@ -63,134 +64,20 @@ SPEECH_VERBS = (
     "talk speak say tell explain discuss present introduce announce address chat argue call sing".split()
 )
 
-# Irregular past tense and past participle of the lemmas above.
-IRREGULAR = {
-    "run": ("ran", "run"),
-    "sprint": ("sprinted", "sprinted"),
-    "leap": ("leapt", "leapt"),
-    "spin": ("spun", "spun"),
-    "swing": ("swung", "swung"),
-    "ride": ("rode", "ridden"),
-    "drive": ("drove", "driven"),
-    "speed": ("sped", "sped"),
-    "fly": ("flew", "flown"),
-    "fall": ("fell", "fallen"),
-    "slide": ("slid", "slid"),
-    "rise": ("rose", "risen"),
-    "shake": ("shook", "shaken"),
-    "throw": ("threw", "thrown"),
-    "catch": ("caught", "caught"),
-    "strike": ("struck", "struck"),
-    "hit": ("hit", "hit"),
-    "cut": ("cut", "cut"),
-    "put": ("put", "put"),
-    "set": ("set", "set"),
-    "leave": ("left", "left"),
-    "write": ("wrote", "written"),
-    "draw": ("drew", "drawn"),
-    "eat": ("ate", "eaten"),
-    "drink": ("drank", "drunk"),
-    "bite": ("bit", "bitten"),
-    "sing": ("sang", "sung"),
-    "swim": ("swam", "swum"),
-    "dive": ("dove", "dived"),
-    "speak": ("spoke", "spoken"),
-    "say": ("said", "said"),
-    "tell": ("told", "told"),
-    "read": ("read", "read"),
-    "shoot": ("shot", "shot"),
-    "take": ("took", "taken"),
-    "give": ("gave", "given"),
-    "sit": ("sat", "sat"),
-    "stand": ("stood", "stood"),
-    "lie": ("lay", "lain"),
-    "hold": ("held", "held"),
-    "wear": ("wore", "worn"),
-    "get": ("got", "gotten"),
-    "make": ("made", "made"),
-    "sweep": ("swept", "swept"),
-    "kneel": ("knelt", "knelt"),
-    "lean": ("leant", "leant"),
-    "light": ("lit", "lit"),
-    "hang": ("hung", "hung"),
-    "cast": ("cast", "cast"),
-    "shine": ("shone", "shone"),
-    "bend": ("bent", "bent"),
-    "lead": ("led", "led"),
-    "build": ("built", "built"),
-    "burst": ("burst", "burst"),
-    "fight": ("fought", "fought"),
-    "feed": ("fed", "fed"),
-    "dig": ("dug", "dug"),
-    "stride": ("strode", "stridden"),
-    "shoot_up": ("shot", "shot"),
-    "begin": ("began", "begun"),
-    "become": ("became", "become"),
-    "break": ("broke", "broken"),
-    "keep": ("kept", "kept"),
-    "creep": ("crept", "crept"),
-    "weep": ("wept", "wept"),
-    "stick": ("stuck", "stuck"),
-    "sew": ("sewed", "sewn"),
-    "saw": ("sawed", "sawn"),
-    "see": ("saw", "seen"),
-    "be": ("was", "been"),
-    "have": ("had", "had"),
-    "pay": ("paid", "paid"),
-    "lay": ("laid", "laid"),
-    "tear": ("tore", "torn"),
-    "blow": ("blew", "blown"),
-    "grow": ("grew", "grown"),
-    "spill": ("spilt", "spilled"),
-    "dream": ("dreamt", "dreamt"),
-}
-
-_VOWELS = set("aeiou")
-
-
-def _third_person(lemma: str) -> str:
-    if lemma.endswith(("s", "sh", "ch", "x", "z", "o")):
-        return lemma + "es"
-    if lemma.endswith("y") and len(lemma) > 1 and lemma[-2] not in _VOWELS:
-        return lemma[:-1] + "ies"
-    return lemma + "s"
-
-
-def _doubles(lemma: str) -> bool:
-    """Consonant-vowel-consonant endings double before -ed/-ing (stop -> stopped); over-generation is harmless."""
-    return (
-        len(lemma) >= 3
-        and lemma[-1] not in _VOWELS | set("wxy")
-        and lemma[-2] in _VOWELS
-        and lemma[-3] not in _VOWELS
-    )
-
-
 def ing_form(lemma: str) -> str:
-    """Present participle: sit -> sitting, lean -> leaning, pose -> posing, lie -> lying."""
-    if lemma.endswith("ie"):
-        return lemma[:-2] + "ying"
-    if lemma.endswith("e") and not lemma.endswith(("ee", "oe", "ye")) and lemma != "be":
-        return lemma[:-1] + "ing"
-    if _doubles(lemma) and len(lemma) <= 4:
-        return lemma + lemma[-1] + "ing"
-    return lemma + "ing"
+    """Present participle from lemminflect's lexicon: sit -> sitting, lie -> lying."""
+    from ipvg.prompts.english import gerund
+
+    return gerund(lemma)
 
 
 def inflections(lemma: str) -> set[str]:
-    """Every form of an English verb lemma (walk, walks, walked, walking), irregulars included."""
-    forms = {lemma, _third_person(lemma), ing_form(lemma)}
-    if lemma.endswith("e"):
-        forms |= {lemma + "d", lemma[:-1] + "ing"}
-    elif lemma.endswith("y") and len(lemma) > 1 and lemma[-2] not in _VOWELS:
-        forms |= {lemma[:-1] + "ied", lemma + "ing"}
-    else:
-        forms |= {lemma + "ed", lemma + "ing"}
-        if _doubles(lemma):
-            forms |= {lemma + lemma[-1] + "ed", lemma + lemma[-1] + "ing"}
-    if lemma in IRREGULAR:
-        forms |= set(IRREGULAR[lemma])
-    return forms
+    """Every form of an English verb lemma (walk, walks, walked, walking), from lemminflect's
+    lexicon (irregular forms included: run -> ran, leap -> leapt) instead of spelling rules."""
+    from lemminflect import getAllInflections, getAllInflectionsOOV
+
+    forms = getAllInflections(lemma, upos="VERB") or getAllInflectionsOOV(lemma, upos="VERB")
+    return {lemma, *(form for group in forms.values() for form in group)}
 
 
 def _form_table(lemmas: list[str]) -> dict[str, str]:
