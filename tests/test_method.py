@@ -38,8 +38,9 @@ class PixelFaces:
     def __init__(self) -> None:
         self.num_detect_calls = 0
 
-    def detect(self, image: Image.Image) -> list[Face]:
+    def detect(self, image: Image.Image | np.ndarray) -> list[Face]:
         self.num_detect_calls += 1
+        image = Image.fromarray(image) if isinstance(image, np.ndarray) else image
         if np.asarray(image.convert("L"), dtype=np.float64).std() < 1.0:
             return []
         width, height = image.size
@@ -109,7 +110,7 @@ def spied(face_path: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     offloading = dataclasses.replace(config, runtime=dataclasses.replace(config.runtime, offload="model"))
     pipeline = IdentityVideoPipeline(offloading, faces=faces, spatial=spatial, temporal=temporal)
     out = tmp_path_factory.mktemp("method")
-    result = pipeline(face_path, PROMPT, seed=5, out_dir=out)
+    result = pipeline(face_path, PROMPT, seed=7, out_dir=out)  # seed 7: candidate 1 (not 0) wins
     return {
         "result": result,
         "out": out,
@@ -140,6 +141,7 @@ def test_the_video_starts_from_the_chosen_candidate(spied: dict[str, Any]) -> No
     similarities = [c.similarity for c in result.candidates]
     assert len(set(similarities)) == len(similarities), "fake faces should score candidates apart"
     chosen = max(range(len(similarities)), key=lambda i: similarities[i])
+    assert chosen != 0, "pick a seed whose best candidate is not the first, or this test cannot fail"
     assert [c.chosen for c in result.candidates] == [i == chosen for i in range(len(similarities))]
     np.testing.assert_array_equal(np.asarray(call["image"]), np.asarray(result.candidates[chosen].image))
     np.testing.assert_array_equal(np.asarray(result.first_frame), np.asarray(result.candidates[chosen].image))
