@@ -260,6 +260,7 @@ CASES = [
     Case("batch-csv-columns", ("batch", "{w}/pairs.csv", "-o", "{w}/sub2", *TINY), "`face` and `prompt` are required", 2, _csv_without_columns),
     Case("batch-not-utf8", ("batch", "{w}/bad.jsonl", "-o", "{w}/sub2", *TINY), "Cannot read", 2, _not_utf8_pairs),
     Case("batch-out-in-testset", ("batch", "{w}/testset", "-o", "{w}/testset/sub", *TINY), "inside the test set", 2),
+    Case("batch-state-dir-is-file", (*BATCH, "--state-dir", "{w}/file.txt"), "--state-dir path", 4),
     Case("batch-user-staging", (*BATCH, "--state-dir", "{w}/state", "--limit", "0"), "not made by ipvg", 4, _user_staging),
     # 8. eval inputs
     Case("eval-num-frames-zero", (*EVAL, "--num-frames", "0"), "`--num-frames` must be >= 1", 2),

@@ -166,6 +166,11 @@ class BatchRunner:
         # 1. Check the output folder: writable, not inside the test set; a staging folder that is
         #    not ours refused before anything is created
         _clear_staging(self.options.staging_dir, check_only=True)
+        if self.options.state_dir.exists() and not self.options.state_dir.is_dir():
+            raise OutputError(
+                f"The --state-dir path {self.options.state_dir} exists and is not a folder.",
+                "choose another --state-dir.",
+            )
         self._check_output_folder()
         state_dir = ensure_writable_dir(self.options.state_dir)
         lock = ManifestLock(self.options.manifest_path)
