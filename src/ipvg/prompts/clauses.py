@@ -277,7 +277,7 @@ def _is_verb(
         if nounish and prep_seen and (not following[:1].isalnum() or following in ("and", "with")):
             return False  # "with a backdrop of tall evergreen trees"
         return not nounish or previous in ("NOUN", "PRON", "ADV", "REL", "AUX", "NEG")
-    if previous == "NOUN" and previous_word.endswith("s") and previous2 in ("DET", "CONJ", "START", "PUNCT") and (
+    if previous == "NOUN" and previous_word.endswith("s") and previous2 in ("DET", "CONJ", "START", "PUNCT", "NUM") and (
         not following[:1].isalnum() or following in ("and", "up", "out", "down", "away") or following.endswith("ly")
     ):
         return True  # "his nostrils flare", "the lily pads light up"

@@ -780,16 +780,19 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
                 i = _keep_static_verb(tokens, tags, i, current)
                 continue
             # Motion: drop the verb, its adverbs and particles (and "to" of an infinitive before it).
-            if current[1] and current[1][-1] == "PRON" and current[0][-1].lower() in ("he", "she", "they"):
-                current[0].pop()  # "as she reunited with ...": the person is the subject phrase
+            while current[1] and (
+                current[1][-1] in ("ADV", "AUX")
+                or current[0][-1].lower() == "to"
+                or (current[1][-1] == "PRON" and current[0][-1].lower() in ("he", "she", "they"))
+            ):
+                # "the background softly [blurred]", "is [running]", "to [catch]"; "as she [reunited]":
+                # the person is the subject phrase
+                current[0].pop()
                 current[1].pop()
             has_subject = (
                 bool(current[0]) and current[1][-1] == "NOUN" and "VERB" not in current[1] and current[1][0] != "PREP"
             )
             after_motion = True
-            while current[1] and (current[1][-1] in ("ADV", "AUX") or current[0][-1].lower() == "to"):
-                current[0].pop()
-                current[1].pop()
             if not has_subject:
                 flush()
             else:
