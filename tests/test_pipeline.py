@@ -150,3 +150,54 @@ def test_later_calls_report_no_model_loading(pipeline, face_path, first_run):
     again = pipeline(face_path, PROMPT, seed=4)
     names = [stage.name for stage in again.record.stages]
     assert "temporal.load" not in names and "spatial.load" not in names
+
+
+def test_animator_per_call_settings_and_inputs(face_path, tmp_path):
+    """diffusers-style call: per-call frames/steps/size/negative prompt reach the video model for that call
+    only; an array input and a generator's seed work. Catches per-call arguments ignored or leaking into
+    the next call, and a generator whose seed is dropped."""
+    import torch
+
+    from ipvg.animate import Animator
+    from ipvg.io.images import load_image
+
+    animator = Animator.from_preset("tiny")
+    picture = np.asarray(load_image(face_path))
+    result = animator(
+        picture,
+        PROMPT,
+        num_frames=5,
+        num_inference_steps=1,
+        height=32,
+        width=64,
+        negative_prompt="blurry",
+        generator=torch.Generator().manual_seed(11),
+        out_dir=tmp_path / "run",
+    )
+    settings = result.record.outputs["settings"]
+    assert result.video.frames_FHWC.shape[:3] == (5, 32, 64)
+    assert (settings["num_inference_steps"], settings["negative_prompt"]) == (1, "blurry")
+    assert result.record.inputs["seed"] == 11
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
+        "first_frame.png",
+        "record.json",
+        "report.html",
+        "video.mp4",
+    ]
+    again = animator(picture, PROMPT, seed=11)  # the preset's own settings again
+    assert again.video.num_frames == 9 and again.record.outputs["settings"]["negative_prompt"] != "blurry"
+    assert "Animator(preset='tiny'" in repr(animator)
+
+
+def test_pipeline_api_surface(pipeline):
+    """repr says what runs where; .to() changes the device for the next call; per-call overrides are
+    restored afterwards; library loggers are quiet. Catches overrides that stick and a noisy API."""
+    import transformers
+
+    assert "spatial='hyperlora-sdxl'" in repr(pipeline) and "device='cpu'" in repr(pipeline)
+    with pipeline.overridden({"temporal.num_frames": 5, "spatial.num_candidates": 1}) as config:
+        assert config.temporal.num_frames == 5 and pipeline.temporal.config.num_frames == 5
+    assert pipeline.config.temporal.num_frames == 9 and pipeline.temporal.config.num_frames == 9
+    assert transformers.utils.logging.get_verbosity() == transformers.utils.logging.ERROR
+    moved = IdentityVideoPipeline.from_preset("tiny").to("cpu")
+    assert moved.config.runtime.device == "cpu"

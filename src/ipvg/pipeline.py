@@ -229,6 +229,12 @@ class IdentityVideoPipeline:
             self.config = base
             for backend, saved in swapped:
                 backend.config = saved
+            for section in ("spatial", "temporal"):
+                # A stage first created inside the block was built from the overridden config.
+                backend = getattr(self, f"_{section}")
+                if hasattr(backend, "config") and all(backend is not b for b, _ in swapped):
+                    if backend.config == getattr(config, section):
+                        backend.config = getattr(base, section)
 
     def decouple(
         self, prompt: str, face_image: Image.Image | None = None, *, reference: Face | None = None
