@@ -19,7 +19,7 @@ import torch
 from ipvg.config import PipelineConfig, check_seed, get_preset
 from ipvg.inputs import clean_prompt
 from ipvg.io.files import ensure_writable_dir
-from ipvg.pipeline import ImageInput, load_input_image
+from ipvg.pipeline import ImageInput, load_input_image, video_overrides
 from ipvg.progress import Progress, SilentProgress
 from ipvg.records import RECORD, VIDEO, environment_info, image_fingerprint, report_note, write_run
 from ipvg.temporal import create_temporal_backend
@@ -87,18 +87,14 @@ class Animator:
         if seed is None and generator is not None:
             seed = generator.initial_seed()
         seed = check_seed(self.config.seed if seed is None else seed)  # torch would refuse it mid-run
-        overrides = {
-            f"temporal.{name}": value
-            for name, value in (
-                ("num_frames", num_frames),
-                ("num_inference_steps", num_inference_steps),
-                ("height", height),
-                ("width", width),
-                ("guidance_scale", guidance_scale),
-                ("negative_prompt", negative_prompt),
-            )
-            if value is not None
-        }
+        overrides = video_overrides(
+            num_frames=num_frames,
+            num_inference_steps=num_inference_steps,
+            height=height,
+            width=width,
+            guidance_scale=guidance_scale,
+            negative_prompt=negative_prompt,
+        )
         # 1. Check inputs (and the per-call settings) before any model loads
         config = self.config.with_overrides(overrides) if overrides else self.config
         prompt = clean_prompt(prompt)

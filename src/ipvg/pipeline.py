@@ -107,6 +107,11 @@ def load_input_image(source: ImageInput, what: str = "the face image") -> tuple[
     return load_image(source), path
 
 
+def video_overrides(**values: Any) -> dict[str, Any]:
+    """The per-call video settings that were given, as `temporal.*` config overrides."""
+    return {f"temporal.{name}": value for name, value in values.items() if value is not None}
+
+
 class IdentityVideoPipeline:
     """Prompt decoupling, identity-preserving first frame, image-to-video; models kept loaded."""
 
@@ -277,18 +282,14 @@ class IdentityVideoPipeline:
         `num_candidates` sets the first-frame best-of-N. `seed` (or `generator`'s seed) seeds every stage.
         `prompts` skips decoupling (e.g. prompts edited in the web UI). With `out_dir`, the run is written
         there (see `GenerationResult.save`)."""
-        overrides = {
-            f"temporal.{name}": value
-            for name, value in (
-                ("num_frames", num_frames),
-                ("num_inference_steps", num_inference_steps),
-                ("height", height),
-                ("width", width),
-                ("guidance_scale", guidance_scale),
-                ("negative_prompt", negative_prompt),
-            )
-            if value is not None
-        }
+        overrides = video_overrides(
+            num_frames=num_frames,
+            num_inference_steps=num_inference_steps,
+            height=height,
+            width=width,
+            guidance_scale=guidance_scale,
+            negative_prompt=negative_prompt,
+        )
         if num_candidates is not None:
             overrides["spatial.num_candidates"] = num_candidates
         if seed is None and generator is not None:
