@@ -219,6 +219,38 @@ def test_two_people_assigned_redrawn_and_scored_per_person(tmp_path):
     assert result.people is not None and "People" in (tmp_path / "report.html").read_text()
 
 
+def test_two_people_by_segments_reanchor_each_person(tmp_path):
+    # Both faces drift towards a stranger over each clip; at the join the start frame is redrawn with
+    # each matched face as its own person (not both as person 1). Catches: re-anchoring only one person,
+    # with the wrong identity, or a two-person timeline without segments in the record.
+    spatial = FakeSpatial([(STRANGER, LEFT), (identity_code(24), RIGHT)])
+    temporal = FakeTemporal(drift=0.8)
+    pipeline = _pipeline(spatial, temporal)
+    result = generate_people(
+        pipeline,
+        [_photo(ALICE), _photo(BOB)],
+        "0-1s: Two people talk. 1-2s: They laugh.",
+        out_dir=tmp_path,
+        reanchor_threshold=0.9,
+    )
+    record = json.loads((tmp_path / "record.json").read_text())
+    segments = record["outputs"]["segments"]
+    assert [s["reanchored"] for s in segments] == [False, True]
+    assert record["outputs"]["num_frames"] == 17 and [c[1] for c in temporal.calls] == [9, 9]
+    # First frame: Alice left, Bob right (given order); the join: each face redrawn as the same person.
+    first, join = spatial.refines[:2], spatial.refines[2:]
+    assert {box[0]: code for box, code in first} == {LEFT[0]: ALICE.tobytes(), RIGHT[0]: BOB.tobytes()}
+    assert {box[0]: code for box, code in join} == {LEFT[0]: ALICE.tobytes(), RIGHT[0]: BOB.tobytes()}
+    people = record["scores"]["people"]
+    assert all(p["per_frame"][0] == pytest.approx(1.0, abs=1e-6) for p in people)
+    assert all(min(v for v in p["per_frame"] if v is not None) < 0.9 for p in people)  # drift was seen
+    with av.open(str(tmp_path / "video.mp4")) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 17
+    report = (tmp_path / "report.html").read_text()
+    assert "People" in report and "Segments" in report
+    assert result.long is not None and result.people is not None
+
+
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory, sample_testset):
     """The issue's first command, shortened to 0.4 s: `ipvg generate --preset tiny --face F --prompt
@@ -281,12 +313,12 @@ def test_tiny_preset_two_faces(tmp_path, sample_testset):
     assert any("face(s) found for 2 people" in w for w in record["warnings"])
 
 
-def test_cli_refuses_what_cannot_be_combined(tmp_path, sample_testset, capsys):
+def test_cli_refuses_bad_segment_requests(tmp_path, sample_testset, capsys):
     from ipvg.cli.main import main
 
     face = str(sample_testset / "id004" / "image.png")
     base = ["generate", "--preset", "tiny", "--face", face, "--out", str(tmp_path / "x")]
-    assert main([*base, "--face", face, "--prompt", "0-1s: A man waves. 1-2s: He sits."]) == 2
+    assert main([*base, "--face", face, "--face", face, "--prompt", "Three people talk"]) == 2
     assert main([*base, "--prompt", "A man waves", "--duration", "-3"]) == 2
     assert main([*base, "--prompt", "0-1s: A man waves. 2-3s: He sits."]) == 2  # a gap
     assert "gap" in capsys.readouterr().err

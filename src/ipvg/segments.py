@@ -219,20 +219,9 @@ def generate_long(
     stages.append(StageRecord("faces.reference", time.perf_counter() - started))
 
     # 2. Plan the segments: one spatial prompt, a temporal prompt and a 4k+1 clip per segment
-    temporal = pipeline.temporal
-    settings = temporal.resolve_settings([])
     started = time.perf_counter()
     with progress.stage("Planning the segments"):
-        plan = plan_timeline(
-            prompt,
-            pipeline.prompts,
-            fps=settings.fps,
-            clip_frames=settings.num_frames,
-            # The model's own clip length bounds a segment; a shorter configured clip is allowed more.
-            max_clip_frames=max(settings.num_frames, temporal.recipe.num_frames),
-            duration_s=duration_s,
-            subject=_subject(reference.face),
-        )
+        plan = _plan(pipeline, prompt, duration_s, _subject(reference.face))
     warnings += list(plan.warnings)
     stages.append(StageRecord("prompts.timeline", time.perf_counter() - started, extra={"kind": plan.kind}))
 
@@ -247,7 +236,6 @@ def generate_long(
 
     # 4. The video by segments, streamed to the encoder; faces re-anchored below the threshold
     threshold = early_stop_threshold(reanchor_threshold, pipeline.faces)
-    indices = challenge_frame_indices(plan.num_frames)
     redraw = (
         redraw_face_with(pipeline.spatial, judge, reference, plan.spatial, seed=seed) if reanchor else None
     )
@@ -255,37 +243,24 @@ def generate_long(
     def score(image: Image.Image) -> float | None:
         return judge.similarity(reference.face, image)[1]
 
-    started = time.perf_counter()
-    with VideoWriter(folder / VIDEO, settings.fps) if folder else _DropFrames() as writer:
-        sampled = SampledFrames(writer.write, indices)
-        long = generate_segments(
-            keyframe.image,
-            [SegmentSpec(s.temporal, s.num_frames, s.text) for s in plan.segments],
-            animate=animate_with(
-                pipeline,
-                reference=reference_crop(reference),
-                progress=progress,
-                stages=stages,
-                warnings=warnings,
-            ),
-            score_face=score,
-            reanchor=redraw,
-            sink=sampled,
-            threshold=threshold,
-            seed=seed,
-            sample_indices=indices,
-            hold_colours=hold_colours,
-        )
-    warnings += long.warnings
-    stages.append(
-        StageRecord(
-            "segments.animate_score_encode",
-            time.perf_counter() - started,
-            extra={"segments": len(long.segments), "reanchored": sum(s.reanchored for s in long.segments)},
-        )
+    long, sampled = _stream(
+        pipeline,
+        keyframe.image,
+        plan,
+        score=score,
+        reanchor=redraw,
+        threshold=threshold,
+        seed=seed,
+        folder=folder,
+        video_reference=reference_crop(reference),
+        hold_colours=hold_colours,
+        progress=progress,
+        stages=stages,
+        warnings=warnings,
     )
 
     # 5. The record: the plan, every segment, the challenge's sampled frames
+    indices = challenge_frame_indices(plan.num_frames)
     identity = VideoIdentity(indices, long.similarities(indices))
     record = RunRecord(
         kind="generate-segments",
@@ -299,16 +274,16 @@ def generate_long(
         prompts=plan.prompts.to_dict(),
         models={
             "spatial": keyframe.models,
-            "temporal": temporal.describe_models(),
+            "temporal": pipeline.temporal.describe_models(),
             "faces": pipeline.faces.name,
             "prompts": plan.prompts.backend,
         },
         stages=stages,
         outputs={
             "num_frames": long.num_frames,
-            "fps": settings.fps,
-            "width": settings.width,
-            "height": settings.height,
+            "fps": plan.fps,
+            "width": long.last_frame.width,
+            "height": long.last_frame.height,
             "duration_s": plan.duration_s,
             "candidates": candidate_entries(keyframe.candidates, with_files=False),
             "timeline": plan.to_dict(),
@@ -335,6 +310,68 @@ def generate_long(
     return result
 
 
+def _plan(pipeline: Any, prompt: str, duration_s: float | None, subject: str | None) -> TimelinePlan:
+    """The segments for `prompt` on the pipeline's video model (its fps, clip and frame rule)."""
+    temporal = pipeline.temporal
+    settings = temporal.resolve_settings([])
+    return plan_timeline(
+        prompt,
+        pipeline.prompts,
+        fps=settings.fps,
+        clip_frames=settings.num_frames,
+        # The model's own clip length bounds a segment; a shorter configured clip is allowed more.
+        max_clip_frames=max(settings.num_frames, temporal.recipe.num_frames),
+        duration_s=duration_s,
+        subject=subject,
+    )
+
+
+def _stream(
+    pipeline: Any,
+    first_frame: Image.Image,
+    plan: TimelinePlan,
+    *,
+    score: Callable[[Image.Image], float | None],
+    reanchor: Callable[[Image.Image, int], Image.Image] | None,
+    threshold: float,
+    seed: int,
+    folder: Path | None,
+    video_reference: Image.Image | None,
+    hold_colours: bool,
+    progress: Progress,
+    stages: list[StageRecord],
+    warnings: list[str],
+) -> tuple[LongVideoResult, SampledFrames]:
+    """Animate the plan's segments into `folder`/video.mp4, keeping the challenge's sampled frames."""
+    indices = challenge_frame_indices(plan.num_frames)
+    started = time.perf_counter()
+    with VideoWriter(folder / VIDEO, plan.fps) if folder else _DropFrames() as writer:
+        sampled = SampledFrames(writer.write, indices)
+        long = generate_segments(
+            first_frame,
+            [SegmentSpec(s.temporal, s.num_frames, s.text) for s in plan.segments],
+            animate=animate_with(
+                pipeline, reference=video_reference, progress=progress, stages=stages, warnings=warnings
+            ),
+            score_face=score,
+            reanchor=reanchor,
+            sink=sampled,
+            threshold=threshold,
+            seed=seed,
+            sample_indices=indices,
+            hold_colours=hold_colours,
+        )
+    warnings += long.warnings
+    stages.append(
+        StageRecord(
+            "segments.animate_score_encode",
+            time.perf_counter() - started,
+            extra={"segments": len(long.segments), "reanchored": sum(s.reanchored for s in long.segments)},
+        )
+    )
+    return long, sampled
+
+
 class _DropFrames:
     """Sink for runs without an output folder: frames are dropped as they come."""
 
@@ -356,13 +393,19 @@ def generate_people(
     faces: Sequence[str | Path | Image.Image],
     prompt: str,
     *,
+    duration_s: float | None = None,
     seed: int | None = None,
     out_dir: str | Path | None = None,
     progress: Progress | None = None,
+    reanchor: bool = True,
+    reanchor_threshold: float | None = None,
+    hold_colours: bool = True,
 ) -> SegmentedResult:
     """A video of several people: a first frame drawn from the spatial prompt, each face in it redrawn
     with its own person's identity model (left to right, in the order the prompt names them), the
-    video from that frame, and identity scored per person with faces matched by optimal assignment."""
+    video from that frame, and identity scored per person with faces matched by optimal assignment.
+    A timeline or `duration_s` makes the video by segments, as `generate_long` does; a start frame
+    where someone's identity fell below the threshold has every matched face redrawn as its person."""
     from ipvg.pipeline import load_input_image
 
     progress = progress or SilentProgress()
@@ -376,6 +419,7 @@ def generate_people(
 
     # 1. Check inputs: prompt, every face image, output folder; then a face in each photo
     prompt = clean_prompt(prompt)
+    segmented = wants_segments(prompt, duration_s)
     loaded = [load_input_image(f, what=f"face {i + 1}") for i, f in enumerate(faces)]
     folder = ensure_writable_dir(out_dir) if out_dir is not None else None
     _check_first_frame_stage(pipeline)
@@ -385,14 +429,16 @@ def generate_people(
         Reference(image, judge.reference_face(image, source=source or f"face {i + 1}"))
         for i, (image, source) in enumerate(loaded)
     ]
+    references = [p.face for p in people]
     stages.append(
         StageRecord("faces.reference", time.perf_counter() - started, extra={"people": len(people)})
     )
 
-    # 2. Decouple: the prompt names the people, so its own words give the subject
+    # 2. Decouple (or plan the segments): the prompt names the people, so its own words give the subject
     started = time.perf_counter()
-    prompts = pipeline.prompts.decouple(prompt)
-    warnings += list(prompts.warnings)
+    plan = _plan(pipeline, prompt, duration_s, None) if segmented else None
+    prompts = plan.prompts if plan is not None else pipeline.prompts.decouple(prompt)
+    warnings += list(plan.warnings if plan is not None else prompts.warnings)
     stages.append(StageRecord("prompts.decouple", time.perf_counter() - started))
 
     # 3. First frame: drawn with person 1's identity, then every person's face redrawn with their own
@@ -401,16 +447,22 @@ def generate_people(
     )
     stages += keyframe.stages
     warnings += keyframe.warnings
-    order, order_rule = people_order(prompt, [p.face.gender for p in people])
+    order, order_rule = people_order(prompt, [face.gender for face in references])
     started = time.perf_counter()
     assigned, assign_warnings = assign_left_to_right(pipeline.faces.detect(keyframe.image), order)
     warnings += assign_warnings
     frame = keyframe.image
     for person, face in zip(people, assigned, strict=True):
         if face is not None:
-            prepared = pipeline.spatial.prepare(person, prompts.spatial)  # swaps the identity conditioning
-            frame = pipeline.spatial.redraw(frame, face, prepared.prompt, seed)
-    matrix = similarity_matrix([p.face for p in people], pipeline.faces.detect(frame))
+            redrawn = _redraw_as(pipeline.spatial, person, frame, face, prompts.spatial, seed)
+            if redrawn is frame:
+                warnings.append(
+                    f"The spatial backend `{pipeline.spatial.name}` cannot redraw a face, so every face in "
+                    "the first frame is drawn with person 1's identity; use hyperlora-sdxl or faceid-sdxl."
+                )
+                break
+            frame = redrawn
+    matrix = similarity_matrix(references, pipeline.faces.detect(frame))
     matched = best_assignment(matrix)
     placement = [
         {
@@ -425,20 +477,75 @@ def generate_people(
 
     # 4. Animate the frame of both people. A reference-conditioned model takes one reference here, which
     #    would pull both faces towards one person, so it gets none.
-    animated = pipeline.temporal.animate(
-        frame, prompts.temporal, seed=seed, progress=progress, reference=None
-    )
-    stages += animated.stages
-    warnings += animated.warnings
+    long: LongVideoResult | None = None
+    if plan is not None:
+
+        def weakest(image: Image.Image) -> float | None:
+            """The lowest identity among the people whose face is found (None: no one's is)."""
+            found = [f for f in pipeline.faces.detect(image) if f.embedding is not None]
+            scores = similarity_matrix(references, found)
+            values = [float(scores[p, f]) for p, f in enumerate(best_assignment(scores)) if f is not None]
+            return min(values) if values else None
+
+        def redraw_people(image: Image.Image, segment: int) -> Image.Image:
+            found = [f for f in pipeline.faces.detect(image) if f.embedding is not None]
+            for person, face_index in enumerate(best_assignment(similarity_matrix(references, found))):
+                if face_index is not None:
+                    image = _redraw_as(
+                        pipeline.spatial,
+                        people[person],
+                        image,
+                        found[face_index],
+                        prompts.spatial,
+                        seed + 1000 * segment,
+                    )
+            return image
+
+        long, frames = _stream(
+            pipeline,
+            frame,
+            plan,
+            score=weakest,
+            reanchor=redraw_people if reanchor else None,
+            threshold=early_stop_threshold(reanchor_threshold, pipeline.faces),
+            seed=seed,
+            folder=folder,
+            video_reference=None,
+            hold_colours=hold_colours,
+            progress=progress,
+            stages=stages,
+            warnings=warnings,
+        )
+        num_frames, fps, size = long.num_frames, plan.fps, long.last_frame.size
+        models = pipeline.temporal.describe_models()
+    else:
+        animated = pipeline.temporal.animate(
+            frame, prompts.temporal, seed=seed, progress=progress, reference=None
+        )
+        stages += animated.stages
+        warnings += animated.warnings
+        frames = animated.video.frames_FHWC
+        num_frames, fps, size = animated.video.num_frames, animated.video.fps, animated.video.frame(0).size
+        models = animated.models
 
     # 5. Identity per person on the challenge's sampled frames, faces matched by optimal assignment
     started = time.perf_counter()
-    indices = challenge_frame_indices(animated.video.num_frames)
+    indices = challenge_frame_indices(num_frames)
     identity = people_identity(
-        [p.face for p in people], ((i, animated.video.frame(i)) for i in indices), pipeline.faces.detect
+        references, ((i, Image.fromarray(frames[i])) for i in indices), pipeline.faces.detect
     )
     stages.append(StageRecord("faces.people_identity", time.perf_counter() - started))
     means = [m for m in identity.means if m is not None]
+    outputs: dict[str, Any] = {
+        "num_frames": num_frames,
+        "fps": fps,
+        "width": size[0],
+        "height": size[1],
+        "candidates": candidate_entries(keyframe.candidates, with_files=False),
+        "people": {"order": order, "order_rule": order_rule, "first_frame": placement},
+    }
+    if plan is not None and long is not None:
+        outputs |= {"timeline": plan.to_dict(), "segments": long.to_dict()["segments"]}
     record = RunRecord(
         kind="generate-people",
         config=pipeline.config.to_dict(),
@@ -446,23 +553,17 @@ def generate_people(
             "faces": [image_fingerprint(image, source) for image, source in loaded],
             "prompt": prompt,
             "seed": seed,
+            "duration_s": duration_s,
         },
         prompts=prompts.to_dict(),
         models={
             "spatial": keyframe.models,
-            "temporal": animated.models,
+            "temporal": models,
             "faces": pipeline.faces.name,
             "prompts": prompts.backend,
         },
         stages=stages,
-        outputs={
-            "num_frames": animated.video.num_frames,
-            "fps": animated.video.fps,
-            "width": animated.video.width,
-            "height": animated.video.height,
-            "candidates": candidate_entries(keyframe.candidates, with_files=False),
-            "people": {"order": order, "order_rule": order_rule, "first_frame": placement},
-        },
+        outputs=outputs,
         scores={
             "face_backend": pipeline.faces.name,
             "video_identity_frames": indices,
@@ -473,22 +574,29 @@ def generate_people(
         warnings=list(dict.fromkeys(warnings)),
         environment=environment_info(),
     )
-    result = SegmentedResult(prompts, frame, keyframe, record, people=identity)
+    result = SegmentedResult(prompts, frame, keyframe, record, plan=plan, long=long, people=identity)
     if folder is not None:
         with progress.stage("Writing outputs"):
-            write_video(animated.video.frames_FHWC, animated.video.fps, folder / VIDEO)
+            if long is None:
+                write_video(frames, fps, folder / VIDEO)
+            sections = _people_html(identity) + (_segments_html(long) if long is not None else "")
             person_one = VideoIdentity(indices, identity.per_person[0])
             result.paths = _write(
-                pipeline,
-                folder,
-                loaded[0][0],
-                result,
-                person_one,
-                animated.video.frames_FHWC,
-                _people_html(identity),
-                encoded=True,
+                pipeline, folder, loaded[0][0], result, person_one, frames, sections, encoded=True
             )
     return result
+
+
+def _redraw_as(
+    spatial: Any, person: Reference, image: Image.Image, face: Face, spatial_prompt: str, seed: int
+) -> Image.Image:
+    """`face` in `image` redrawn with `person`'s identity (`prepare` swaps the conditioning); the image
+    unchanged when the backend has no face-detail pass (kontext)."""
+    prepared = spatial.prepare(person, spatial_prompt)
+    try:
+        return spatial.redraw(image, face, prepared.prompt, seed)
+    except ConfigError:
+        return image
 
 
 # --- files ---------------------------------------------------------------------------------------

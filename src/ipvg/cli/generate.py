@@ -138,8 +138,8 @@ def generate_command(
 
 
 def _check_segments(faces: list[Path], prompt: str, duration: float | None) -> bool:
-    """Whether the run is made by segments (a timeline, numbered steps or --duration); refuses what
-    cannot be combined yet, before any model loads."""
+    """Whether the run is made by segments (a timeline, numbered steps or --duration); refuses bad
+    values and timelines before any model loads."""
     from ipvg.errors import BadInputError
     from ipvg.segments import wants_segments
 
@@ -151,11 +151,6 @@ def _check_segments(faces: list[Path], prompt: str, duration: float | None) -> b
     if len(faces) > 2:
         raise BadInputError(
             f"{len(faces)} faces given; up to two people are supported.", "pass --face at most twice."
-        )
-    if len(faces) > 1 and segmented:
-        raise BadInputError(
-            "Two people and a timeline or --duration cannot be combined yet.",
-            "make the two-person video as one clip (no timeline, no --duration).",
         )
     return segmented
 
@@ -169,7 +164,9 @@ def _generate_beyond_one_shot(
 
     with run_folder(out, overwrite=overwrite) as staging, RichProgress() as progress:
         if len(faces) > 1:
-            result = generate_people(pipeline, faces, prompt, out_dir=staging, progress=progress)
+            result = generate_people(
+                pipeline, faces, prompt, duration_s=duration, out_dir=staging, progress=progress
+            )
         else:
             result = generate_long(
                 pipeline, faces[0], prompt, duration_s=duration, out_dir=staging, progress=progress
