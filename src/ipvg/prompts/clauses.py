@@ -200,6 +200,8 @@ def _tag(
         return "ADJ"  # "a glowing fishing rod", "a steaming cup"
     if "ADJ" in classes:
         following_classes = en.word_classes(following) if following[:1].isalnum() else frozenset()
+        if previous in ("DET", "ADJ", "CONJ", "PREP", "ADV") and "NOUN" in following_classes:
+            return "ADJ"  # "modern and rustic styles", "a red dress": an adjective inside a noun phrase
         if "NOUN" not in classes or ("NOUN" in following_classes and not en.verb_tags(following)):
             return "ADJ"  # "a plain background"; but "an individual standing", "the video features"
         if following_classes & {"NOUN", "ADJ"} and following.endswith(("s", "ed")) is False and not (

@@ -570,8 +570,10 @@ def static_phrases(piece: Piece, match: SubjectMatch | None) -> list[str]:
         if _is_feature_lead(lead):
             start = 0
         tokens, tags = tokens[:start] + tokens[end:], tags[:start] + tags[end:]
-    elif _is_meta(piece) or _is_commentary(piece) or _is_framing_cue(piece):
+    elif _is_meta(piece) or _is_framing_cue(piece):
         return []
+    elif _is_commentary(piece):
+        return _places_of(piece)
     # 2. A camera phrase ("A close-up shot of", "the camera pulls back") is not content.
     tokens, tags = _strip_camera(tokens, tags)
     # 3. Relative clauses with motion ("lily pads that light up with each step") go whole.
@@ -616,6 +618,24 @@ def _strip_person_mentions(tokens: list[str], tags: list[str]) -> tuple[list[str
         out_tags.append(tags[i])
         i += 1
     return out_tokens, out_tags
+
+
+def _places_of(piece: Piece) -> list[str]:
+    """What a commentary piece still shows: "capturing the first dance under the soft glow of crystal
+    chandeliers" -> "under the soft glow of crystal chandeliers" (a place or light, never the comment)."""
+    phrases = []
+    lower, tags = piece.lower, piece.tags
+    for k, (word, tag) in enumerate(zip(lower, tags, strict=True)):
+        if tag == "PREP" and word in ("in", "at", "on", "under", "beneath", "inside", "near", "beside", "behind"):
+            end = _skip_np(piece.tokens, tags, k + 1)
+            while end + 1 < len(lower) and lower[end] == "of":
+                end = _skip_np(piece.tokens, tags, end + 1)
+            words = set(lower[k:end])
+            if words & (lx.PLACES | lx.LIGHTING_STYLE) - {"background", "setting", "set", "atmosphere"}:
+                phrase = _tidy(piece.tokens[k:end], tags[k:end])
+                if phrase:
+                    phrases.append(phrase)
+    return phrases
 
 
 def _is_framing_cue(piece: Piece) -> bool:
