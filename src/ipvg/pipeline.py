@@ -27,7 +27,7 @@ import torch
 from PIL import Image
 
 from ipvg.config import PipelineConfig, check_seed, get_preset
-from ipvg.faces import Face, FaceBackend, Reference, create_face_backend
+from ipvg.faces import Face, FaceBackend, Reference, face_backend_for
 from ipvg.identity import (
     GuardAttempt,
     IdentityJudge,
@@ -166,8 +166,7 @@ class IdentityVideoPipeline:
     @property
     def faces(self) -> FaceBackend:
         if self._faces is None:
-            kwargs = {"model_root": self.config.faces.model_root} if self.config.faces.model_root else {}
-            self._faces = create_face_backend(self.config.faces.backend, **kwargs)
+            self._faces = face_backend_for(self.config.faces)
         return self._faces
 
     @property

@@ -122,15 +122,14 @@ def keyframe_command(
     face_image = load_image(face)
     check_before_loading(config, out, overwrite=overwrite, stages=("faces", "spatial"))
 
-    from ipvg.faces import Reference, create_face_backend
+    from ipvg.faces import Reference, face_backend_for
     from ipvg.identity import IdentityJudge, draw_first_frame
     from ipvg.progress import RichProgress
     from ipvg.records import environment_info, image_fingerprint, report_note, write_run
     from ipvg.spatial import create_spatial_backend
     from ipvg.types import RunRecord
 
-    kwargs = {"model_root": config.faces.model_root} if config.faces.model_root else {}
-    judge = IdentityJudge(create_face_backend(config.faces.backend, **kwargs))
+    judge = IdentityJudge(face_backend_for(config.faces))
     spatial = create_spatial_backend(config.spatial, config.faces, config.runtime)
     # 2. Reference face, best of N first frames (ipvg.identity), 3. write into a staging folder that
     #    replaces OUT only on success

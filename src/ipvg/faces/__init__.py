@@ -6,7 +6,10 @@ Backends (kind `faces`): `dlib` (offline default), `insightface` (ArcFace, the c
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ipvg.config import FacesConfig
 
 from ipvg.faces.base import Face, FaceBackend, Reference, cosine_similarity, largest_face
 from ipvg.faces.geometry import norm_crop, pad_with_grey
@@ -19,6 +22,7 @@ __all__ = [
     "cosine_similarity",
     "create_face_backend",
     "detect_with_padded_retry",
+    "face_backend_for",
     "largest_face",
     "norm_crop",
     "pad_with_grey",
@@ -68,6 +72,13 @@ def register(registry: Any) -> None:
             weights=("BestWishYsh/ConsisID-preview",),
         )
     )
+
+
+def face_backend_for(config: FacesConfig) -> FaceBackend:
+    """The face backend a run's `faces` config names: the one place a run's face backend is created
+    (the pipeline, `ipvg keyframe`); eval creates its own with the challenge's detector settings."""
+    kwargs = {"model_root": config.model_root} if config.model_root else {}
+    return create_face_backend(config.backend, **kwargs)
 
 
 def create_face_backend(name: str = "dlib", **kwargs: Any) -> FaceBackend:
