@@ -266,6 +266,7 @@ CASES = [
     Case("eval-num-frames-zero", (*EVAL, "--num-frames", "0"), "`--num-frames` must be >= 1", 2),
     Case("eval-max-frames-zero", (*EVAL, "--max-frames", "0"), "`--max-frames` must be >= 1", 2),
     Case("eval-out-in-testset", (*EVAL, "-o", "{w}/testset/scores"), "inside the test set", 2),
+    Case("eval-resume-without-out", (*EVAL, "--resume"), "`--resume` reuses results in --out", 2),
     Case("eval-no-testset", ("eval", "{w}/submission"), "needs SUBMISSION_DIR and --testset", 2),
     Case("eval-missing-testset", ("eval", "{w}/submission", "--testset", "{w}/nope"), "Test set folder not found", 2),
     Case("eval-unknown-metric", (*EVAL[:-1], "nope"), "Unknown metrics backend", 2),

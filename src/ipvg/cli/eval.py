@@ -123,6 +123,8 @@ def eval_command(
         )
     if out is not None and testset is not None:
         _refuse_out_inside(out, testset)
+    if resume and out is None:
+        raise BadInputError("`--resume` reuses results in --out, and no --out was given.", "add --out DIR.")
     names = [name.strip() for entry in metrics or [] for name in entry.split(",") if name.strip()] or None
     options: dict[str, dict[str, Any]] = {
         "fid": {
