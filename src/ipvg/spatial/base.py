@@ -45,21 +45,6 @@ class KeyframeResult:
     warnings: list[str] = field(default_factory=list)
     models: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON-able record (images excluded)."""
-        return {
-            "prompt": self.prompt,
-            "chosen_index": self.chosen_index,
-            "candidates": [
-                {"seed": c.seed, "similarity": c.similarity, "face_found": c.face_found, "refined": c.refined}
-                for c in self.candidates
-            ],
-            "settings": self.settings,
-            "stages": [vars(s) for s in self.stages],
-            "warnings": self.warnings,
-            "models": self.models,
-        }
-
 
 @dataclass(frozen=True)
 class DrawPlan:
