@@ -54,7 +54,7 @@ class OpenAIChatBackend(ChatDecoupler):
             raise ConfigError(
                 "The `openai` prompt backend needs the server's base URL.",
                 "set IPVG_OPENAI_BASE_URL (e.g. http://127.0.0.1:8000/v1 for vLLM, http://127.0.0.1:11434/v1 for "
-                "Ollama) or pass `-o base_url=URL` to `ipvg decouple` (`prompts.options` in a config).",
+                "Ollama) or pass `--option base_url=URL` to `ipvg decouple` (`--set prompts.options.base_url=URL` elsewhere).",
             )
         parsed = urlparse(base_url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
