@@ -189,3 +189,11 @@ def test_pronoun_story_is_named_for_the_decoupler():
     spy = SpyDecoupler()
     plan_timeline("0-1s: He waves. 1-2s: He bows.", spy, fps=8, clip_frames=9, subject="A man")
     assert [c[0] for c in spy.calls] == ["A man waves. He bows", "A man waves", "A man bows"]
+
+
+def test_they_after_a_group_names_the_group(rules):
+    # Catches: "They laugh" planned as "A man they laugh." (the subject phrase put before a pronoun).
+    plan = plan_timeline(
+        "0-1s: A man and a woman talk on a bench. 1-2s: They laugh.", rules, fps=8, clip_frames=9
+    )
+    assert [s.temporal for s in plan.segments][1] == "A man and a woman laugh."

@@ -47,6 +47,17 @@ _SEQUENCE = re.compile(
 )
 _PRONOUN = re.compile(r"^(?:she|he)\s+", re.IGNORECASE)
 _PRONOUN_SUBJECT = {"she": "A woman", "he": "A man"}
+# Words that open a noun phrase or are a subject pronoun: a part starting with one names its own
+# subject ("Two people sit"), so the subject phrase is not put in front of it.
+_NOUN_PHRASE = re.compile(
+    r"^(?:a|an|the|this|that|these|those|his|her|their|its|my|our|one|two|three|four|several|some|"
+    r"both|all|each|every|another|other|they|we|it)\b",
+    re.IGNORECASE,
+)
+_PLURAL = re.compile(r"^(?:they|both of them|both|the two|the couple)\s+", re.IGNORECASE)
+# The spatial prompt opens with the subject phrase; one naming several people ("A man and a woman",
+# "Two people") is the group that "they" refers to later.
+_GROUP = re.compile(r"\band\b|^(?:two|three|four|several|a group|a couple)\b", re.IGNORECASE)
 _NO_PERSON_WARNING = "the prompt names no person"  # the decoupler's note when it prefixes the subject
 MIN_NEW_FRAMES = 4  # one latent frame of Wan's 4x temporal compression
 TIME_EPSILON = 1e-6
@@ -321,6 +332,8 @@ def plan_timeline(
     whole = decoupler.decouple(whole_text, subject=subject)
     warnings = list(whole.warnings)
     subject_phrase = whole.subject
+    opening = whole.spatial.split(",")[0].strip()
+    group = opening if _GROUP.search(opening) else None
     # 2. Durations -> frames on the model's 4k+1 rule, long parts split into several clips
     seconds, duration_warnings = part_durations(parsed, clip_s=(clip_frames - 1) / fps, duration_s=duration_s)
     warnings += duration_warnings
@@ -335,7 +348,9 @@ def plan_timeline(
                 f"{part_seconds:.3g}s: the video model makes 4k+1-frame clips at {fps:g} fps."
             )
         # 3. The part's temporal prompt starts with the subject phrase (the method's rule)
-        temporal = _temporal_prompt(decoupler, part.text, subject_phrase, warnings, first=part_index == 0)
+        temporal = _temporal_prompt(
+            decoupler, part.text, subject_phrase, warnings, first=part_index == 0, group=group
+        )
         pieces = split_frames(new_frames, max_new) if new_frames > max_new else [new_frames]
         if len(pieces) > 1:
             warnings.append(
@@ -368,13 +383,17 @@ def plan_timeline(
 
 
 def _temporal_prompt(
-    decoupler: Decoupler, text: str, subject: str, warnings: list[str], *, first: bool
+    decoupler: Decoupler, text: str, subject: str, warnings: list[str], *, first: bool, group: str | None
 ) -> str:
     # "She turns" continues the same person's story: name them, as the temporal prompt must start with
-    # the subject phrase (a decoupler may not read a bare pronoun as the subject).
+    # the subject phrase (a decoupler may not read a bare pronoun as the subject). "They laugh" after
+    # "A man and a woman talk" is about both: name the group.
+    plural = _PLURAL.match(text)
+    if plural and group:
+        text = f"{group} {text[plural.end() :]}"
     text = _PRONOUN.sub(f"{subject} ", text, count=1)
     decoupled = decoupler.decouple(text, subject=subject)
-    if any(w.startswith(_NO_PERSON_WARNING) for w in decoupled.warnings):
+    if any(w.startswith(_NO_PERSON_WARNING) for w in decoupled.warnings) and not _NOUN_PHRASE.match(text):
         # An action without a subject ("then sits down", "2-4s: waves") is the subject's own: say so
         # in the text, so the decoupler reads "waves" as a verb ("A woman waves", not "A woman. Waves.").
         decoupled = decoupler.decouple(f"{subject} {text[:1].lower()}{text[1:]}", subject=subject)
