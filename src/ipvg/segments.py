@@ -44,6 +44,7 @@ from ipvg.identity import (
     challenge_frame_indices,
     draw_first_frame,
     early_stop_threshold,
+    identity_similarity,
     reference_crop,
 )
 from ipvg.inputs import clean_prompt
@@ -462,7 +463,7 @@ def generate_people(
                 )
                 break
             frame = redrawn
-    matrix = similarity_matrix(references, pipeline.faces.detect(frame))
+    matrix = similarity_matrix(references, pipeline.faces.detect(frame), identity_similarity)
     matched = best_assignment(matrix)
     placement = [
         {
@@ -483,13 +484,15 @@ def generate_people(
         def weakest(image: Image.Image) -> float | None:
             """The lowest identity among the people whose face is found (None: no one's is)."""
             found = [f for f in pipeline.faces.detect(image) if f.embedding is not None]
-            scores = similarity_matrix(references, found)
+            scores = similarity_matrix(references, found, identity_similarity)
             values = [float(scores[p, f]) for p, f in enumerate(best_assignment(scores)) if f is not None]
             return min(values) if values else None
 
         def redraw_people(image: Image.Image, segment: int) -> Image.Image:
             found = [f for f in pipeline.faces.detect(image) if f.embedding is not None]
-            for person, face_index in enumerate(best_assignment(similarity_matrix(references, found))):
+            for person, face_index in enumerate(
+                best_assignment(similarity_matrix(references, found, identity_similarity))
+            ):
                 if face_index is not None:
                     image = _redraw_as(
                         pipeline.spatial,
@@ -532,7 +535,10 @@ def generate_people(
     started = time.perf_counter()
     indices = challenge_frame_indices(num_frames)
     identity = people_identity(
-        references, ((i, Image.fromarray(frames[i])) for i in indices), pipeline.faces.detect
+        references,
+        ((i, Image.fromarray(frames[i])) for i in indices),
+        pipeline.faces.detect,
+        identity_similarity,
     )
     stages.append(StageRecord("faces.people_identity", time.perf_counter() - started))
     means = [m for m in identity.means if m is not None]

@@ -16,6 +16,7 @@ from ipvg.faces.assignment import (
     people_identity,
     people_order,
 )
+from ipvg.identity import identity_similarity
 from ipvg.testing.planted_faces import PlantedFaceBackend, blend, code_similarity, identity_code, plant_face
 
 ALICE, BOB, CAROL = identity_code(1), identity_code(2), identity_code(3)
@@ -108,7 +109,7 @@ def test_per_person_scores_follow_people_not_positions():
         (12, _frame((ALICE, (10, 20, 50, 60)))),  # Bob left the frame
     ]
     backend = PlantedFaceBackend()
-    identity = people_identity([alice, bob], frames, backend.detect)
+    identity = people_identity([alice, bob], frames, backend.detect, identity_similarity)
     assert identity.frame_indices == [0, 4, 8, 12]
     alice_scores, bob_scores = identity.per_person
     assert alice_scores == pytest.approx([1.0, 1.0, 1.0, 1.0], abs=1e-6)

@@ -17,15 +17,16 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
 from ipvg.errors import MissingDependencyError
-from ipvg.faces.base import Face, cosine_similarity
+from ipvg.faces.base import Face
 
+Similarity = Callable[[Face, Face], float | None]  # (reference, found face) -> similarity or None
 MAX_BRUTE_FORCE_PERMUTATIONS = 40_320  # 8!: exhaustive search stays under ~0.1 s
 _WORD = re.compile(r"[a-z]+")
 
@@ -114,14 +115,18 @@ def _scipy_assignment(similarity_PF: np.ndarray) -> list[int | None]:
     return result
 
 
-def similarity_matrix(references: Sequence[Face], faces: Sequence[Face]) -> np.ndarray:
-    """Cosine of each reference (row) with each found face (column), clamped at 0 as FaceSim is;
-    -1 where a face has no embedding, so it is matched last."""
+def similarity_matrix(
+    references: Sequence[Face], faces: Sequence[Face], similarity: Similarity
+) -> np.ndarray:
+    """`similarity(reference, face)` of each reference (row) with each found face (column) (the
+    pipeline passes FaceSim, `ipvg.identity.identity_similarity`); -1 where it is None (a face
+    without an embedding), so such a face is matched last."""
     matrix = np.full((len(references), len(faces)), -1.0)
     for p, reference in enumerate(references):
         for f, face in enumerate(faces):
-            if reference.embedding is not None and face.embedding is not None:
-                matrix[p, f] = max(0.0, cosine_similarity(reference.embedding, face.embedding))
+            value = similarity(reference, face)
+            if value is not None:
+                matrix[p, f] = value
     return matrix
 
 
@@ -152,16 +157,18 @@ class PeopleIdentity:
 
 
 def people_identity(
-    references: Sequence[Face], frames: Iterable[tuple[int, Image.Image]], detect: object
+    references: Sequence[Face],
+    frames: Iterable[tuple[int, Image.Image]],
+    detect: Callable[[Image.Image], list[Face]],
+    similarity: Similarity,
 ) -> PeopleIdentity:
-    """Identity of each person in each (index, frame): faces found by `detect(image) -> [Face]`,
-    matched to people by the optimal assignment, each matched face's similarity to its person."""
-    assert callable(detect)
+    """Identity of each person in each (index, frame): faces found by `detect`, matched to people by
+    the optimal assignment, each matched face's `similarity` to its person."""
     indices: list[int] = []
     per_person: list[list[float | None]] = [[] for _ in references]
     for index, frame in frames:
         faces = [face for face in detect(frame) if face.embedding is not None]
-        similarity_PF = similarity_matrix(references, faces)
+        similarity_PF = similarity_matrix(references, faces, similarity)
         assignment = best_assignment(similarity_PF)
         indices.append(index)
         for person, face_index in enumerate(assignment):
