@@ -402,8 +402,3 @@ def _download_url(url: str, dest: Path, *, unzip: bool) -> None:
         if dest.exists():
             shutil.rmtree(dest)
         os.replace(source, dest)
-
-
-def download(model: str) -> str:
-    """Download one hub model into the Hugging Face cache (kept for callers of the old API)."""
-    return fetch(Download(model, "hub", model))
