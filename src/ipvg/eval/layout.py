@@ -7,12 +7,15 @@ missing video is not skipped silently: the item is kept and scored as failed (`m
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from ipvg.errors import BadInputError
 from ipvg.eval.types import EvalItem
 from ipvg.io.layout import IMAGE_NAMES as REFERENCE_NAMES
 from ipvg.io.layout import find_reference, read_testset, unsafe_name_reason
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["REFERENCE_NAMES", "challenge_items", "find_reference", "single_item"]
 
@@ -43,7 +46,9 @@ def challenge_items(submission_dir: str | Path, testset_dir: str | Path) -> list
     items = []
     for item_id in dataset.all_item_ids():
         identity, _, name = item_id.rpartition("/")
-        if unsafe_name_reason(identity) or unsafe_name_reason(name):
+        reason = unsafe_name_reason(identity) or unsafe_name_reason(name)
+        if reason:  # its per-video JSON would be written under that name: left out, and said so
+            logger.warning("not scored: %s/%s: %s", identity, name, reason)
             continue
         items.append(
             EvalItem(
