@@ -319,7 +319,8 @@ class IdentityVideoPipeline:
         # 2. Reference face: the largest face in the photo (the backend retries on a grey-padded copy)
         started = time.perf_counter()
         with progress.stage("Finding the reference face"):
-            reference = Reference(face_image, self.judge.reference_face(face_image, source=source or "the face image"))
+            face_found = self.judge.reference_face(face_image, source=source or "the face image")
+        reference = Reference(face_image, face_found)
         stages.append(
             StageRecord("faces.reference", time.perf_counter() - started, extra={"backend": self.faces.name})
         )
