@@ -33,6 +33,27 @@ def test_challenge_layout(challenge_dirs):
     assert items[-1].reference_path == testset / "id005" / "image.webp"
 
 
+def test_eval_reads_the_test_set_as_batch_does_and_drops_nothing_silently(tmp_path, challenge_dirs):
+    """One reader (ipvg.io.layout) for batch and eval. Items batch would refuse are still scored here
+    as failures (wrong code caught: eval dropping an identity without a photo, or an empty prompt);
+    only names unsafe as paths are left out."""
+    import shutil
+
+    _, submission = challenge_dirs
+    testset = tmp_path / "testset"
+    (testset / "id001").mkdir(parents=True)
+    (testset / "id001" / "prompt1.txt").write_text("a woman smiles")  # no reference photo
+    (testset / "id002").mkdir()
+    shutil.copyfile(challenge_dirs[0] / "id001" / "image.png", testset / "id002" / "image.png")
+    (testset / "id002" / "prompt1.txt").write_text("   ")  # empty prompt
+    (testset / "id003\n").mkdir()  # unsafe name: trailing newline
+    (testset / "id003\n" / "prompt1.txt").write_text("a man waves")
+    items = {item.item_id: item for item in challenge_items(submission, testset)}
+    assert sorted(items) == ["id001/prompt1", "id002/prompt1"]
+    assert items["id001/prompt1"].reference_path is None and items["id001/prompt1"].prompt == "a woman smiles"
+    assert items["id002/prompt1"].prompt == "" and items["id002/prompt1"].reference_path is not None
+
+
 def test_layout_errors(tmp_path, challenge_dirs):
     testset, submission = challenge_dirs
     with pytest.raises(BadInputError, match="Test set folder not found"):

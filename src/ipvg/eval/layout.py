@@ -13,7 +13,7 @@ from pathlib import Path
 from ipvg.errors import BadInputError
 from ipvg.eval.types import EvalItem
 from ipvg.io.layout import IMAGE_NAMES as REFERENCE_NAMES
-from ipvg.io.layout import find_reference, read_testset, unsafe_name_reason
+from ipvg.io.layout import find_reference, read_prompt_file, read_testset, unsafe_name_reason
 
 logger = logging.getLogger(__name__)
 
@@ -55,12 +55,19 @@ def challenge_items(submission_dir: str | Path, testset_dir: str | Path) -> list
                 item_id=item_id,
                 identity=identity,
                 prompt_name=name,
-                prompt=prompts.get(item_id, ""),  # "" for an unusable prompt file: scored as empty_prompt
+                prompt=prompts.get(item_id) or _prompt(testset / identity / f"{name}.txt"),
                 reference_path=find_reference(testset / identity),
                 video_path=submission / identity / f"{name}.mp4",
             )
         )
     return items
+
+
+def _prompt(path: Path) -> str:
+    """The prompt of an item batch would refuse (no photo, say): scored all the same; "" when the
+    file itself is unusable (scored as empty_prompt)."""
+    text, _ = read_prompt_file(path)
+    return text or ""
 
 
 def single_item(video: str | Path, face: str | Path | None, prompt: str) -> EvalItem:

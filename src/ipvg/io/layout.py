@@ -141,7 +141,7 @@ def read_dataset(source: str | Path) -> Dataset:
     )
 
 
-def _prompt_text(path: Path) -> tuple[str | None, str | None]:
+def read_prompt_file(path: Path) -> tuple[str | None, str | None]:
     """(cleaned prompt, None) or (None, why it is unusable)."""
     try:
         raw = path.read_bytes().decode("utf-8-sig")
@@ -213,7 +213,7 @@ def _read_identity(folder: Path, dataset: Dataset) -> None:
             Problem(str(folder), f"several reference photos; using {images[0].name}", "unexpected")
         )
     for name, path in prompt_files:
-        prompt, why = _prompt_text(path)
+        prompt, why = read_prompt_file(path)
         if prompt is None:
             reason = "empty_prompt" if why == "is empty" else "bad_prompt"
             dataset.add_invalid(Problem(str(path), f"prompt file {why}", reason, (f"{identity}/{name}",)))
