@@ -11,6 +11,8 @@ invalid, and the rest go on.
     read_testset(folder) -> Dataset        # the challenge layout
     read_pairs(file) -> Dataset            # a CSV/JSONL pairs file
     submission_video(root, identity, name) -> Path   # where an item's video goes (checked names)
+    find_reference(identity_dir) -> Path | None      # image.png | .webp | .jpg of one identity
+    read_prompt_file(path) -> (text, None) | (None, why it is unusable)
 """
 
 from __future__ import annotations
