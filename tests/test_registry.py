@@ -107,3 +107,14 @@ def test_entry_point_plugins_register_backends_and_weights_sources(tmp_path, mon
     assert "shout" in local.names("prompts") and "wan22-ti2v-5b" in local.names("temporal")
     assert any("broken" in error for error in local.plugin_errors)
     assert weights.resolve_model("fakehub:abc") == str(Path("/models") / "abc")
+
+
+def test_tiny_ids_without_the_testing_plugin_say_so(monkeypatch):
+    """Without the `ipvg-tiny:` source (a build without `ipvg.testing`) the id is a clear
+    WeightsNotFoundError, not "neither a path nor a hub id" nor an ImportError."""
+    from ipvg.errors import WeightsNotFoundError
+
+    registry.load_plugins()
+    monkeypatch.setattr(weights, "_SOURCES", {})
+    with pytest.raises(WeightsNotFoundError, match="weights source is not registered"):
+        weights.resolve_model("ipvg-tiny:sdxl")
