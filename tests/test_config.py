@@ -321,6 +321,9 @@ def test_direct_construction_validates():
         lambda: RuntimeConfig(loras=(LoraConfig(path=""),)),
         lambda: PipelineConfig(seed=2**70),
         lambda: SpatialConfig(options=(("k", [1]),)),
+        lambda: TemporalConfig(height="tall"),  # without the type check: a TypeError from the range check
+        lambda: SpatialConfig(num_candidates=1.5),
+        lambda: RuntimeConfig(loras=("a.safetensors",)),
     ):
         with pytest.raises(ConfigError):
             build()
