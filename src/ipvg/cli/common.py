@@ -27,7 +27,11 @@ PresetOption = Annotated[
 ]
 SetOption = Annotated[
     list[str] | None,
-    typer.Option("--set", help="Override any config field, e.g. --set temporal.num_frames=33 (repeatable)."),
+    typer.Option(
+        "--set",
+        help="Override any config field, e.g. --set temporal.num_frames=33 (repeatable); "
+        "backend options: spatial.options.KEY=VALUE; LoRAs: runtime.loras=PATH[:SCALE],...",
+    ),
 ]
 DeviceOption = Annotated[str | None, typer.Option("--device", help="auto, cpu, cuda, cuda:N.")]
 SeedOption = Annotated[int | None, typer.Option("--seed", help="Random seed (default: the preset's).")]
