@@ -41,7 +41,7 @@ STATIC_LEMMAS = frozenset(
      "make", "string", "frame", "light", "bathe", "surround", "fill", "cover", "decorate", "line",
      "visible", "focus", "perch", "rest", "wrap", "carry_on", "lit", "dressed", "paint_on", "label", "own",
      "contain", "display", "feature", "show", "depict", "include", "appear", "seem", "remain", "stay", "be",
-     "maintain", "keep", "reveal", "have", "hang"} - {"look", "gaze", "stare", "watch", "face",
+     "maintain", "keep", "reveal", "overlook", "have", "hang"} - {"look", "gaze", "stare", "watch", "face",
                                                               "suggest", "indicate", "imply", "signal",
                                                               "highlight", "reflect"}
 )
@@ -246,6 +246,8 @@ def _is_verb(
         following not in en.DETERMINERS
     ) and following not in en.PREPOSITIONS:
         return False  # "blurred green forest visible through the window"
+    if previous == "NOUN" and previous2 == "DET" and prep_seen and not following[:1].isalnum() and not word.endswith(("ed", "ing")):
+        return False  # "on a gas stove." ("stove" is also a past tense)
     base_like = word == en.verb_lemma(word) and not word.endswith("ed")  # "gown", "set": listed as VBN too
     if tags & {"VBG", "VBD", "VBN"} and not (base_like and previous not in ("AUX", "PRON", "REL")):
         return True
@@ -279,7 +281,8 @@ def _is_verb(
         if nounish and prep_seen and (not following[:1].isalnum() or following in ("and", "with")):
             return False  # "with a backdrop of tall evergreen trees"
         return not nounish or previous in ("NOUN", "PRON", "ADV", "REL", "AUX", "NEG")
-    if previous == "NOUN" and previous_word.endswith("s") and previous2 in ("DET", "CONJ", "START", "PUNCT", "NUM") and (
+    plural = previous_word.endswith("s") and not previous_word.endswith(("ss", "us", "is", "as"))
+    if previous == "NOUN" and plural and previous2 in ("DET", "CONJ", "START", "PUNCT", "NUM") and (
         not following[:1].isalnum() or following in ("and", "up", "out", "down", "away") or following.endswith("ly")
     ):
         return True  # "his nostrils flare", "the lily pads light up"

@@ -94,7 +94,8 @@ APPEARANCE_NOUNS = frozenset(
 PASSIVE_LEMMAS = frozenset({"dress", "adorn", "clad", "light", "fill", "cover", "decorate", "frame", "surround",
                             "line", "make", "string", "paint", "bathe", "set", "build", "wear", "don", "drape"})
 BODY_PARTS = frozenset("hand arm head face hair lip eye shoulder finger foot feet leg knee chin nose mouth "
-                       "cheek fist palm body neck back".split())
+                       "cheek fist palm body neck back teeth tooth toe nail wrist ankle forehead".split())
+CONTAINERS = frozenset("cup glass bowl pot pan bag box basket jar mug bottle bucket tube oven pocket drawer".split())
 EMPTY_WITHOUT_OBJECT = frozenset({"fill", "permeate", "flood", "accompany", "punctuate", "pierce", "break", "carry",
                                   "echo", "hang", "linger", "waft", "drift", "mix", "blend", "merge", "create"})
 # "a rocking chair", "a swimming pool": the -ing word names the thing's use, not a movement.
@@ -860,6 +861,12 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
                 while i + 1 < len(tokens) and tokens[i].lower() == "of":
                     i = _skip_np(tokens, tags, i + 1)  # "past a row of cherry trees"
                 continue
+            head = _np_head(tokens, tags, i + 1).lower()
+            singular = head[:-1] if head.endswith("s") and not head.endswith("ss") else head
+            if lower == "into" and head and singular not in lx.PLACES and singular not in CONTAINERS and singular not in (
+                "water", "air", "crowd", "distance", "sky", "darkness", "light"
+            ):
+                mapped = "with"  # "biting into an apple", "sneezing into a tissue": the thing, not a place
             current[0].append(mapped)
             current[1].append("PREP")
             i += 1
