@@ -6,6 +6,7 @@ Each test names, in its docstring, the wrong code it catches (the mutations of i
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import shutil
@@ -286,8 +287,10 @@ def test_encoder_failing_mid_write_keeps_the_previous_video(
             return getattr(self._container, name)
 
     monkeypatch.setattr(av, "open", DiskFillsUp)
+    rerun = copy.deepcopy(spied["result"])  # another run's result into the same folder
+    rerun.record.inputs["seed"] = 6
     with pytest.raises(OSError, match="No space left"):
-        spied["result"].save(out)  # the run writer every command uses (records.write_run)
+        rerun.save(out)  # the run writer every command uses (records.write_run)
     assert len(muxed) == 3
     assert {name: (out / name).read_bytes() for name in before} == before
     assert not [p.name for p in out.rglob("*") if p.name.startswith(".") or "tmp" in p.name]
