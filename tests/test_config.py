@@ -406,3 +406,25 @@ def test_tiny_wan_refuses_too_many_frames_before_denoising(example_face):
     animator = Animator.from_preset("tiny", {"temporal.num_frames": "129"})
     with pytest.raises(ConfigError, match="temporal.num_frames.*at most 125"):
         animator(example_face, "A woman smiles")
+
+
+def test_face_backend_options_are_typed_by_its_constructor():
+    """`--set faces.options.KEY=VALUE` reaches the face backend's keyword arguments, typed by its
+    constructor (through the registry factory's return class). Catches the options being dropped on
+    the way (the backend keeps its default), left as text, or an unknown name reaching the constructor
+    as a TypeError."""
+    pytest.importorskip("dlib")
+    from ipvg.faces import face_backend_for
+
+    config = get_preset("tiny").with_overrides(
+        {"faces.options.pad_scale": "none", "faces.options.hog_upsample": "2", "faces.options.cnn_fallback": "0"}
+    )
+    backend = face_backend_for(config.faces)
+    assert (backend.pad_scale, backend.hog_upsample, backend.cnn_fallback) == (None, 2, False)
+    for key, value, message in (
+        ("nope", "1", "Unknown option `faces.options.nope`.*hog_upsample"),
+        ("hog_upsample", "x", "faces.options.hog_upsample.*integer"),
+        ("hog_min_score", "nan", "faces.options.hog_min_score.*finite"),
+    ):
+        with pytest.raises(ConfigError, match=message):
+            face_backend_for(get_preset("tiny").with_overrides({f"faces.options.{key}": value}).faces)

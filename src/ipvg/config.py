@@ -11,8 +11,8 @@ preset, `--set` strings, a record's JSON (`from_dict`) or Python code: a bad val
 `--set` syntax beyond plain numbers, words and true/false:
 - `runtime.loras=PATH[:SCALE],PATH[:SCALE]` (or a JSON list of `LoraConfig` objects);
 - `runtime.mag_calibration=R1,R2,...`;
-- `spatial.options.KEY=VALUE` / `prompts.options.KEY=VALUE` set one backend option, and
-  `spatial.options=KEY=VALUE,KEY=VALUE` (or a JSON object) replaces them all. Values that spell a
+- `spatial.options.KEY=VALUE` (likewise `prompts.options`, `faces.options`) sets one backend
+  option, and `spatial.options=KEY=VALUE,KEY=VALUE` (or a JSON object) replaces them all. Values that spell a
   number, true/false or none are stored as such (`guess_option_value`); backends read the pairs
   into their own typed options dataclass with `parse_options`, which coerces to each field's type.
 """
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 import json
 import math
 import re
@@ -28,6 +29,7 @@ import types
 import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from ipvg.errors import ConfigError
@@ -106,18 +108,30 @@ def _hints(cls: Any) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def _optional_inner(hint: Any) -> tuple[Any, bool]:
-    """`X | None` -> (X, True); anything else -> (hint, False)."""
+def _union_members(hint: Any) -> tuple[Any, ...] | None:
+    """The members of `A | B | ...`, or None when `hint` is not a union."""
     if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        args = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        if len(args) == 1 and len(typing.get_args(hint)) == 2:
-            return args[0], True
-    return hint, False
+        return typing.get_args(hint)
+    return None
+
+
+def _optional_inner(hint: Any) -> tuple[Any, bool]:
+    """`X | None` -> (X, True); `X | Y | None` -> (X | Y, True); anything else -> (hint, False)."""
+    members = _union_members(hint)
+    if members is None or type(None) not in members:
+        return hint, False
+    rest = tuple(member for member in members if member is not type(None))
+    return (rest[0] if len(rest) == 1 else typing.Union[rest]), True  # noqa: UP007 (built at run time)
 
 
 def _describe(hint: Any) -> str:
     inner, optional = _optional_inner(hint)
-    if dataclasses.is_dataclass(inner):
+    members = _union_members(inner)
+    if members is not None:
+        text = " or ".join(_describe(member) for member in members)
+    elif typing.get_origin(inner) is typing.Literal:
+        text = "one of " + ", ".join(str(arg) for arg in typing.get_args(inner))
+    elif dataclasses.is_dataclass(inner):
         text = f"a {inner.__name__}"
     elif inner is bool:
         text = "true or false"
@@ -178,6 +192,26 @@ def _check_value(label: str, hint: Any, value: Any) -> Any:
         _check(isinstance(value, tuple), bad)
         item_hint = typing.get_args(inner)[0]
         return tuple(_check_value(f"{label}[{index}]", item_hint, item) for index, item in enumerate(value))
+    members = _union_members(inner)
+    if members is not None:  # e.g. `str | Path` of a backend's keyword argument: the first that fits
+        for member in members:
+            try:
+                return _check_value(label, member, value)
+            except ConfigError:
+                continue
+        raise ConfigError(bad)
+    if typing.get_origin(inner) is typing.Literal:
+        _check(value in typing.get_args(inner), bad)
+        return value
+    if isinstance(inner, type):  # a path or an object passed from Python (a model, a backend)
+        try:
+            _check(isinstance(value, inner), bad)
+        except TypeError:  # a Protocol that cannot be checked at run time: the backend checks it
+            pass
+        return value
+    if typing.get_origin(inner) in (list, dict):
+        _check(isinstance(value, (list, tuple, dict)), bad)
+        return value
     raise AssertionError(f"no check for the type {hint!r} of {label}")  # a new field type needs one
 
 
@@ -337,6 +371,21 @@ def parse_field(label: str, hint: Any, value: Any) -> Any:
         item_hint = typing.get_args(inner)[0]
         parts = [part.strip() for part in text.strip("()[]").split(",") if part.strip()]
         return tuple(parse_field(f"{label}[{index}]", item_hint, part) for index, part in enumerate(parts))
+    if typing.get_origin(inner) is typing.Literal:
+        allowed = typing.get_args(inner)
+        _check(text in allowed, f"`{label}` is {value!r}; allowed: {', '.join(map(str, allowed))}.")
+        return text
+    members = _union_members(inner)
+    if members is not None:
+        if str in members or Path in members:  # text (or a path) is a valid value as typed
+            return value
+        for member in sorted(members, key=lambda m: (m is not bool, m is not int, m is not float)):
+            try:
+                return parse_field(label, member, value)
+            except ConfigError:
+                continue
+    if inner is Path:
+        return Path(text)
     raise ConfigError(
         f"`{label}` cannot be set from text; allowed: {_describe(hint)}.",
         "set it in a config file or from Python instead.",
@@ -382,15 +431,40 @@ def _parse_option_value(label: str, hint: Any, value: Any) -> Any:
     if inner is str and isinstance(value, (bool, int, float)):
         # A guessed scalar (see `guess_option_value`) for a text option: its original text.
         value = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    elif inner is bool and type(value) is int and value in (0, 1):  # "0"/"1" were guessed as numbers
+        value = bool(value)
     return parse_field(label, hint, value)
 
 
-def parse_kwargs(values: Mapping[str, Any], target: Any, section: str) -> dict[str, Any]:
-    """Option values coerced to the type hints of `target`'s keyword parameters (a class's
-    `__init__` or a function), for backends that take their options as keyword arguments.
-    Keys `target` does not annotate pass through unchanged (the caller checks names)."""
+def keyword_hints(target: Any) -> tuple[dict[str, Any], bool]:
+    """The typed keyword parameters of `target` (a class's `__init__` or a function) and whether it
+    also takes `**kwargs`. A factory `create(**kwargs) -> Backend` adds its return class's parameters."""
     function = target.__init__ if isinstance(target, type) else target
-    hints = _hints(function)
+    hints = dict(_hints(function))
+    returned = hints.pop("return", None)
+    parameters = inspect.signature(function).parameters
+    open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    if open_ended and not isinstance(target, type) and isinstance(returned, type):
+        returned_hints, open_ended = keyword_hints(returned)
+        hints = {**returned_hints, **hints}
+    named = {name for name, p in parameters.items() if p.kind is not inspect.Parameter.VAR_KEYWORD}
+    return {key: hint for key, hint in hints.items() if key in named or key not in parameters}, open_ended
+
+
+def parse_kwargs(
+    values: Mapping[str, Any], target: Any, section: str, *, strict: bool = False
+) -> dict[str, Any]:
+    """Option values coerced to the type hints of `target`'s keyword parameters (a class's
+    `__init__` or a factory function, see `keyword_hints`), for backends that take their options as
+    keyword arguments. Unannotated keys pass through unchanged; with `strict`, a key `target` does not
+    take is a ConfigError listing the ones it does."""
+    hints, open_ended = keyword_hints(target)
+    if strict and not open_ended:
+        unknown = sorted(set(values) - set(hints))
+        if unknown:
+            raise ConfigError(
+                f"Unknown option `{section}.{unknown[0]}`.", f"allowed: {', '.join(sorted(hints)) or 'none'}."
+            )
     return {
         key: _parse_option_value(f"{section}.{key}", hints[key], value) if key in hints else value
         for key, value in values.items()
@@ -521,6 +595,8 @@ class FacesConfig:
 
     backend: str = "dlib"
     model_root: str | None = None  # insightface model-pack folder, CurricularFace weights, ...
+    # The backend's keyword options (e.g. det_size=320, pad_scale=none), typed by its constructor.
+    options: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         _validate_fields(self, "faces")

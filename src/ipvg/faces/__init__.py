@@ -6,6 +6,7 @@ Backends (kind `faces`): `dlib` (offline default), `insightface` (ArcFace, the c
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -77,7 +78,16 @@ def register(registry: Any) -> None:
 def face_backend_for(config: FacesConfig) -> FaceBackend:
     """The face backend a run's `faces` config names: the one place a run's face backend is created
     (the pipeline, `ipvg keyframe`); eval creates its own with the challenge's detector settings."""
-    kwargs = {"model_root": config.model_root} if config.model_root else {}
+    from ipvg.config import parse_kwargs
+    from ipvg.registry import missing_packages, registry
+
+    kwargs: dict[str, Any] = {"model_root": config.model_root} if config.model_root else {}
+    spec = registry.get("faces", config.backend)
+    if config.options and not missing_packages(spec.requires):
+        # Typed by the backend's own constructor; unknown names are a ConfigError.
+        module_name, attr = spec.target.split(":")
+        factory = getattr(importlib.import_module(module_name), attr)
+        kwargs.update(parse_kwargs(dict(config.options), factory, "faces.options", strict=True))
     return create_face_backend(config.backend, **kwargs)
 
 
