@@ -35,6 +35,27 @@ from ipvg.prompts.clauses import (
     split_sentences,
     verb_lemma,
 )
+from ipvg.prompts.rules_words import (
+    ABSTRACT_OBJECTS,
+    ANIMALS,
+    APPEARANCE_NOUNS,
+    BODY_PARTS,
+    CAMERA_WORDS,
+    CHILD_NOUNS,
+    COMPOUND_HEADS,
+    CONTAINERS,
+    DIRECTIONAL,
+    EMPTY_WITHOUT_OBJECT,
+    FRAMING_CUES,
+    GAZE_LEMMAS,
+    HELD_PHRASAL,
+    MOTION_NOUNS,
+    MOTION_PARTICLES,
+    PASSIVE_LEMMAS,
+    PRONOUN_OF,
+    STILL_GAZE,
+    TIME_LEAD,
+)
 from ipvg.prompts.subject import indefinite, normalise_subject, subject_from_text, subject_noun
 from ipvg.prompts.text import MAX_SOURCE_CHARS, clean_source
 from ipvg.types import DecoupledPrompt
@@ -53,65 +74,6 @@ SPATIAL_PRIORITY = {
     "other": 7,
     "framing": 0,
 }
-CHILD_NOUNS = {"girl": "girl", "boy": "boy", "child": "child", "kid": "child", "toddler": "toddler",
-               "baby": "baby", "daughter": "girl", "son": "boy", "schoolgirl": "girl", "schoolboy": "boy"}
-# Framing cues in the prompt -> the term the spatial prompt ends with (first cue in the text wins).
-FRAMING_CUES: tuple[tuple[str, str], ...] = (
-    (r"extreme close[- ]?up", "extreme close-up"),
-    (r"medium close[- ]?up", "medium close-up"),
-    (r"from the waist up|waist[- ]up|medium shot|upper body|half[- ]body|over[- ]the[- ]shoulder", "medium shot"),
-    (r"head to toe|head-to-toe|full[- ]body|full[- ]length", "full body shot"),
-    (r"wide shot|long shot|wide[- ]angle|establishing shot|aerial|drone view|drone shot", "wide shot"),
-    (r"close[- ]?up|macro shot|headshot|zoom[- ]in on", "close-up"),
-)
-CAMERA_WORDS = frozenset({"shot", "camera", "view", "angle", "close-up", "closeup", "zoom-in", "zoom", "pull-out",
-                          "zoom-out", "pull-back", "push-in", "dolly", "pan",
-                          "perspective", "pov", "footage", "portrait", "trailer", "scene", "macro", "frame",
-                          "framed", "seen", "viewed", "filmed", "step-printing", "tracking", "tiltshift", "drone"})
-ABSTRACT_OBJECTS = frozenset({"something", "anything", "it", "them", "him", "her", "skills", "skill", "move",
-                              "moment", "shot", "routine", "task", "trick", "idea", "story", "news", "goodbye",
-                              "view", "step", "time", "way", "care", "precision", "flair", "points", "point",
-                              "aspects", "topic", "information", "gestures", "hands", "prank",
-                              "secret", "joke", "claim", "problems", "limits", "emphasis", "attention",
-                              "audience", "viewers", "crowd", "spectators", "fans", "guests"})
-MOTION_PARTICLES = frozenset({"up", "out", "off", "away", "down", "back"})
-HELD_PHRASAL = frozenset({"stand", "sit", "hold", "dress", "lie", "set", "line", "fill"})
-TIME_LEAD = re.compile(
-    r"^(?:at one point|initially|throughout[^,]*|towards? the end[^,]*|in subsequent frames|as the video progresses"
-    r"|overall|at first|finally|then|later|moments later|soon after|afterwards)\b[ ,]*",
-    re.IGNORECASE,
-)
-MOTION_NOUNS = frozenset(
-    "stroll walk run jog sprint dash jump leap hop dance twirl spin swing dive swim ride punch kick throw toss "
-    "catch serve volley dribble duel fight nod stretch flip somersault climb hike race lap roll tumble slide "
-    "glide wink blink yawn sip bite stride gesture routine motion movement move kiss trick pace".split()
-)
-APPEARANCE_NOUNS = frozenset(
-    "hair hairstyle haircut bun ponytail braid braids curls beard moustache mustache stubble goatee sideburns "
-    "eyes eye eyebrows eyelashes lips skin complexion freckles wrinkles dimples cheeks makeup lipstick tattoo "
-    "tattoos piercing blonde blond brunette redhead bald gray-haired grey-haired silver-haired dark-haired".split()
-)
-PASSIVE_LEMMAS = frozenset({"dress", "adorn", "clad", "light", "fill", "cover", "decorate", "frame", "surround",
-                            "line", "make", "string", "paint", "bathe", "set", "build", "wear", "don", "drape"})
-BODY_PARTS = frozenset("hand arm head face hair lip eye shoulder finger foot feet leg knee chin nose mouth "
-                       "cheek fist palm body neck back teeth tooth toe nail wrist ankle forehead".split())
-CONTAINERS = frozenset("cup glass bowl pot pan bag box basket jar mug bottle bucket tube oven pocket drawer".split())
-EMPTY_WITHOUT_OBJECT = frozenset({"fill", "permeate", "flood", "accompany", "punctuate", "pierce", "break", "carry",
-                                  "echo", "hang", "linger", "waft", "drift", "mix", "blend", "merge", "create"})
-# "a rocking chair", "a swimming pool": the -ing word names the thing's use, not a movement.
-COMPOUND_HEADS = frozenset(
-    "chair pool shoes shoe stick board door pin gloves wall rink boots suit cap goggles trunks mat gear lesson "
-    "class costume outfit jacket helmet bag net rope horse cane table machine track trail lane".split()
-)
-ANIMALS = frozenset("dog dogs cat cats puppy kitten horse bird birds parrot rabbit goat cow baby".split())
-PRONOUN_OF = {"woman": "her", "girl": "her", "lady": "her", "she": "her", "man": "his", "boy": "his", "guy": "his",
-              "he": "his"}
-GAZE_LEMMAS = frozenset({"look", "watch", "stare", "gaze", "glance", "peer", "peek", "see", "notice", "spot",
-                         "observe", "hear", "listen"})
-STILL_GAZE = frozenset({"thoughtful", "focused", "serious", "calm", "happy", "sad", "tired", "worried"})
-DIRECTIONAL = {"across": "in", "through": "in", "into": "in", "onto": "on", "along": "on", "down": "on",
-               "up": "on", "over": "above", "around": "in", "toward": None, "towards": None, "to": None,
-               "from": None, "past": None, "out": None, "off": None, "away": None, "after": None}
 _WORD = re.compile(r"[^\W\d_]+")
 
 
