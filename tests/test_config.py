@@ -141,13 +141,18 @@ def _settable_fields():
 
 
 # plus one dotted backend option per options table (`--set spatial.options.KEY=VALUE`)
-SETTABLE = [*_settable_fields(), ("spatial.options.clip_skip", str), ("prompts.options.temperature", str)]
+SETTABLE = [
+    *_settable_fields(),
+    ("spatial.options.clip_skip", str),
+    ("prompts.options.temperature", str),
+    ("faces.options.pad_scale", str),
+]
 
 
 def test_the_walk_covers_every_section():
     """A walk that silently missed a section (e.g. a broken type lookup) would make the fuzz vacuous."""
     keys = {key for key, _ in SETTABLE}
-    assert {"seed", "temporal.fps", "runtime.loras", "spatial.options", "prompts.options"} <= keys
+    assert {"seed", "temporal.fps", "runtime.loras", "spatial.options", "prompts.options", "faces.options"} <= keys
     assert len(keys) >= 45
 
 
@@ -173,7 +178,10 @@ def test_every_settable_field_parses_or_refuses_cleanly(key, hint):
 BAD_JSON_VALUES = (None, True, -1, 0, 1.5, float("nan"), float("inf"), 2**70, "x", "", [], {}, [1], [["a"]])
 
 
-@pytest.mark.parametrize(("key", "hint"), SETTABLE[:-2], ids=[key for key, _ in SETTABLE[:-2]])
+RECORD_FIELDS = [(key, hint) for key, hint in SETTABLE if key.count(".") < 2]
+
+
+@pytest.mark.parametrize(("key", "hint"), RECORD_FIELDS, ids=[key for key, _ in RECORD_FIELDS])
 def test_every_field_from_a_record_loads_or_refuses_cleanly(key, hint):
     """A hand-edited record.json: any JSON value in any field gives a valid config or a ConfigError.
     Catches a `cls(**data)` TypeError, a list never turned into a tuple, or an unhashable value
