@@ -19,6 +19,7 @@ as they pass.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -77,6 +78,80 @@ def wants_segments(prompt: str, duration_s: float | None) -> bool:
     if duration_s is not None:
         return True
     return parse_prompt(clean_prompt(prompt)).kind in ("timeline", "steps")
+
+
+MAX_PEOPLE = 2
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a request (faces, prompt, duration) makes, decided before any model loads."""
+
+    num_people: int
+    segmented: bool  # a timeline, numbered steps or a duration: made by segments
+    seconds: float | None  # the length asked for: the duration or the timeline's; None: the model's
+
+    @property
+    def one_shot(self) -> bool:
+        """The pipeline's own single clip of one person (`IdentityVideoPipeline.__call__`)."""
+        return self.num_people == 1 and not self.segmented
+
+
+def check_request(num_faces: int, prompt: str, duration_s: float | None, *, config: Any = None) -> Request:
+    """The one dispatch rule of `ipvg generate` and the web UI: several faces make a video of several
+    people (`generate_people`), a timeline or a duration a video by segments (`generate_long`), else
+    the pipeline's one clip. Refuses, before any model loads, what would fail later: no face or more
+    than two, a duration that is not a positive number of seconds or disagrees with the prompt's
+    timeline, and (with `config`) a beyond-one-shot run on a configuration without a first frame."""
+    if not 1 <= num_faces <= MAX_PEOPLE:
+        raise BadInputError(
+            f"{num_faces} faces given; one or two people are supported.", "pass one face, or two for two people."
+        )
+    if duration_s is not None and not (math.isfinite(duration_s) and duration_s > 0):
+        raise BadInputError(
+            f"The duration must be a positive number of seconds, got {duration_s:g}.",
+            "pass seconds, e.g. 10, or leave it out for the model's one clip.",
+        )
+    parsed = parse_prompt(clean_prompt(prompt))  # a timeline's gap or overlap is refused here
+    segmented = duration_s is not None or parsed.kind in ("timeline", "steps")
+    seconds = duration_s
+    if parsed.is_timed:
+        timeline_s = sum(p.end_s - p.start_s for p in parsed.parts)  # type: ignore[operator]
+        if duration_s is not None and abs(duration_s - timeline_s) > 1e-3:
+            raise BadInputError(
+                f"The duration ({duration_s:g} s) disagrees with the prompt's timeline, which lasts "
+                f"{timeline_s:g} s.",
+                "leave the duration out (the timeline sets the length) or change the timeline.",
+            )
+        seconds = timeline_s
+    request = Request(num_faces, segmented, seconds)
+    if config is not None and not request.one_shot:
+        from ipvg.pipeline import NO_SPATIAL_STAGE
+
+        if config.spatial.backend == NO_SPATIAL_STAGE:
+            _check_first_frame_stage(None)
+    return request
+
+
+def generate_beyond_one_shot(
+    pipeline: Any,
+    faces: Sequence[str | Path | Image.Image],
+    prompt: str,
+    *,
+    duration_s: float | None = None,
+    seed: int | None = None,
+    out_dir: str | Path | None = None,
+    progress: Progress | None = None,
+) -> SegmentedResult:
+    """A request that `check_request` found is not one shot: `generate_people` for several faces,
+    else `generate_long` (the CLI and the web UI both call this, so they cannot disagree)."""
+    if len(faces) > 1:
+        return generate_people(
+            pipeline, faces, prompt, duration_s=duration_s, seed=seed, out_dir=out_dir, progress=progress
+        )
+    return generate_long(
+        pipeline, faces[0], prompt, duration_s=duration_s, seed=seed, out_dir=out_dir, progress=progress
+    )
 
 
 @dataclass
@@ -175,7 +250,8 @@ def _release_spatial(pipeline: Any) -> None:
 
 
 def _check_first_frame_stage(pipeline: Any) -> None:
-    if not getattr(pipeline, "has_spatial_stage", True):
+    """Refuses a pipeline without a first-frame stage (`None`: refuse, the caller checked the config)."""
+    if pipeline is None or not getattr(pipeline, "has_spatial_stage", True):
         raise ConfigError(
             "Videos by segments and two-person videos start from a drawn first frame, and this "
             "configuration has no first-frame stage.",
@@ -681,4 +757,13 @@ def _people_html(people: PeopleIdentity) -> str:
     )
 
 
-__all__ = ["SampledFrames", "SegmentedResult", "generate_long", "generate_people", "wants_segments"]
+__all__ = [
+    "Request",
+    "SampledFrames",
+    "SegmentedResult",
+    "check_request",
+    "generate_beyond_one_shot",
+    "generate_long",
+    "generate_people",
+    "wants_segments",
+]

@@ -109,7 +109,9 @@ def generate_command(
     clean_prompt(prompt)
     for path in face:
         load_image(path)
-    segmented = _check_segments(face, prompt, duration)
+    from ipvg.segments import check_request
+
+    request = check_request(len(face), prompt, duration, config=config)
     check_before_loading(config, out, overwrite=overwrite)
 
     from ipvg.pipeline import IdentityVideoPipeline
@@ -117,7 +119,7 @@ def generate_command(
 
     # 2. Generate into a staging folder that replaces OUT only on success
     pipeline = IdentityVideoPipeline(config)
-    if len(face) > 1 or segmented:
+    if not request.one_shot:
         _generate_beyond_one_shot(pipeline, face, prompt, duration, out, overwrite)
         tiny_note(config, "the frame and video are")
         return
@@ -137,40 +139,17 @@ def generate_command(
     typer.echo(f"wrote {out}/ ({OUTPUTS})")
 
 
-def _check_segments(faces: list[Path], prompt: str, duration: float | None) -> bool:
-    """Whether the run is made by segments (a timeline, numbered steps or --duration); refuses bad
-    values and timelines before any model loads."""
-    from ipvg.errors import BadInputError
-    from ipvg.segments import wants_segments
-
-    if duration is not None and duration <= 0:
-        raise BadInputError(
-            f"`--duration` must be positive, got {duration:g}.", "pass seconds, e.g. --duration 10."
-        )
-    segmented = wants_segments(prompt, duration)
-    if len(faces) > 2:
-        raise BadInputError(
-            f"{len(faces)} faces given; up to two people are supported.", "pass --face at most twice."
-        )
-    return segmented
-
-
 def _generate_beyond_one_shot(
     pipeline: Any, faces: list[Path], prompt: str, duration: float | None, out: Path, overwrite: bool
 ) -> None:
     """Two people (`ipvg.segments.generate_people`) or a video by segments (`generate_long`)."""
     from ipvg.progress import RichProgress
-    from ipvg.segments import generate_long, generate_people
+    from ipvg.segments import generate_beyond_one_shot
 
     with run_folder(out, overwrite=overwrite) as staging, RichProgress() as progress:
-        if len(faces) > 1:
-            result = generate_people(
-                pipeline, faces, prompt, duration_s=duration, out_dir=staging, progress=progress
-            )
-        else:
-            result = generate_long(
-                pipeline, faces[0], prompt, duration_s=duration, out_dir=staging, progress=progress
-            )
+        result = generate_beyond_one_shot(
+            pipeline, faces, prompt, duration_s=duration, out_dir=staging, progress=progress
+        )
     record = result.record
     typer.echo(f"spatial prompt:  {result.prompts.spatial}")
     for segment in record.outputs.get("segments", []):
