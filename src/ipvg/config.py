@@ -271,12 +271,7 @@ def _parse_float(label: str, text: str) -> float:
 def _parse_loras(label: str, text: str) -> tuple[LoraConfig, ...]:
     """`PATH[:SCALE],...` or a JSON list (of paths or LoraConfig objects, as a record holds them)."""
     if text.startswith("["):
-        try:
-            items = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ConfigError(f"`{label}` is not valid JSON ({error}): {text!r}.") from None
-        _check(isinstance(items, list), f"`{label}` must be a JSON list, got {text!r}.")
-        return tuple(_lora_from_json(label, item) for item in items)
+        return tuple(_lora_from_json(label, item) for item in _json_value(label, text, list))
     loras = []
     for part in (piece.strip() for piece in text.split(",")):
         _check(bool(part), f"`{label}` is {text!r}; allowed: PATH[:SCALE] entries separated by commas.")
@@ -305,16 +300,23 @@ def _lora_from_json(label: str, item: Any) -> LoraConfig:
     return LoraConfig(**item)
 
 
+def _json_value(label: str, text: str, kind: type) -> Any:
+    """`text` parsed as JSON, which must give a `kind` (list or dict)."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"`{label}` is not valid JSON ({error}): {text!r}.") from None
+    what = "a JSON list" if kind is list else "a JSON object"
+    _check(isinstance(value, kind), f"`{label}` must be {what}, got {text!r}.")
+    return value
+
+
 def _parse_pairs(label: str, text: str) -> tuple[tuple[str, Any], ...]:
-    """`KEY=VALUE,KEY=VALUE` (values stay text; the backend types them) or a JSON object."""
+    """`KEY=VALUE,KEY=VALUE` (values typed by `guess_option_value`) or a JSON object."""
     if not text:
         return ()
     if text.startswith("{"):
-        try:
-            mapping = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ConfigError(f"`{label}` is not valid JSON ({error}): {text!r}.") from None
-        _check(isinstance(mapping, dict), f"`{label}` must be a JSON object, got {text!r}.")
+        mapping = _json_value(label, text, dict)
         return tuple(_check_option_pair(label, (key, value)) for key, value in mapping.items())
     pairs = []
     for part in text.split(","):
