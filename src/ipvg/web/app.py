@@ -1,10 +1,12 @@
 """The Gradio app: a thin layer over `IdentityVideoPipeline` (every decision lives in the pipeline).
 
-Layout: face upload (boxed preview) or a one-click example + prompt + preset -> "Decouple" (editable
-spatial and temporal prompts, arXiv 2507.04705 §3.1) -> "Advanced" (steps, frames, resolution, guidance,
-candidates, negative prompt, seed) -> "Generate" / "Cancel" (per-stage progress; a failure or a cancel is
-shown as such) -> first-frame candidates with identity scores, the video, the per-frame identity plot,
-downloads.
+Layout: face upload (boxed preview) or a one-click example, an optional second face + prompt + preset
+and duration -> "Decouple" (editable spatial and temporal prompts, arXiv 2507.04705 §3.1) -> "Advanced"
+(steps, frames, resolution, guidance, candidates, negative prompt, seed) -> "Generate" / "Cancel"
+(per-stage progress; a failure or a cancel is shown as such) -> first-frame candidates with identity
+scores, the video, the per-frame identity plot, downloads. A second face, a duration or a timeline prompt
+goes to `ipvg.segments` (two people, a video by segments) by the rule `ipvg generate` uses
+(`ipvg.segments.check_request`); the summary then shows each person's or each segment's identity.
 
 Every event that touches models shares one queue slot (`concurrency_id="models"`, limit 1) and one
 lock, so two visitors never load models twice or run two generations at once; while a run waits for
@@ -24,6 +26,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +40,8 @@ from PIL import Image, ImageOps
 from ipvg.config import PRESETS, TINY_NOTE, get_preset
 from ipvg.errors import ConfigError, IpvgError, NoFaceDetectedError
 from ipvg.progress import CallbackProgress
-from ipvg.svg import identity_chart_svg
+from ipvg.segments import Request, SegmentedResult, check_request, generate_beyond_one_shot
+from ipvg.svg import ACCENT, Series, identity_chart_svg, line_chart_svg
 from ipvg.types import DecoupledPrompt
 from ipvg.web.examples import Example, find_examples
 from ipvg.web.logic import (
@@ -47,14 +51,19 @@ from ipvg.web.logic import (
     RunCancelled,
     StageLog,
     WebLimits,
+    beyond_summary_markdown,
     candidate_caption,
+    check_length,
     check_prompt,
     describe_faces,
+    describe_request,
     draw_face_boxes,
     edited_prompts,
     find_faces,
+    parse_duration,
     preset_status,
     read_upload,
+    refuse_edited_prompts,
     spatial_token_note,
     summary_markdown,
 )
@@ -75,8 +84,12 @@ request_log = logging.getLogger("ipvg.web.requests")  # one line per request (se
 
 CONCURRENCY_ID = "models"
 STATUS_REFRESH_S = 0.5
+MAX_ENDED_RUNS = 64
 MAX_SEED = 2**32 - 1
 UPLOAD_HINT = "Upload a photo with one clearly visible face, or pick an example below."
+SECOND_FACE_HINT = "Optional: a second person's photo makes a video of both (the prompt names both people)."
+NOT_STARTED = "\n\n**Not started.** Nothing was run."
+PERSON_COLOURS = (ACCENT, "#ea580c")  # person 1 blue, person 2 orange (the plot's legend says so)
 CSS = """
 .ipvg-note { opacity: 0.85; font-size: 0.9em; }
 #ipvg-token-note { font-size: 0.85em; opacity: 0.8; margin-top: -0.4em; }
@@ -148,6 +161,8 @@ class WebApp:
         self.examples = find_examples() if examples is None else examples
         self._model_lock = threading.Lock()  # held by every model use, even if a visitor disconnects
         self._runs: dict[str, RunHandle] = {}
+        # Runs that ended lately, so a Cancel that arrives just after the end says what happened.
+        self._ended: OrderedDict[str, RunHandle] = OrderedDict()
         self._runs_lock = threading.Lock()
         self._statuses: dict[str, PresetStatus] = {}
 
@@ -248,7 +263,12 @@ class WebApp:
             yield gr.skip()
             return
         with self._runs_lock:
-            handle = self._runs.setdefault(run_id, RunHandle())
+            ended = self._ended.get(run_id)
+            handle = self._runs.setdefault(run_id, RunHandle()) if ended is None else ended
+        if ended is not None:  # too late: it had finished (its outputs, if any, are complete)
+            request_log.info("generate %s -> cancel after it ended (%s)", run_id[:8], ended.log.outcome)
+            yield self._final_progress(ended)
+            return
         handle.cancel.set()
         if not handle.started:
             request_log.info("generate %s -> cancelled before it started", run_id[:8])
@@ -274,8 +294,13 @@ class WebApp:
         candidates: float | None = None,
         negative_prompt: str | None = None,
         run_id: str | None = None,
+        second_face_path: str | None = None,
+        duration: float | str | None = None,
     ) -> Iterator[tuple[Any, ...]]:
-        """Run the pipeline in a worker thread, streaming per-stage progress, then show the results."""
+        """Run the pipeline in a worker thread, streaming per-stage progress, then show the results.
+
+        A second face makes a video of both people, a duration (or a timeline prompt) a video by
+        segments: `ipvg.segments.check_request` decides, as it does for `ipvg generate`."""
         rest = (gr.skip(),) * (len(self.output_names) - 1)  # progress only; earlier results stay shown
         run_id = run_id or uuid.uuid4().hex
         with self._runs_lock:
@@ -296,11 +321,19 @@ class WebApp:
             prompts = edited_prompts(decoupled, prompt, spatial, temporal, self.limits)
             settings = parse_settings(steps, frames, resolution, guidance, candidates, negative_prompt)
             settings = settings.changed_from(self.defaults(preset))
-            face_image = read_upload(face_path, self.limits)
+            duration_s = parse_duration(duration, self.limits)
+            request = check_request(
+                2 if second_face_path else 1, prompt, duration_s, config=get_preset(preset)
+            )
+            if not request.one_shot:
+                what = "a video of two people" if request.num_people > 1 else "a video by segments"
+                refuse_edited_prompts(prompts, what)
+                check_length(request, self.limits)
+            faces = [read_upload(path, self.limits) for path in (face_path, second_face_path) if path]
         except Exception as error:
             self._forget(run_id)
             request_log.info("generate %s -> refused: %s", run_id[:8], _one_line(error))
-            yield (error_markdown(error), *rest)
+            yield (error_markdown(error) + NOT_STARTED, *rest)
             return
 
         # 2. Run the pipeline in a worker thread; it records stages in the handle's log
@@ -308,7 +341,8 @@ class WebApp:
         seed_value = None if seed is None else int(seed)
         threading.Thread(
             target=self._work,
-            args=(handle, preset, face_image, prompt, prompts, settings, seed_value, run_dir, run_id),
+            args=(handle, preset, faces, prompt, prompts, settings, seed_value, run_dir, run_id),
+            kwargs={"request": request, "duration_s": duration_s},
             name="ipvg-generate",
             daemon=True,
         ).start()
@@ -332,15 +366,21 @@ class WebApp:
         self,
         handle: RunHandle,
         preset: str,
-        face_image: Image.Image,
+        faces: list[Image.Image],
         prompt: str,
         prompts: DecoupledPrompt | None,
         settings: RunSettings,
         seed: int | None,
         run_dir: Path,
         run_id: str,
+        *,
+        request: Request,
+        duration_s: float | None,
     ) -> None:
-        """The generation itself, in a worker thread; a cancel or failure leaves no output folder."""
+        """The generation itself, in a worker thread; a cancel or failure leaves no output folder.
+
+        A cancel stops the run at its next progress event; one pressed while the outputs are written
+        (no events come then) is honoured once the writer returns, and the folder goes all the same."""
 
         def report(description: str, done: int, total: int | None) -> None:
             if handle.cancel.is_set():
@@ -353,15 +393,23 @@ class WebApp:
                 if preset not in self.cache.loaded():
                     report(f"Preparing the `{preset}` pipeline (first use only)", 0, None)
                 pipeline = self.cache.get(preset)
-                handle.result = pipeline(
-                    face_image,
-                    prompt,
-                    seed=seed,
-                    out_dir=run_dir,
-                    prompts=prompts,
-                    progress=CallbackProgress(report),
-                    **settings.call_kwargs(),  # this run only; the loaded models stay
-                )
+                progress = CallbackProgress(report)
+                if request.one_shot:
+                    handle.result = pipeline(
+                        faces[0],
+                        prompt,
+                        seed=seed,
+                        out_dir=run_dir,
+                        prompts=prompts,
+                        progress=progress,
+                        **settings.call_kwargs(),  # this run only; the loaded models stay
+                    )
+                else:  # two people or by segments: the panel's values for this run only, as above
+                    with pipeline.overridden(settings.config_overrides()):
+                        handle.result = generate_beyond_one_shot(
+                            pipeline, faces, prompt, duration_s=duration_s, seed=seed, out_dir=run_dir,
+                            progress=progress,
+                        )  # fmt: skip
                 if handle.cancel.is_set():  # pressed during the last stage: still nothing is kept
                     raise RunCancelled()
                 outcome = "done"
@@ -381,10 +429,11 @@ class WebApp:
                 warnings = len(getattr(handle.result.record, "warnings", None) or [])
                 detail = f", {warnings} warning{'' if warnings == 1 else 's'}" if warnings else ""
             request_log.info(
-                "generate %s preset=%s %s seed=%s -> %s in %.1f s%s%s",
+                "generate %s preset=%s %s%s seed=%s -> %s in %.1f s%s%s",
                 run_id[:8],
                 preset,
                 describe_settings(settings) or "defaults",
+                describe_request(request, duration_s),
                 seed,
                 outcome,
                 seconds,
@@ -401,7 +450,11 @@ class WebApp:
 
     def _forget(self, run_id: str) -> None:
         with self._runs_lock:
-            self._runs.pop(run_id, None)
+            handle = self._runs.pop(run_id, None)
+            if handle is not None and handle.log.outcome is not None:
+                self._ended[run_id] = handle
+                while len(self._ended) > MAX_ENDED_RUNS:
+                    self._ended.popitem(last=False)
 
     @property
     def output_names(self) -> list[str]:
@@ -420,6 +473,8 @@ class WebApp:
         ]
 
     def _results(self, result: Any, log: StageLog, preset: str) -> tuple[Any, ...]:
+        if isinstance(result, SegmentedResult):
+            return self._beyond_results(result, log, preset)
         gallery = [
             (
                 mark_chosen(c.image) if c.chosen else c.image,
@@ -446,6 +501,32 @@ class WebApp:
             result.prompts,
         )
 
+    def _beyond_results(self, result: SegmentedResult, log: StageLog, preset: str) -> tuple[Any, ...]:
+        """A two-person or segmented run, shown from its record: the first-frame candidates (and, for
+        two people, the frame with each face redrawn), the video, identity per person or per segment."""
+        record = result.record
+        gallery = [
+            (mark_chosen(c.image) if c.chosen else c.image, candidate_caption(c.seed, c.similarity, c.chosen))
+            for c in result.keyframe.candidates
+        ]
+        if result.people is not None:
+            gallery.append((mark_chosen(result.first_frame), "first frame: each face redrawn as its person"))
+        paths = result.paths
+        note = f"Preset `tiny`: {TINY_NOTE}." if preset == "tiny" else ""
+        return (
+            log.markdown(),
+            gallery,
+            str(paths["video"]),
+            beyond_chart(record.outputs, record.scores),
+            beyond_summary_markdown(record, note),
+            gr.DownloadButton(value=str(paths["video"]), visible=True),
+            gr.DownloadButton(value=str(paths["record"]), visible=True),
+            gr.DownloadButton(value=str(paths["report"]), visible=True),
+            result.prompts.spatial,
+            result.prompts.temporal,
+            result.prompts,
+        )
+
     # -- layout ---------------------------------------------------------------------------------
 
     def build(self) -> gr.Blocks:
@@ -463,6 +544,7 @@ class WebApp:
             )
             note = gr.Markdown(self.preset_note(self.preset), elem_id="ipvg-preset-note", elem_classes="ipvg-note")
             face_path = gr.State(None)
+            second_face_path = gr.State(None)
             decoupled = gr.State(None)
             run_id = gr.State(None)
             with gr.Row():
@@ -482,6 +564,23 @@ class WebApp:
                         height=260,
                     )
                     face_status = gr.Markdown(UPLOAD_HINT, elem_id="ipvg-face-status")
+                    with gr.Row(equal_height=True):
+                        second_face_file = gr.File(
+                            label="Second face (optional): a video of two people",
+                            file_count="single",
+                            type="filepath",
+                            elem_id="ipvg-face-file-2",
+                            scale=3,
+                        )
+                        second_face_preview = gr.Image(
+                            label="Second face found",
+                            interactive=False,
+                            type="pil",
+                            elem_id="ipvg-face-preview-2",
+                            height=140,
+                            scale=2,
+                        )
+                    second_face_status = gr.Markdown(SECOND_FACE_HINT, elem_id="ipvg-face-status-2")
                     examples = gr.Gallery(
                         [(str(e.face), e.name) for e in self.examples],
                         label="Examples: click one to load its face and prompt",
@@ -503,12 +602,22 @@ class WebApp:
                         max_length=limits.max_prompt_chars,
                         elem_id="ipvg-prompt",
                     )
-                    preset = gr.Dropdown(
-                        [(self.status(name).label if name != "tiny" else name, name) for name in self.presets],
-                        value=self.preset,
-                        label="Preset",
-                        elem_id="ipvg-preset",
-                    )
+                    with gr.Row():
+                        preset = gr.Dropdown(
+                            [(self.status(name).label if name != "tiny" else name, name) for name in self.presets],
+                            value=self.preset,
+                            label="Preset",
+                            elem_id="ipvg-preset",
+                            scale=2,
+                        )
+                        duration = gr.Number(
+                            value=None,
+                            label=f"Duration (seconds, at most {limits.max_duration_s:g}; empty: one clip)",
+                            info="Made in segments, each from the last one's final frame. A timeline prompt "
+                            "('0-2s: She waves. 2-4s: She smiles.') sets its own.",
+                            elem_id="ipvg-duration",
+                            scale=1,
+                        )
                     decouple_button = gr.Button("Decouple", elem_id="ipvg-decouple")
                     spatial = gr.Textbox(
                         label="Spatial prompt (first frame; editable)",
@@ -622,6 +731,17 @@ class WebApp:
                 outputs=[face_preview, face_status, face_path],
                 queue=False,
             )
+            second_face_file.upload(
+                self.on_upload,
+                inputs=[second_face_file, preset],
+                outputs=[second_face_preview, second_face_status, second_face_path],
+                **model_event,
+            )
+            second_face_file.clear(
+                lambda: (None, SECOND_FACE_HINT, None),
+                outputs=[second_face_preview, second_face_status, second_face_path],
+                queue=False,
+            )
             examples.select(
                 self.on_select_example,
                 inputs=preset,
@@ -653,7 +773,7 @@ class WebApp:
             ).then(
                 self.on_generate,
                 inputs=[face_path, prompt, preset, seed, spatial, temporal, decoupled, steps, frames, resolution,
-                        guidance, candidates_count, negative, run_id],
+                        guidance, candidates_count, negative, run_id, second_face_path, duration],
                 outputs=[outputs[name] for name in self.output_names],
                 **model_event,
             )  # fmt: skip
@@ -667,6 +787,31 @@ class WebApp:
                 concurrency_id="cancel",
             )
         return demo
+
+
+def beyond_chart(outputs: dict[str, Any], scores: dict[str, Any]) -> str:
+    """Identity per sampled frame: one line per person (blue, orange), or the one person's line with
+    the frames where segments join named in the title."""
+    num_frames, indices = int(outputs["num_frames"]), list(scores["video_identity_frames"])
+    people = scores.get("people", [])
+    if not people:
+        joins = [str(s["frames"][0]) for s in outputs.get("segments", [])[1:]]
+        title = f"segments join at frames {', '.join(joins)}" if joins else ""
+        return identity_chart_svg(indices, scores["video_identity_per_frame"], num_frames, title=title)
+    series = [
+        Series(indices, person["per_frame"], label=f"person {person['person'] + 1}", missing="not matched",
+               color=PERSON_COLOURS[person["person"] % len(PERSON_COLOURS)])
+        for person in people
+    ]  # fmt: skip
+    legend = ", ".join(f"person {p + 1} {('blue', 'orange')[p % 2]}" for p in range(len(people)))
+    return line_chart_svg(
+        series,
+        y_label="identity",
+        marks=(0.5,),
+        x_range=(0, max(1, num_frames - 1)),
+        title=legend,
+        css_class="ipvg-identity-plot",
+    )
 
 
 def default_factory(preset: str) -> PipelineLike:

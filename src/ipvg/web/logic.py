@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from PIL import Image, ImageDraw
 
-from ipvg.errors import ImageReadError, PromptError
+from ipvg.errors import BadInputError, ImageReadError, PromptError
 from ipvg.faces import Face
 from ipvg.inputs import clean_prompt
 from ipvg.io.images import load_image
@@ -33,6 +33,7 @@ class WebLimits:
     max_upload_bytes: int = 20 * 1024 * 1024
     max_image_side: int = 4096
     max_prompt_chars: int = 2000
+    max_duration_s: float = 60.0  # a video by segments holds the one model slot for its whole length
 
     @property
     def max_upload_label(self) -> str:
@@ -50,6 +51,8 @@ class PipelineLike(Protocol):
     def decouple(self, prompt: str, face_image: Image.Image | None = None) -> DecoupledPrompt: ...
 
     def __call__(self, face: Any, prompt: str, **kwargs: Any) -> Any: ...
+
+    def overridden(self, overrides: dict[str, Any]) -> Any: ...  # two-person / segmented runs only
 
 
 def human_bytes(count: int) -> str:
@@ -82,6 +85,57 @@ def read_upload(path: str | Path, limits: WebLimits) -> Image.Image:
 def check_prompt(text: str | None, limits: WebLimits, *, what: str = "prompt") -> str:
     """A cleaned prompt within the UI's length cap (tighter than the library's)."""
     return clean_prompt(text, what=what, max_chars=limits.max_prompt_chars)
+
+
+def parse_duration(value: float | str | None, limits: WebLimits) -> float | None:
+    """The Duration box: empty -> None (the model's one clip), else seconds up to the UI's cap (what
+    is not a positive number is left to `ipvg.segments.check_request`, which says so for the CLI too)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise BadInputError(
+            f"The duration {value!r} is not a number of seconds.", "type seconds, e.g. 4, or leave it empty."
+        ) from None
+    if seconds > limits.max_duration_s:
+        raise BadInputError(
+            f"The duration is {seconds:g} s; this server makes videos of at most {limits.max_duration_s:g} s.",
+            f"ask for {limits.max_duration_s:g} s or less (the CLI, `ipvg generate --duration`, has no cap).",
+        )
+    return seconds
+
+
+def check_length(request: Any, limits: WebLimits) -> None:
+    """A timeline prompt sets its own length: it is held to the same cap as the Duration box."""
+    if request.seconds is not None and request.seconds > limits.max_duration_s:
+        raise BadInputError(
+            f"The video would last {request.seconds:g} s; this server makes videos of at most "
+            f"{limits.max_duration_s:g} s.",
+            f"shorten the timeline or the duration to {limits.max_duration_s:g} s or less.",
+        )
+
+
+def describe_request(request: Any, duration_s: float | None) -> str:
+    """The log line's note on what kind of run it is ("" for the pipeline's one clip)."""
+    parts = []
+    if request.num_people > 1:
+        parts.append(f"people={request.num_people}")
+    if request.segmented:
+        parts.append("segments" if duration_s is None else f"duration={duration_s:g}s")
+    return "".join(f" {part}" for part in parts)
+
+
+def refuse_edited_prompts(prompts: DecoupledPrompt | None, what: str) -> None:
+    """A video by segments or of two people plans its own prompts (one per segment, each person's
+    words), so hand-edited spatial/temporal boxes would be silently dropped: refuse them instead."""
+    if prompts is not None and prompts.backend.endswith(EDITED_SUFFIX):
+        raise PromptError(
+            f"The spatial/temporal prompts were edited by hand, and {what} plans its own prompts from the "
+            "main prompt.",
+            "put the change into the main prompt and clear both boxes, or clear the second face and the "
+            "duration for a single clip.",
+        )
 
 
 def find_faces(faces_backend: Any, image: Image.Image) -> list[Face]:
@@ -285,11 +339,63 @@ def summary_markdown(result: Any, preset_note: str) -> str:
     text = "  \n".join(lines)
     if preset_note:
         text += f"  \n*{preset_note}*"
-    warnings = list(dict.fromkeys(getattr(result.record, "warnings", []) or []))
-    if warnings:  # a list, one per line: several warnings in one paragraph are unreadable
-        noun = "Warning" if len(warnings) == 1 else f"{len(warnings)} warnings"
-        text += f"\n\n**⚠ {noun}:**\n" + "\n".join(f"- {escape_markdown(w)}" for w in warnings)
-    return text
+    return text + _warnings_markdown(list(getattr(result.record, "warnings", []) or []))
+
+
+def _score(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _warnings_markdown(warnings: list[str]) -> str:
+    warnings = list(dict.fromkeys(warnings))
+    if not warnings:  # a list, one per line: several warnings in one paragraph are unreadable
+        return ""
+    noun = "Warning" if len(warnings) == 1 else f"{len(warnings)} warnings"
+    return f"\n\n**⚠ {noun}:**\n" + "\n".join(f"- {escape_markdown(w)}" for w in warnings)
+
+
+def beyond_summary_markdown(record: Any, preset_note: str) -> str:
+    """The headline of a two-person or segmented run, from its record (`ipvg.segments`): the video,
+    each person's identity, each segment's prompt, frames and re-anchoring; the report has the rest."""
+    outputs, scores = record.outputs, record.scores
+    seconds = outputs["num_frames"] / outputs["fps"] if outputs.get("fps") else 0.0
+    segments = outputs.get("segments", [])
+    made = f", {len(segments)} segment{'' if len(segments) == 1 else 's'}" if segments else ""
+    lines = [
+        f"**Video:** {outputs['num_frames']} frames ({seconds:.1f} s), {outputs['width']}x{outputs['height']}, "
+        f"{outputs['fps']:g} fps{made}",
+    ]
+    people = scores.get("people", [])
+    if people:
+        lines += [
+            f"**Identity of person {person['person'] + 1} (mean over sampled frames where matched):** "
+            + _score(person["mean"])
+            for person in people
+        ]
+        lines.append("**Identity (mean over the people):** " + _score(scores.get("video_identity_mean")))
+    else:
+        lines.append("**Identity (first frame):** " + _score(scores.get("first_frame_similarity")))
+        lines.append(
+            "**Identity (video, mean over sampled frames with a face):** "
+            + _score(scores.get("video_identity_mean"))
+        )
+    text = "  \n".join(lines)
+    if segments:
+        rows = [
+            f"| {s['index'] + 1} | {escape_markdown(s['prompt'])} | {s['frames'][0]}-{s['frames'][1]} | "
+            f"{_score(s['anchor_similarity'])} | "
+            + (f"yes ({_score(s['reanchored_similarity'])})" if s["reanchored"] else "no")
+            + " |"
+            for s in segments
+        ]
+        text += (
+            "\n\n| # | temporal prompt | frames | start identity | re-anchored |\n|---|---|---|---|---|\n"
+            + "\n".join(rows)
+        )
+    text += "\n\n*The report (Download report) has every segment's identity curve and the sampled frames.*"
+    if preset_note:
+        text += f"  \n*{preset_note}*"
+    return text + _warnings_markdown(list(record.warnings or []))
 
 
 def escape_markdown(text: str) -> str:

@@ -59,6 +59,19 @@ class RunSettings:
         values = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
         return {name: value for name, value in values.items() if value is not None}
 
+    def config_overrides(self) -> dict[str, Any]:
+        """The same values as config overrides (`IdentityVideoPipeline.overridden`), for the runs that are
+        not one pipeline call (two people, videos by segments: `ipvg.segments`). The keys are the ones
+        `__call__` sets, so both kinds of run record the panel's values alike."""
+        from ipvg.pipeline import video_overrides
+
+        values = self.call_kwargs()
+        num_candidates = values.pop("num_candidates", None)
+        overrides = video_overrides(**values)
+        if num_candidates is not None:
+            overrides["spatial.num_candidates"] = num_candidates
+        return overrides
+
 
 def parse_resolution(text: str | None) -> tuple[int, int] | None:
     """"832x480" -> (832, 480); empty -> None; anything else is a `ConfigError` saying the form."""
