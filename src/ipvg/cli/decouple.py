@@ -65,7 +65,7 @@ CheckOption = Annotated[
     ),
 ]
 SplitOption = Annotated[
-    str, typer.Option("--split", help="With --check: dev, heldout or all annotated prompts.")
+    str, typer.Option("--split", help="With --check: dev (every development part), dev2 (the added part), heldout or all annotated prompts.")
 ]
 
 
@@ -118,8 +118,8 @@ def decouple_command(
             "Give one of a PROMPT, --input or --check.",
             'e.g. ipvg decouple "A woman waves", --input testset/ or --check annotations.jsonl.',
         )
-    if split not in ("dev", "heldout", "all"):
-        raise BadInputError(f"--split {split!r} is not dev, heldout or all.", "use e.g. --split heldout.")
+    if split not in ("dev", "dev2", "heldout", "all"):
+        raise BadInputError(f"--split {split!r} is not dev, dev2, heldout or all.", "use e.g. --split heldout.")
     if input_path is not None and output is None:
         raise BadInputError("--input needs --output FILE.jsonl.", "add --output prompts.jsonl.")
     config = PromptsConfig(backend=backend, model=model, options=parse_options(option))

@@ -111,9 +111,19 @@ def load_annotations(path: Path, split: str | None = None) -> list[Annotation]:
                 f"{path}:{number}: framing {item.framing!r} is not one of close-up, medium, full, wide or null.",
                 "fix the annotation.",
             )
-        if split is None or item.split == split:
+        if split is None or in_split(item.split, split):
             items.append(item)
     return items
+
+
+def in_split(item_split: str, wanted: str) -> bool:
+    """Whether an item of split `item_split` is selected by `wanted`.
+
+    `dev` selects every development part (`dev`, and `dev2`, the prompts added after the first
+    half was tuned to 100%), so the held-out half stays exactly what it was when the set was frozen;
+    `dev2` alone selects the added part.
+    """
+    return item_split == wanted or (wanted == "dev" and item_split.startswith("dev"))
 
 
 # --- matching ------------------------------------------------------------------------------------
