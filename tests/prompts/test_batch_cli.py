@@ -109,12 +109,12 @@ def test_cli_batch_on_the_challenge_layout(
     sample_testset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     output = tmp_path / "out" / "prompts.jsonl"
-    assert main(["decouple", "--input", str(sample_testset), "--output", str(output)]) == 0
+    assert main(["decouple", "--input", str(sample_testset), "--out", str(output)]) == 0
     rows = [json.loads(line) for line in output.read_text().splitlines()]
     assert len(rows) == 25 and rows[0]["id"] == "id001/prompt1" and rows[0]["backend"] == "rules"
     assert all(row["temporal"].startswith(row["subject"]) for row in rows)
     assert "25 of 25 prompts decoupled" in capsys.readouterr().out
-    assert main(["decouple", "--input", str(sample_testset), "--output", str(output)]) == 0
+    assert main(["decouple", "--input", str(sample_testset), "--out", str(output)]) == 0
     assert "(25 from cache)" in capsys.readouterr().out
     assert sorted(p.name for p in output.parent.iterdir()) == ["prompts.jsonl"]  # no temporary files left
 
@@ -123,7 +123,7 @@ def test_cli_batch_reports_bad_rows(tmp_path: Path, capsys: pytest.CaptureFixtur
     source = tmp_path / "prompts.jsonl"
     source.write_text('{"id": "ok", "prompt": "A woman waves."}\n{"id": "bad", "prompt": " \\u0000 "}\n')
     output = tmp_path / "out.jsonl"
-    assert main(["decouple", "--input", str(source), "--output", str(output), "--no-cache"]) == 2
+    assert main(["decouple", "--input", str(source), "--out", str(output), "--no-cache"]) == 2
     rows = {row["id"]: row for row in map(json.loads, output.read_text().splitlines())}
     assert rows["ok"]["spatial"].startswith("A woman") and "empty" in rows["bad"]["error"]
     assert "error: bad" in capsys.readouterr().err
@@ -158,7 +158,7 @@ def test_cli_batch_subjects_come_from_each_identitys_face(
                 "decouple",
                 "--input",
                 str(sample_testset),
-                "--output",
+                "--out",
                 str(output),
                 "--face-backend",
                 "fake",

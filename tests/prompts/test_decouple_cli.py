@@ -30,12 +30,12 @@ def _app() -> typer.Typer:
 
 def test_decouple_shows_the_spatial_token_count() -> None:
     """Catches a count that is not the spatial prompt's (e.g. of the temporal prompt or the source)."""
-    result = CliRunner().invoke(_app(), ["decouple", "A person is riding a bike", "--json"])
+    result = CliRunner().invoke(_app(), ["decouple", "--prompt", "A person is riding a bike", "--json"])
     assert result.exit_code == 0, result.output
     record = json.loads(result.output)
     assert record["spatial_clip_tokens"] == clip_token_count(record["spatial"])
     assert "bike" in record["spatial"]  # the issue's "A person, close-up": the only content was lost
-    text = CliRunner().invoke(_app(), ["decouple", "A person is riding a bike"]).output
+    text = CliRunner().invoke(_app(), ["decouple", "--prompt", "A person is riding a bike"]).output
     assert f"{record['spatial_clip_tokens']} of 77 CLIP tokens" in text
 
 
@@ -53,6 +53,34 @@ def test_check_scores_annotations(tmp_path: Path) -> None:
     assert dev["prompts"] == 1 + sum(json.loads(line)["split"] == "dev" for line in lines)
 
 
+def test_dev_split_includes_dev2_and_heldout_is_unchanged() -> None:
+    """Catches `--split dev` missing the added dev2 part, or dev2 items leaking into the held-out half
+    (which must stay the 65 items frozen before dev2 was added)."""
+    from ipvg.prompts.check import load_annotations
+
+    dev, dev2, held = (load_annotations(DATA, s) for s in ("dev", "dev2", "heldout"))
+    assert len(dev2) >= 40 and {i.id for i in dev2} <= {i.id for i in dev}
+    assert len(held) == 65 and not any(i.id.startswith("mgb2-") for i in held)
+    assert len(dev) == 65 + len(dev2)
+
+
 def test_check_refuses_a_prompt_and_check_together(tmp_path: Path) -> None:
-    result = CliRunner().invoke(_app(), ["decouple", "A woman waves", "--check", str(DATA)])
+    result = CliRunner().invoke(_app(), ["decouple", "--prompt", "A woman waves", "--check", str(DATA)])
     assert result.exit_code != 0
+
+
+def test_prompt_option_and_positional_alias_agree() -> None:
+    """Catches --prompt not wired (the positional still works) or the alias dropped, and two different
+    prompts accepted silently (one of them would be ignored)."""
+    by_option = CliRunner().invoke(_app(), ["decouple", "--prompt", "A woman waves", "--json"])
+    by_position = CliRunner().invoke(_app(), ["decouple", "A woman waves", "--json"])
+    assert by_option.exit_code == 0 and by_position.exit_code == 0, by_option.output + by_position.output
+    assert json.loads(by_option.output)["spatial"] == json.loads(by_position.output)["spatial"]
+    both = CliRunner().invoke(_app(), ["decouple", "A man runs", "--prompt", "A woman waves"])
+    assert both.exit_code != 0 and "once" in str(both.exception or both.output)
+
+
+def test_input_needs_out_and_names_it(tmp_path: Path) -> None:
+    """Catches the old --output name left in the refusal (users are told an option that no longer exists)."""
+    result = CliRunner().invoke(_app(), ["decouple", "--input", str(tmp_path)])
+    assert result.exit_code != 0 and "--out" in str(result.exception) and "--output" not in str(result.exception)

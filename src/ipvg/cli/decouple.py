@@ -1,5 +1,9 @@
-"""`ipvg decouple "PROMPT"`: one prompt -> spatial + temporal prompts (printed);
-`ipvg decouple --input DIR_OR_FILE --output FILE.jsonl`: many prompts, cached, with a progress bar."""
+"""`ipvg decouple --prompt "PROMPT"`: one prompt -> spatial + temporal prompts (printed);
+`ipvg decouple --input DIR_OR_FILE --out FILE.jsonl`: many prompts, cached, with a progress bar.
+
+The options have the other commands' shape: `--prompt` (as `ipvg generate --prompt`; a bare positional
+prompt still works) and `--out/-o`. There is no `-p`: elsewhere `-p` is `--preset`, and one letter with
+two meanings across commands is worse than none."""
 
 from __future__ import annotations
 
@@ -11,7 +15,10 @@ import typer
 
 from ipvg.errors import BadInputError, ConfigError
 
-PromptArgument = Annotated[str | None, typer.Argument(help="The video prompt (omit with --input).")]
+PromptArgument = Annotated[
+    str | None, typer.Argument(help="The video prompt, same as --prompt (kept for old scripts).", show_default=False)
+]
+PromptOption = Annotated[str | None, typer.Option("--prompt", help="The video prompt (omit with --input or --check).")]
 BackendOption = Annotated[
     str, typer.Option("--backend", "-b", help="Prompt backend: rules (offline), llm, openai, none.")
 ]
@@ -51,7 +58,7 @@ InputOption = Annotated[
     ),
 ]
 OutputOption = Annotated[
-    Path | None, typer.Option("--output", help="JSONL file written atomically (with --input).")
+    Path | None, typer.Option("--out", "-o", help="JSONL file written atomically (with --input).")
 ]
 CacheOption = Annotated[
     bool, typer.Option("--cache/--no-cache", help="Reuse results for the same prompt and backend settings.")
@@ -94,7 +101,8 @@ def _typed(text: str) -> Any:
 
 
 def decouple_command(
-    prompt: PromptArgument = None,
+    prompt_argument: PromptArgument = None,
+    prompt: PromptOption = None,
     backend: BackendOption = "rules",
     model: ModelOption = None,
     option: OptionOption = None,
@@ -113,15 +121,21 @@ def decouple_command(
     from ipvg.prompts import create_prompt_backend
 
     # 1. Check the arguments before loading anything.
+    if prompt_argument is not None and prompt is not None and prompt_argument != prompt:
+        raise BadInputError(
+            "Give the prompt once: as --prompt or as the positional PROMPT, not both.",
+            'e.g. ipvg decouple --prompt "A woman waves".',
+        )
+    prompt = prompt if prompt is not None else prompt_argument
     if sum(x is not None for x in (prompt, input_path, check)) != 1:
         raise BadInputError(
-            "Give one of a PROMPT, --input or --check.",
-            'e.g. ipvg decouple "A woman waves", --input testset/ or --check annotations.jsonl.',
+            "Give one of --prompt, --input or --check.",
+            'e.g. ipvg decouple --prompt "A woman waves", --input testset/ --out prompts.jsonl or --check annotations.jsonl.',
         )
     if split not in ("dev", "dev2", "heldout", "all"):
         raise BadInputError(f"--split {split!r} is not dev, dev2, heldout or all.", "use e.g. --split heldout.")
     if input_path is not None and output is None:
-        raise BadInputError("--input needs --output FILE.jsonl.", "add --output prompts.jsonl.")
+        raise BadInputError("--input needs --out FILE.jsonl.", "add --out prompts.jsonl.")
     config = PromptsConfig(backend=backend, model=model, options=parse_options(option))
     prompt_backend = create_prompt_backend(config)
     faces = _face_backend(face_backend or ("dlib" if face else None))
