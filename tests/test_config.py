@@ -436,3 +436,33 @@ def test_face_backend_options_are_typed_by_its_constructor():
     ):
         with pytest.raises(ConfigError, match=message):
             face_backend_for(get_preset("tiny").with_overrides({f"faces.options.{key}": value}).faces)
+
+
+def test_spatial_backends_read_options_into_their_typed_recipe():
+    """Each spatial backend's options are a dataclass whose defaults are its recipe, read through
+    `parse_options`: catches a recipe value lost (HyperLoRA 0.85 and its trigger words), tiny overrides
+    not applied, a text value reaching the sampler ("3" for clip_skip), and ranges not checked."""
+    from ipvg.spatial import create_spatial_backend
+    from ipvg.spatial.hyperlora_sdxl import HyperLoraOptions
+
+    tiny = get_preset("tiny")
+    paper = HyperLoraOptions()
+    assert (paper.lora_scale, paper.trigger_words, paper.clip_skip, paper.refine_size) == (
+        0.85,
+        "fcsks fxhks fhyks",
+        2,
+        1024,
+    )
+    config = tiny.with_overrides({"spatial.options.clip_skip": "3", "spatial.options.lora_scale": "0.5"})
+    options = create_spatial_backend(config.spatial, config.faces, config.runtime).settings.options
+    assert options["clip_skip"] == 3 and options["lora_scale"] == 0.5
+    assert options["refine_size"] == 64 and options["hyperlora"] == "ipvg-tiny:hyperlora"  # tiny overrides
+    for key, value in (("clip_skip", "1"), ("refine_size", "12"), ("lora_scale", "nan"), ("nope", "1")):
+        bad = tiny.with_overrides({f"spatial.options.{key}": value})
+        with pytest.raises(ConfigError, match=f"spatial.options.{key}"):
+            create_spatial_backend(bad.spatial, bad.faces, bad.runtime)
+    kontext = tiny.with_overrides(
+        {"spatial.backend": "kontext", "spatial.model": "ipvg-tiny:flux-kontext", "spatial.options.prompt_template": "{x}"}
+    )
+    with pytest.raises(ConfigError, match="prompt_template"):
+        create_spatial_backend(kontext.spatial, kontext.faces, kontext.runtime)

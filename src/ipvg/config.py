@@ -473,14 +473,6 @@ def parse_kwargs(
     }
 
 
-def coerce_like(label: str, default: Any, value: Any) -> Any:
-    """`value` coerced to the type of `default` (bool, int, float or text; a `None` default keeps the
-    value as given), for options still declared as a dict of defaults rather than a dataclass."""
-    if isinstance(default, (bool, int, float, str)):
-        return _parse_option_value(label, type(default), value)
-    return value
-
-
 def options_fields(options_cls: type) -> dict[str, Any]:
     """Field name -> default of an options dataclass: its recipe, for listings such as `ipvg backends`."""
     defaults = options_cls()

@@ -8,6 +8,7 @@ identity are the method's, in `ipvg.identity.draw_first_frame`, shared by every 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,8 +16,8 @@ from typing import Any, Protocol
 
 from PIL import Image
 
-from ipvg.config import coerce_like
-from ipvg.errors import ConfigError, PromptError
+from ipvg.config import OptionsT, SpatialConfig, parse_options
+from ipvg.errors import PromptError
 from ipvg.faces.base import Face, Reference
 from ipvg.progress import Progress
 from ipvg.types import StageRecord
@@ -125,16 +126,10 @@ def truncation_warning(tokenizer: Any, prompt: str) -> str | None:
     )
 
 
-def parse_options(
-    options: tuple[tuple[str, Any], ...], allowed: dict[str, Any], backend: str
-) -> dict[str, Any]:
-    """`spatial.options` pairs over the backend's defaults; unknown keys are a ConfigError."""
-    values = dict(allowed)
-    for key, value in options:
-        if key not in allowed:
-            raise ConfigError(
-                f"Unknown option `spatial.options.{key}` for the spatial backend `{backend}`.",
-                f"allowed: {', '.join(sorted(allowed))}.",
-            )
-        values[key] = coerce_like(f"spatial.options.{key}", allowed[key], value)
-    return values
+def resolve_options(
+    options_class: type[OptionsT], tiny: dict[str, Any] | None, config: SpatialConfig
+) -> OptionsT:
+    """A backend's typed options: its recipe (the dataclass defaults, with the tiny-model overrides when
+    `tiny` is given), then the `spatial.options` pairs; unknown keys and bad values are ConfigErrors."""
+    base = dataclasses.replace(options_class(), **tiny) if tiny else None  # type: ignore[type-var]
+    return parse_options(config.options, options_class, "spatial.options", base=base)

@@ -9,6 +9,7 @@ ordinary LoRA. Same SDXL base, sampler, best-of-N and face refinement as `hyperl
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -21,9 +22,9 @@ from ipvg.errors import ConfigError, WeightsNotFoundError
 from ipvg.faces.base import Face
 from ipvg.faces.geometry import norm_crop
 from ipvg.spatial.sdxl_base import (
-    COMMON_OPTIONS,
     COMMON_TINY_OPTIONS,
     SdxlIdentityBackend,
+    SdxlOptions,
     SdxlRecipe,
     resolve_companion,
 )
@@ -31,20 +32,25 @@ from ipvg.spatial.sdxl_base import (
 ALIGNED_FACE_SIZE = 224  # insightface norm_crop size the released model was trained with
 
 
+@dataclass(frozen=True)
+class FaceIdOptions(SdxlOptions):
+    """`faceid-sdxl` options; defaults are IP-Adapter FaceID Plus v2's published settings."""
+
+    ip_adapter: str = "h94/IP-Adapter-FaceID"
+    weight_name: str = "ip-adapter-faceid-plusv2_sdxl.bin"
+    lora_weight_name: str | None = "ip-adapter-faceid-plusv2_sdxl_lora.safetensors"  # None: no LoRA
+    lora_scale: float = 0.7
+    ip_adapter_scale: float = 1.0
+    shortcut_scale: float = 1.0  # "s_scale" in the IP-Adapter examples
+    image_encoder: str = "laion/CLIP-ViT-H-14-laion2B-s32B-b79K"
+
+
 class FaceIdSDXL(SdxlIdentityBackend):
     """RealVisXL + IP-Adapter FaceID Plus v2 first frames."""
 
     name: ClassVar[str] = "faceid-sdxl"
     recipe: ClassVar[SdxlRecipe] = SdxlRecipe()
-    option_defaults: ClassVar[dict[str, Any]] = COMMON_OPTIONS | {
-        "ip_adapter": "h94/IP-Adapter-FaceID",
-        "weight_name": "ip-adapter-faceid-plusv2_sdxl.bin",
-        "lora_weight_name": "ip-adapter-faceid-plusv2_sdxl_lora.safetensors",  # None: no LoRA
-        "lora_scale": 0.7,
-        "ip_adapter_scale": 1.0,
-        "shortcut_scale": 1.0,  # "s_scale" in the IP-Adapter examples
-        "image_encoder": "laion/CLIP-ViT-H-14-laion2B-s32B-b79K",
-    }
+    options_class: ClassVar[type[SdxlOptions]] = FaceIdOptions
     tiny_option_defaults: ClassVar[dict[str, Any]] = COMMON_TINY_OPTIONS | {
         "ip_adapter": "ipvg-tiny:ip-adapter-faceid",
         "image_encoder": "ipvg-tiny:clip-vit",

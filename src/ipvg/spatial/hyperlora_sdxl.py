@@ -12,6 +12,7 @@ The base model loads once; a new identity only swaps the LoRA adapter (`delete_a
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -25,9 +26,9 @@ from ipvg.faces.base import Face, FaceBackend, largest_face
 from ipvg.spatial.faceprep import hyperlora_face_crop
 from ipvg.spatial.hyperlora import HYPERLORA_FILES, HyperLoRA, load_hyperlora
 from ipvg.spatial.sdxl_base import (
-    COMMON_OPTIONS,
     COMMON_TINY_OPTIONS,
     SdxlIdentityBackend,
+    SdxlOptions,
     SdxlRecipe,
     diffusers_clip_skip,
     resolve_companion,
@@ -51,19 +52,24 @@ def find_hyperlora_folder(location: str, variant: str, allow_download: bool) -> 
     )
 
 
+@dataclass(frozen=True)
+class HyperLoraOptions(SdxlOptions):
+    """`hyperlora-sdxl` options; defaults are the paper's recipe (fidelity variant at 0.85)."""
+
+    trigger_words: str = "fcsks fxhks fhyks"
+    hyperlora: str = "bytedance-research/HyperLoRA"  # hub id or folder (variant subfolder or the files)
+    hyperlora_variant: str = "sdxl_hyper_id_lora_v1_fidelity"
+    image_encoder: str = "openai/clip-vit-large-patch14"  # CLIP ViT-L/14 (hidden_states[-2] are used)
+    lora_scale: float = 0.85
+    id_face_backend: str | None = None  # face backend for HyperLoRA's ID embedding; None: faces.backend
+
+
 class HyperLoRASDXL(SdxlIdentityBackend):
     """RealVisXL + HyperLoRA first frames."""
 
     name: ClassVar[str] = "hyperlora-sdxl"
     recipe: ClassVar[SdxlRecipe] = SdxlRecipe()
-    option_defaults: ClassVar[dict[str, Any]] = COMMON_OPTIONS | {
-        "hyperlora": "bytedance-research/HyperLoRA",  # hub id or folder (variant subfolder or the files)
-        "hyperlora_variant": "sdxl_hyper_id_lora_v1_fidelity",
-        "image_encoder": "openai/clip-vit-large-patch14",  # CLIP ViT-L/14 (hidden_states[-2] are used)
-        "lora_scale": 0.85,
-        "trigger_words": "fcsks fxhks fhyks",
-        "id_face_backend": None,  # face backend for HyperLoRA's ID embedding; None: faces.backend
-    }
+    options_class: ClassVar[type[SdxlOptions]] = HyperLoraOptions
     # With a tiny base model (`ipvg-tiny:sdxl`) its companions are tiny too.
     tiny_option_defaults: ClassVar[dict[str, Any]] = COMMON_TINY_OPTIONS | {
         "hyperlora": "ipvg-tiny:hyperlora",

@@ -8,9 +8,11 @@ diffusers), so `spatial.refine_face` is refused.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
@@ -21,11 +23,37 @@ from ipvg.errors import ConfigError, IpvgError
 from ipvg.faces.base import Face, Reference
 from ipvg.progress import Progress, SilentProgress
 from ipvg.runtime import prepare_pipeline, resolve_device, resolve_dtype
-from ipvg.spatial.base import DrawPlan, Prepared, check_prompt, parse_options, truncation_warning
+from ipvg.spatial.base import DrawPlan, Prepared, check_prompt, resolve_options, truncation_warning
 from ipvg.types import StageRecord
 from ipvg.weights import is_tiny, resolve_model
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class KontextOptions:
+    """`kontext` options (`--set spatial.options.KEY=VALUE`); defaults follow FLUX.1 Kontext's pipeline."""
+
+    prompt_template: str = "{prompt}"  # e.g. "Show this person: {prompt}"
+    auto_resize: bool = True  # Kontext's preferred input resolutions
+    reference_max_side: int | None = None  # shrink the context image first (tiny models)
+    batch_size: int | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            filled = self.prompt_template.format(prompt="\0")
+        except (KeyError, IndexError, ValueError):  # other {fields} or unbalanced braces
+            filled = ""
+        if "\0" not in filled:
+            raise ConfigError(
+                f"`spatial.options.prompt_template` is {self.prompt_template!r}; "
+                "allowed: text with one `{prompt}` and no other braces."
+            )
+        for name in ("reference_max_side", "batch_size"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                allowed = "none or an integer >= 1"
+                raise ConfigError(f"`spatial.options.{name}` is {value!r}; allowed: {allowed}.")
 
 
 class KontextBackend:
@@ -33,12 +61,6 @@ class KontextBackend:
 
     name: ClassVar[str] = "kontext"
     model_default: ClassVar[str] = "black-forest-labs/FLUX.1-Kontext-dev"
-    option_defaults: ClassVar[dict[str, Any]] = {
-        "prompt_template": "{prompt}",  # e.g. "Show this person: {prompt}"
-        "auto_resize": True,  # Kontext's preferred input resolutions
-        "reference_max_side": None,  # shrink the context image first (tiny models)
-        "batch_size": None,
-    }
     tiny_option_defaults: ClassVar[dict[str, Any]] = {"auto_resize": False, "reference_max_side": 64}
 
     def __init__(
@@ -54,8 +76,8 @@ class KontextBackend:
             )
         self.config, self.faces_config, self.runtime = config, faces, runtime
         self.model = config.model or self.model_default
-        defaults = self.option_defaults | (self.tiny_option_defaults if is_tiny(self.model) else {})
-        self.options = parse_options(config.options, defaults, self.name)
+        tiny = self.tiny_option_defaults if is_tiny(self.model) else None
+        self.options = dataclasses.asdict(resolve_options(KontextOptions, tiny, config))
         self.height, self.width = config.height or 480, config.width or 832
         if self.height % 16 or self.width % 16:
             raise ConfigError(

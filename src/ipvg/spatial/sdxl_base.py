@@ -32,7 +32,7 @@ from ipvg.spatial.base import (
     DrawPlan,
     Prepared,
     check_prompt,
-    parse_options,
+    resolve_options,
     truncation_warning,
     with_trigger_words,
 )
@@ -55,19 +55,37 @@ class SdxlRecipe:
     refine_face: bool = True
 
 
-# Options every SDXL backend understands (each backend adds its own).
-COMMON_OPTIONS: dict[str, Any] = {
-    "trigger_words": "",
-    "clip_skip": 2,  # A1111/ComfyUI convention: 2 = penultimate layer (SDXL's default in diffusers)
-    "negative_prompt": "",
-    "single_file_config": None,  # diffusers config folder/hub id for a single .safetensors checkpoint
-    "batch_size": None,  # candidates per batch; None: as many as memory allows
-    "refine_strength": 0.5,
-    "refine_steps": 10,  # steps actually run (ComfyUI's `steps` at `denoise`)
-    "refine_size": 1024,  # the face crop is redrawn at this side (SDXL's native size)
-    "refine_crop_factor": 3.0,  # crop side / face side (Impact Pack FaceDetailer's default)
-    "refine_feather": 0.08,  # feather width / crop side
-}
+@dataclass(frozen=True)
+class SdxlOptions:
+    """Options every SDXL backend understands (`--set spatial.options.KEY=VALUE`); each backend
+    subclasses it with its own. Defaults are the official recipe."""
+
+    trigger_words: str = ""
+    clip_skip: int = 2  # A1111/ComfyUI convention: 2 = penultimate layer (SDXL's default in diffusers)
+    negative_prompt: str = ""
+    single_file_config: str | None = None  # diffusers config folder/hub id for a single .safetensors
+    batch_size: int | None = None  # candidates per batch; None: as many as memory allows
+    refine_strength: float = 0.5
+    refine_steps: int = 10  # steps actually run (ComfyUI's `steps` at `denoise`)
+    refine_size: int = 1024  # the face crop is redrawn at this side (SDXL's native size)
+    refine_crop_factor: float = 3.0  # crop side / face side (Impact Pack FaceDetailer's default)
+    refine_feather: float = 0.08  # feather width / crop side
+
+    def __post_init__(self) -> None:
+        for name, ok, allowed in (
+            ("clip_skip", self.clip_skip >= 2, "an integer >= 2 (2 = penultimate, the recipe)"),
+            ("batch_size", self.batch_size is None or self.batch_size >= 1, "none or an integer >= 1"),
+            ("refine_strength", 0.0 < self.refine_strength <= 1.0, "a number in (0, 1]"),
+            ("refine_steps", self.refine_steps >= 1, "an integer >= 1"),
+            ("refine_size", self.refine_size >= 8 and self.refine_size % 8 == 0, "a multiple of 8"),
+            ("refine_crop_factor", self.refine_crop_factor >= 1.0, "a number >= 1 (crop side / face side)"),
+            ("refine_feather", 0.0 <= self.refine_feather <= 0.5, "a number in [0, 0.5]"),
+        ):
+            if not ok:
+                raise ConfigError(f"`spatial.options.{name}` is {getattr(self, name)!r}; allowed: {allowed}.")
+
+
+# Tiny models: a small face-detail pass (the recipe's 1024-pixel redraw would dwarf the image).
 COMMON_TINY_OPTIONS: dict[str, Any] = {"refine_size": 64, "refine_steps": 2}
 
 
@@ -86,21 +104,10 @@ class SdxlSettings:
 def resolve_settings(
     config: SpatialConfig,
     recipe: SdxlRecipe,
-    defaults: dict[str, Any],
-    name: str,
+    options: SdxlOptions,
     num_candidates: int | None = None,
 ) -> SdxlSettings:
-    """Recipe + config + options, validated (before anything loads)."""
-    options = parse_options(config.options, defaults, name)
-    if not isinstance(options["clip_skip"], int) or options["clip_skip"] < 2:
-        raise ConfigError(
-            f"`spatial.options.clip_skip` is {options['clip_skip']!r}; SDXL reads the penultimate layer or earlier.",
-            "use an integer >= 2 (2 = penultimate, the recipe).",
-        )
-    if not 0.0 < float(options["refine_strength"]) <= 1.0:
-        raise ConfigError(
-            f"`spatial.options.refine_strength` is {options['refine_strength']!r}.", "use a value in (0, 1]."
-        )
+    """Recipe + config + typed options, validated (before anything loads)."""
     height, width = config.height or recipe.height, config.width or recipe.width
     if height % 8 or width % 8:
         raise ConfigError(
@@ -118,7 +125,7 @@ def resolve_settings(
         num_candidates=num,
         early_stop_similarity=config.early_stop_similarity,
         refine_face=recipe.refine_face if config.refine_face is None else config.refine_face,
-        options=options,
+        options=dataclasses.asdict(options),  # the record lists every option, recipe values included
     )
 
 
@@ -183,7 +190,7 @@ class SdxlIdentityBackend:
 
     name: ClassVar[str] = ""
     recipe: ClassVar[SdxlRecipe] = SdxlRecipe()
-    option_defaults: ClassVar[dict[str, Any]] = COMMON_OPTIONS
+    options_class: ClassVar[type[SdxlOptions]] = SdxlOptions
     tiny_option_defaults: ClassVar[dict[str, Any]] = COMMON_TINY_OPTIONS
 
     def __init__(
@@ -206,8 +213,9 @@ class SdxlIdentityBackend:
         self.identity_load_seconds = 0.0
 
     def resolve_settings(self, num_candidates: int | None = None) -> SdxlSettings:
-        defaults = self.option_defaults | (self.tiny_option_defaults if is_tiny(self.model) else {})
-        return resolve_settings(self.config, self.recipe, defaults, self.name, num_candidates)
+        tiny = self.tiny_option_defaults if is_tiny(self.model) else None
+        options = resolve_options(self.options_class, tiny, self.config)
+        return resolve_settings(self.config, self.recipe, options, num_candidates)
 
     # --- hooks -----------------------------------------------------------------------------------
 
