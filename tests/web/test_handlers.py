@@ -41,13 +41,18 @@ class FakeFaces:
 
 class FakePipeline:
     def __init__(
-        self, fail_with: BaseException | None = None, delay_s: float = 0.0, num_steps: int = 2
+        self,
+        fail_with: BaseException | None = None,
+        delay_s: float = 0.0,
+        num_steps: int = 2,
+        hold_writing: tuple[threading.Event, threading.Event] | None = None,
     ) -> None:
         self.config = get_preset("tiny")
         self.faces = FakeFaces()
         self.fail_with = fail_with
         self.delay_s = delay_s
         self.num_steps = num_steps
+        self.hold_writing = hold_writing  # (set once half-written, waited on before the rest)
         self.calls: list[dict[str, Any]] = []
         self.active = 0
         self.max_active = 0
@@ -82,8 +87,14 @@ class FakePipeline:
             frames_FHWC = np.zeros((5, 32, 32, 3), dtype=np.uint8)
             out = Path(kwargs["out_dir"])
             out.mkdir(parents=True, exist_ok=True)
-            record = out / "record.json"
-            record.write_text(json.dumps({"prompts": prompts.to_dict()}))
+            with progress.stage("Writing outputs"):  # as the pipeline: no progress events while writing
+                write_video(frames_FHWC, 8.0, out / "video.mp4")
+                if self.hold_writing is not None:
+                    half_written, go_on = self.hold_writing
+                    half_written.set()
+                    assert go_on.wait(30), "the test never let the writer go on"
+                record = out / "record.json"
+                record.write_text(json.dumps({"prompts": prompts.to_dict()}))
             image = Image.fromarray(frames_FHWC[0])
             result = GenerationResult(
                 prompts,
@@ -93,7 +104,7 @@ class FakePipeline:
                 VideoIdentity([0, 1, 2, 3, 4], [0.5, None, 0.4, 0.3, 0.2]),
                 RunRecord(kind="generate", config={}, inputs={}),
             )
-            result.paths = {"video": write_video(frames_FHWC, 8.0, out / "video.mp4"), "record": record}
+            result.paths = {"video": out / "video.mp4", "record": record}
             return result
         finally:
             with self._lock:
@@ -302,3 +313,38 @@ def test_changing_preset_fills_the_advanced_panel_with_its_defaults(tmp_path: Pa
     _, steps, frames, resolution, guidance, candidates, negative, _ = app.on_preset("paper-5b")
     assert (steps, frames, resolution.value, guidance, candidates) == (50, 121, "1280x704", 5.0, 3)
     assert negative  # Wan's official negative prompt, shown so it can be edited
+
+
+def test_cancel_during_the_writing_step_keeps_nothing(tmp_path: Path, face_png: str) -> None:
+    """The flaky browser case made deterministic: Cancel pressed while the outputs are written, when no
+    progress event comes to stop the run. Catches a worker that honours Cancel only at progress events
+    (the run would end as done and keep its folder) or shows the results of a cancelled run."""
+    half_written, go_on = threading.Event(), threading.Event()
+    app = make_app(tmp_path, FakePipeline(hold_writing=(half_written, go_on)))
+    events: list[tuple[Any, ...]] = []
+    worker = threading.Thread(
+        target=lambda: events.extend(app.on_generate(face_png, "waves", "tiny", 0, "", "", None, run_id="w"))
+    )
+    worker.start()
+    assert half_written.wait(30)
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert (run_dir / "video.mp4").exists() and not (run_dir / "record.json").exists()  # half-written
+    cancelling = app.on_cancel("w")
+    assert "Cancelling" in next(cancelling)
+    go_on.set()
+    shown = list(cancelling)[-1]
+    worker.join(timeout=30)
+    assert "✗ Writing outputs" in shown and "**Cancelled after" in shown, shown
+    assert "**Cancelled after" in last(events)[0] and last(events)[1] == gr.skip()
+    assert list((tmp_path / "runs").iterdir()) == []
+
+
+def test_a_cancel_after_the_run_ended_says_it_had_ended(tmp_path: Path, face_png: str) -> None:
+    """Catches the old reply to a Cancel that comes just after the end ("Cancelled before it started.
+    Nothing was run."), which was false: the run was made and kept."""
+    app = make_app(tmp_path, FakePipeline())
+    final = last(list(app.on_generate(face_png, "waves", "tiny", 0, "", "", None, run_id="late")))
+    assert "Done in" in final[0]
+    shown = list(app.on_cancel("late"))
+    assert len(shown) == 1 and "Done in" in shown[0] and "Cancelled" not in shown[0]
+    assert list((tmp_path / "runs").iterdir())  # the finished run is kept

@@ -187,3 +187,30 @@ def test_spatial_token_note_counts_clip_tokens_against_the_77_window() -> None:
     assert spatial_token_note(long).startswith(f"⚠ {clip_token_count(long)}/77 CLIP tokens")
     assert "the rest is cut" in spatial_token_note(long)
     assert spatial_token_note("   ") == ""
+
+
+def test_beyond_summary_shows_each_person_and_segment_from_the_record() -> None:
+    """Catches people numbered from 0 or swapped, a mean shown for the wrong person, a segments table
+    that drops the re-anchoring, and warnings run together."""
+    from ipvg.types import RunRecord
+    from ipvg.web.logic import beyond_summary_markdown
+
+    segment = {"index": 0, "prompt": "A woman waves.", "frames": [0, 8], "anchor_similarity": None,
+               "reanchored": False, "reanchored_similarity": None}  # fmt: skip
+    record = RunRecord(
+        kind="generate-people",
+        config={},
+        inputs={},
+        outputs={"num_frames": 17, "fps": 8.0, "width": 96, "height": 64, "segments": [
+            segment, {**segment, "index": 1, "prompt": "She | smiles.", "frames": [8, 16],
+                      "anchor_similarity": 0.31, "reanchored": True, "reanchored_similarity": 0.72}]},
+        scores={"people": [{"person": 0, "mean": 0.61}, {"person": 1, "mean": None}], "video_identity_mean": 0.61},
+        warnings=["first", "second"],
+    )  # fmt: skip
+    text = beyond_summary_markdown(record, "")
+    assert "17 frames (2.1 s), 96x64, 8 fps, 2 segments" in text
+    assert "person 1 (mean over sampled frames where matched):** 0.610" in text
+    assert "person 2 (mean over sampled frames where matched):** n/a" in text
+    assert "| 1 | A woman waves. | 0-8 | n/a | no |" in text
+    assert "| 2 | She \\| smiles. | 8-16 | 0.310 | yes (0.720) |" in text  # a `|` in a prompt stays in its cell
+    assert "**⚠ 2 warnings:**\n- first\n- second" in text
