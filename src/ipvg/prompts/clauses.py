@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ipvg.prompts import english as en
 from ipvg.prompts import lexicon as lx
+from ipvg.prompts.rules_words import CHILD_NOUNS, EMPTY_WITHOUT_OBJECT
 
 # A quoted span ("Tech Minute", 'thumbs up') is one token: a name or sign the frame shows whole.
 _TOKEN = re.compile(
@@ -372,3 +373,66 @@ def _starts_clause(tokens: list[str], tags: list[str], start: int) -> bool:
         if tags[j] in ("PUNCT", "CONJ", "REL") and j > start:
             return False
     return False
+
+
+# --- the person's kind, pieces that neither prompt keeps, feature leads (shared by both prompts) ----
+
+
+def person_kind(word: str) -> str | None:
+    lower = word.lower()
+    if lower in CHILD_NOUNS:
+        return "child"
+    if lower in lx.GENERIC_PERSON:
+        return "generic"
+    if lower in lx.ROLE_PERSON or lower in {"vaulter", "artist", "influencer", "player", "runner", "daddy",
+                                             "mommy", "grandmother", "grandfather", "spaceman"}:
+        return "role"
+    if lower.endswith(("smith", "sman", "swoman")) and lower not in lx.NOT_PEOPLE:
+        return "role"  # "blacksmith", "fisherman", "craftswoman"
+    return None
+
+
+def is_feature_lead(lead: list[str]) -> bool:
+    """ "The video features", "This clip shows": words to drop in front of the person."""
+    return bool(lead) and lead[-1] in ("features", "shows", "showing", "featuring", "depicts") and set(lead) <= {
+        "the", "this", "a", "video", "clip", "footage", "features", "shows", "showing", "featuring", "depicts"
+    }
+
+
+def without_nonvisual(piece: Piece, *, keep: bool = False) -> Piece | None:
+    """The piece without its sound/smell phrase: "sways gently to the music" -> "sways gently"; a
+    piece that is only a sound ("the roar of the engine filling the air") -> None (or itself, unchanged,
+    when `keep`: the person's own clause is never dropped whole)."""
+    if not is_nonvisual(piece):
+        return piece
+    lower = piece.lower
+    k = next(
+        i
+        for i, (w, t) in enumerate(zip(lower, piece.tags, strict=True))
+        if w in lx.NONVISUAL and t != "VERB" and not (t == "ADJ" and i + 1 < len(lower) and piece.tags[i + 1] == "NOUN")
+    )
+    b = k
+    while b > 0 and piece.tags[b - 1] in ("DET", "ADJ", "NOUN", "POS", "NUM"):
+        b -= 1
+    if b > 1 and piece.tags[b - 1] in ("PREP", "CONJ", "REL") and any(t in ("VERB", "NOUN") for t in piece.tags[: b - 1]):
+        cut = b - 1
+        while cut > 0 and piece.tags[cut - 1] in ("CONJ", "PUNCT"):
+            cut -= 1
+        last = piece.tokens[cut - 1].lower()
+        if piece.tags[cut - 1] in ("AUX", "VERB") and (verb_lemma(last) in EMPTY_WITHOUT_OBJECT or last in en.AUXILIARIES):
+            return piece if keep else None  # "the room is filled [with the aroma ...]": nothing left to show
+        return Piece(piece.tokens[:cut], piece.tags[:cut], piece.sentence, piece.lead)
+    return piece if keep else None
+
+
+def is_nonvisual(piece: Piece) -> bool:
+    """A sound or smell piece: a non-visual noun, not the person's own verb ("smelled something"),
+    nor an adjective before a noun ("a crackling fireplace" is a fireplace)."""
+    lower, tags = piece.lower, piece.tags
+    return any(
+        word in lx.NONVISUAL
+        and tag != "VERB"
+        and word not in ("feel", "feeling", "feels", "taste")
+        and not (tag == "ADJ" and k + 1 < len(tags) and tags[k + 1] == "NOUN")
+        for k, (word, tag) in enumerate(zip(lower, tags, strict=True))
+    )

@@ -13,7 +13,8 @@ from __future__ import annotations
 from ipvg.prompts.base import Windows
 from ipvg.prompts.check import framing_classes, piece_fragment, starts_with_subject
 from ipvg.prompts.clauses import is_motion_verb, split_pieces
-from ipvg.prompts.rules import SPATIAL_PRIORITY, category_of, framing_from_text, static_phrases
+from ipvg.prompts.rules import framing_from_text
+from ipvg.prompts.rules_spatial import SPATIAL_PRIORITY, category_of, static_phrases
 
 
 def motion_words(text: str) -> list[str]:

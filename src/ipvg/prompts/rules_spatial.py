@@ -1,0 +1,593 @@
+"""The `rules` decoupler's spatial side: whole static phrases of each piece, grouped and ordered.
+
+`compose_spatial` walks every piece of the prompt: the person's own noun phrase becomes the subject
+phrase, camera phrases and motion relatives go, a motion verb is dropped with its adverbs while its
+object is kept as a prop ("with a loaf of bread") and its places with a static preposition. Phrases are
+grouped (appearance, clothing, prop, setting, lighting/style) in `SPATIAL_ORDER` with the drop priority
+`SPATIAL_PRIORITY`, so the window fitting in `ipvg.prompts.base` drops whole phrases, lowest priority
+first. Split out of `rules.py` (the reading of the person, the temporal prompt and the backend stay
+there) so each file stays well under 1,000 lines.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from ipvg.prompts import english as en
+from ipvg.prompts import lexicon as lx
+from ipvg.prompts.check import framing_classes, piece_fragment
+from ipvg.prompts.clauses import (
+    GERUND_PREPOSITIONS,
+    META_WORDS,
+    Piece,
+    is_commentary_verb,
+    is_feature_lead,
+    is_motion_verb,
+    join_tokens,
+    person_kind,
+    verb_lemma,
+    without_nonvisual,
+)
+from ipvg.prompts.rules_words import (
+    ABSTRACT_OBJECTS,
+    ANIMALS,
+    APPEARANCE_NOUNS,
+    BODY_PARTS,
+    CAMERA_WORDS,
+    COMPOUND_HEADS,
+    CONTAINERS,
+    DIRECTIONAL,
+    FRAMING_CUES,
+    GAZE_LEMMAS,
+    HELD_PHRASAL,
+    MOTION_NOUNS,
+    MOTION_PARTICLES,
+    PASSIVE_LEMMAS,
+    PRONOUN_OF,
+    STILL_GAZE,
+    TIME_LEAD,
+)
+from ipvg.prompts.subject import subject_noun
+
+if TYPE_CHECKING:
+    from ipvg.prompts.rules import SubjectMatch
+
+# Order of phrase groups in the spatial prompt, and how early each is dropped over budget (higher
+# first; 0 never): the issue's priority order subject > face and hair > clothing > prop > setting >
+# lighting and style, with the framing term always kept.
+SPATIAL_ORDER = ("subject", "appearance", "clothing", "prop", "setting", "other", "lighting_style", "framing")
+SPATIAL_PRIORITY = {
+    "subject": 0,
+    "appearance": 2,
+    "clothing": 3,
+    "prop": 4,
+    "setting": 5,
+    "lighting_style": 6,
+    "other": 7,
+    "framing": 0,
+}
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def compose_spatial(
+    sentences: list[list[Piece]], match: SubjectMatch | None, subject_np: str, framing: str
+) -> tuple[list[str], list[int]]:
+    """(phrases, drop priorities) in `SPATIAL_ORDER`, the framing term last."""
+    groups: dict[str, list[str]] = {name: [] for name in SPATIAL_ORDER}
+    groups["subject"].append(subject_np)
+    seen: list[set[str]] = [set(_words(subject_np))]
+    for s_index, pieces in enumerate(sentences):
+        for p_index, piece in enumerate(pieces):
+            own = match is not None and (s_index, p_index) == (match.sentence, match.piece)
+            for phrase in static_phrases(piece, match if own else None):
+                words = set(_words(phrase))
+                if not words or any(words <= other for other in seen):
+                    continue
+                seen.append(words)
+                groups[category_of(phrase)].append(phrase)
+    pronoun = PRONOUN_OF.get(subject_noun(subject_np.split(",")[0].split(" and ")[0]), "their")
+    phrases: list[str] = []
+    priorities: list[int] = []
+    for name in SPATIAL_ORDER[:-1]:
+        for text in groups[name]:
+            if text.startswith("their ") and pronoun != "their":
+                text = pronoun + text[5:]  # "The person's eyes ... she" -> "her eyes"
+            phrases.append(text)
+            priorities.append(SPATIAL_PRIORITY[name])
+    return [*phrases, framing], [*priorities, 0]
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def static_phrases(piece: Piece, match: SubjectMatch | None) -> list[str]:
+    """Whole static phrases of one piece: motion verbs dropped with their adverbs; their objects kept
+    as props ("with ...") and their places with a static preposition."""
+    visual = without_nonvisual(piece)
+    if visual is None:
+        return []
+    tokens, tags = list(visual.tokens), list(visual.tags)
+    body_part = ""
+    # 1. The person's own noun phrase is the subject phrase: remove it (and a body part after "'s",
+    #    kept as "her eye" when the shot is about it); a "The video features" lead goes too.
+    if match is not None:
+        end = match.end
+        if match.possessive:
+            while end < len(tokens) and tags[end] in ("ADJ", "NOUN") and not _verbish(tags, end):
+                end += 1
+            part = [t for t in tokens[match.end : end]]
+            if part and part[-1].lower() not in ("face", "features", "expression"):
+                body_part = join_tokens([PRONOUN_OF.get(match.head, "their"), *part])
+        start = match.start
+        lead = [t.lower() for t in tokens[:start]]
+        if is_feature_lead(lead):
+            start = 0
+        tokens, tags = tokens[:start] + tokens[end:], tags[:start] + tags[end:]
+    elif _is_meta(piece) or _is_framing_cue(piece):
+        return []
+    elif _is_commentary(piece):
+        return _places_of(piece)
+    # 2. A camera phrase ("A close-up shot of", "the camera pulls back") is not content.
+    tokens, tags = _strip_camera(tokens, tags)
+    # 3. Relative clauses with motion ("lily pads that light up with each step") go whole.
+    tokens, tags = _strip_motion_relatives(tokens, tags)
+    # 4. Walk the clause: keep static words, turn motion verbs into props and places.
+    tokens, tags = _strip_person_mentions(tokens, tags)
+    segments = _segments(tokens, tags)
+    phrases = [body_part] if body_part else []
+    for segment_tokens, segment_tags in segments:
+        phrase = _tidy(segment_tokens, segment_tags)
+        phrase = TIME_LEAD.sub("", phrase).strip()
+        if phrase and not framing_classes(phrase) and not set(_words(phrase)) & (META_WORDS | {"camera"}) and piece_fragment(
+            phrase
+        ) is None and any(c.isalpha() for c in phrase):
+            phrases.append(phrase)
+    return phrases
+
+
+_PERSON_REFERENCES = frozenset({"person", "individual", "man", "woman", "presenter", "speaker", "player", "he", "she",
+                                "they", "subject", "figure"})
+
+
+def _strip_person_mentions(tokens: list[str], tags: list[str]) -> tuple[list[str], list[str]]:
+    """ "the person is dressed in", "The presenter stands": later mentions of the person as a subject."""
+    out_tokens: list[str] = []
+    out_tags: list[str] = []
+    i = 0
+    while i < len(tokens):
+        lower = tokens[i].lower()
+        j = i + 1 if tags[i] == "DET" and lower in ("the", "this", "that", "a", "an") else i
+        if j < len(tokens) and tokens[j].lower() in ("background", "backdrop", "scene", "setting") and (
+            j + 1 < len(tokens) and tags[j + 1] in ("VERB", "AUX") and j + 2 < len(tokens) and tags[j + 2] != "VERB"
+        ):
+            i = j + 2  # "The background includes a cityscape" -> "a cityscape"
+            continue
+        if j < len(tokens) and (tokens[j].lower() in _PERSON_REFERENCES or person_kind(tokens[j])) and (
+            j + 1 < len(tokens) and tags[j + 1] in ("VERB", "AUX") and tags[i] in ("DET", "PRON", "NOUN")
+        ):
+            i = j + 1
+            continue
+        out_tokens.append(tokens[i])
+        out_tags.append(tags[i])
+        i += 1
+    return out_tokens, out_tags
+
+
+def _places_of(piece: Piece) -> list[str]:
+    """What a commentary piece still shows: "capturing the first dance under the soft glow of crystal
+    chandeliers" -> "under the soft glow of crystal chandeliers" (a place or light, never the comment)."""
+    phrases = []
+    lower, tags = piece.lower, piece.tags
+    for k, (word, tag) in enumerate(zip(lower, tags, strict=True)):
+        if tag == "PREP" and word in ("in", "at", "on", "under", "beneath", "inside", "near", "beside", "behind"):
+            end = _skip_np(piece.tokens, tags, k + 1)
+            while end + 1 < len(lower) and lower[end] == "of":
+                end = _skip_np(piece.tokens, tags, end + 1)
+            words = set(lower[k:end])
+            if words & (lx.PLACES | lx.LIGHTING_STYLE) - {"background", "setting", "set", "atmosphere"}:
+                phrase = _tidy(piece.tokens[k:end], tags[k:end])
+                if phrase:
+                    phrases.append(phrase)
+    return phrases
+
+
+def _is_framing_cue(piece: Piece) -> bool:
+    """ "Framed from the waist up", "seen from head to toe": the framing term says it."""
+    text = piece.text.lower()
+    return any(re.search(pattern, text) for pattern, _ in FRAMING_CUES) and len(piece.tokens) <= 8
+
+
+def _verbish(tags: list[str], index: int) -> bool:
+    return tags[index] in ("VERB", "AUX")
+
+
+def _is_meta(piece: Piece) -> bool:
+    """ "The background remains consistent", "Throughout the video": about the video, not the scene."""
+    lower = piece.lower
+    first_verb = next((i for i, t in enumerate(piece.tags) if t in ("VERB", "AUX")), len(lower))
+    return bool(set(lower[:first_verb]) & META_WORDS) and not set(
+        lower
+    ) & set(lx.PLACES) - {"background", "setting", "set"}
+
+
+def _is_commentary(piece: Piece) -> bool:
+    """ "suggesting they may be a meteorologist", "highlighting the blend of ...": a comment on the
+    scene (its verb comes first, with no subject of its own), not something the frame shows."""
+    words = [w for w, t in zip(piece.lower, piece.tags, strict=True) if t not in ("ADV", "CONJ")]
+    if not words:
+        return False
+    return words[0] in lx.COMMENTARY or (piece.tags[piece.lower.index(words[0])] == "VERB" and is_commentary_verb(words[0]))
+
+
+def _strip_camera(tokens: list[str], tags: list[str]) -> tuple[list[str], list[str]]:
+    lower = [t.lower() for t in tokens]
+    close_up = [i for i, w in enumerate(lower) if w.startswith(("close-up", "closeup")) or (
+        w == "close" and i + 1 < len(lower) and lower[i + 1] == "up")]
+    for k, word in enumerate(lower[:4]):
+        if word in ("film", "movie", "animation", "clip", "trailer", "video") and k + 1 < len(lower) and lower[k + 1] in (
+            "of", "featuring", "showing", "about"
+        ):
+            return tokens[k + 2 :], tags[k + 2 :]  # "A Japanese animated film of a young woman ..."
+    if not set(lower) & CAMERA_WORDS and not close_up:
+        return tokens, tags
+    if "camera" in lower:
+        at = lower.index("camera")
+        if at + 1 < len(lower) and (tags[at + 1] in ("VERB", "ADV", "AUX") or en.verb_tags(lower[at + 1]) & {"VBZ"}):
+            # "The camera dollies in slowly on a man ..." -> "a man ..."; "the camera pulls back" -> nothing
+            for j in range(at + 1, min(at + 7, len(lower))):
+                if j + 1 >= len(lower):
+                    break
+                if lower[j] in ("on", "to", "toward", "towards", "at", "around") and tags[j + 1] != "VERB":
+                    return tokens[j + 1 :], tags[j + 1 :]
+            return [], []
+        return tokens, tags  # "looks at the camera": the person's gaze, handled as a verb
+    # Drop up to the preposition after the camera word: "A close-up shot of X" -> "X".
+    for i, word in enumerate(lower[:5]):  # a camera lead opens its piece ("A close-up shot of ...")
+        if word in CAMERA_WORDS or i in close_up:
+            for j in range(i + 1, min(i + 5, len(lower))):
+                if lower[j] in ("of", "on", "to", "from", "featuring", "into", "following", "follows"):
+                    return tokens[j + 1 :], tags[j + 1 :]
+            if all(t in ("DET", "ADJ", "NOUN", "PUNCT") for t in tags):
+                return [], []  # "a low-angle shot", "cinematic wide portrait"
+    return tokens, tags
+
+
+def _strip_motion_relatives(tokens: list[str], tags: list[str]) -> tuple[list[str], list[str]]:
+    """A relative clause with motion goes whole; a static one becomes a participle ("a logo that
+    includes cartoon characters" -> "a logo including cartoon characters")."""
+    for i, tag in enumerate(tags):
+        if tag != "REL":
+            continue
+        verbs = [j for j in range(i + 1, len(tokens)) if tags[j] == "VERB"]
+        if tokens[i].lower() == "where" or any(is_motion_verb(tokens[j]) for j in verbs):
+            return tokens[:i], tags[:i]
+        if verbs and verbs[0] == i + 1:
+            verb = tokens[i + 1]
+            form = verb if en.verb_tags(verb) & {"VBN", "VBG"} or verb.lower().endswith("ed") else en.gerund(verb)
+            return _strip_motion_relatives(
+                [*tokens[:i], form, *tokens[i + 2 :]], [*tags[:i], "VERB", *tags[i + 2 :]]
+            )
+    return tokens, tags
+
+
+def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[str]]]:
+    """Split a clause at its motion verbs: [static words] and [prop / place] segments."""
+    segments: list[tuple[list[str], list[str]]] = []
+    current: tuple[list[str], list[str]] = ([], [])
+    after_motion = False  # directions right after a motion verb become places ("through" -> "in")
+    i = 0
+
+    bare_subject = -1  # length of a segment that is only the subject of a dropped motion verb
+
+    def flush() -> None:
+        nonlocal current, bare_subject
+        if current[0] and len(current[0]) != bare_subject:
+            segments.append(current)  # "as the audience applauds" leaves no bare "the audience"
+        current = ([], [])
+        bare_subject = -1
+
+    while i < len(tokens):
+        word, tag = tokens[i], tags[i]
+        lower = word.lower()
+        if tag == "NEG":
+            # "doesn't throw a punch", "does not look at the camera": nothing the frame shows
+            while current[1] and current[1][-1] in ("AUX", "PRON"):
+                current[0].pop()
+                current[1].pop()
+            i += 1
+            while i < len(tokens) and tags[i] in ("ADV", "VERB", "AUX", "PRT"):
+                i += 1
+            while i < len(tokens) and tags[i] not in ("PUNCT", "CONJ", "VERB", "REL"):
+                i += 1
+            continue
+        if tag == "AUX":
+            following = tags[i + 1] if i + 1 < len(tags) else ""
+            complement = _adjective_complement(tokens, tags, i + 1)
+            if complement and current[0] and all(t in ("DET", "ADJ", "NOUN") for t in current[1]):
+                # "The lighting is bright and even" -> "bright and even lighting"
+                nouns = [w for w, t in zip(*current, strict=True) if t != "DET"]
+                current = ([*tokens[i + 1 : complement], *nouns], [*tags[i + 1 : complement], *(["NOUN"] * len(nouns))])
+                i = complement
+                continue
+            if following not in ("VERB", "ADV", "AUX"):
+                flush()  # copula: "The background is his personal space" -> two phrases
+            i += 1
+            continue
+        if tag == "VERB" and _in_noun_phrase(tokens, tags, i):
+            if verb_lemma(lower) in lx.MOTION_VERBS:  # "swaying wildflowers" -> "wildflowers"
+                while current[1] and current[1][-1] == "ADV":
+                    current[0].pop()
+                    current[1].pop()
+                i += 1
+                continue
+            current[0].append(word)
+            current[1].append("ADJ")
+            i += 1
+            continue
+        if tag == "ADJ" and lower.endswith("ing") and verb_lemma(lower) in lx.MOTION_VERBS and (
+            i + 1 < len(tokens) and tags[i + 1] == "NOUN" and tokens[i + 1].lower() not in COMPOUND_HEADS
+        ):
+            i += 1  # "a flying spaceship" -> "a spaceship"
+            continue
+        if tag == "VERB" and "VERB" in current[1] and (lower.endswith("ed") or "VBN" in en.verb_tags(lower)) and (
+            current[1][-1] in ("NOUN", "ADV")
+        ):
+            current[0].append(word)  # "a loaf of freshly baked bread": a participle inside the object
+            current[1].append("ADJ")
+            i += 1
+            continue
+        if tag == "VERB":
+            lemma = verb_lemma(lower)
+            gaze = lemma in GAZE_LEMMAS
+            still_gaze = gaze and i + 1 < len(tokens) and (
+                tokens[i + 1].lower() in STILL_GAZE or tags[i + 1] == "ADJ" or tokens[i + 1].lower().endswith("ed")
+            )  # "looked bewildered": a held look
+            phrasal = i + 1 < len(tokens) and tags[i + 1] == "PRT" and tokens[i + 1].lower() in MOTION_PARTICLES
+            static = not is_motion_verb(lower) and not gaze and not (phrasal and lemma not in HELD_PHRASAL)
+            if static or still_gaze:
+                finite = bool(en.verb_tags(lower) & {"VBZ", "VBP"}) or (
+                    "VBD" in en.verb_tags(lower) and not lower.endswith("ed")
+                )
+                if finite and current[0] and current[1][-1] != "REL":
+                    flush()  # "with a white beard | sitting on a porch swing": the predicate is its own phrase
+                i = _keep_static_verb(tokens, tags, i, current)
+                continue
+            # Motion: drop the verb, its adverbs and particles (and "to" of an infinitive before it).
+            while current[1] and (
+                current[1][-1] in ("ADV", "AUX")
+                or current[0][-1].lower() == "to"
+                or (current[1][-1] == "PRON" and current[0][-1].lower() in ("he", "she", "they"))
+            ):
+                # "the background softly [blurred]", "is [running]", "to [catch]"; "as she [reunited]":
+                # the person is the subject phrase
+                current[0].pop()
+                current[1].pop()
+            has_subject = (
+                bool(current[0]) and current[1][-1] == "NOUN" and "VERB" not in current[1] and current[1][0] != "PREP"
+            )
+            after_motion = True
+            if not has_subject:
+                flush()
+            else:
+                bare_subject = len(current[0])
+            i += 1
+            while i < len(tokens) and (
+                tags[i] in ("ADV", "PRT")
+                or (tokens[i].lower() in MOTION_PARTICLES and i + 1 < len(tokens) and tags[i + 1] == "DET")
+            ):
+                i += 1  # "picks up a mug", "blows out the candles"
+            while i < len(tokens) and tags[i] == "PRON" and tokens[i].lower() in ("it", "them", "him", "her", "itself"):
+                i += 1  # "setting it down"
+                while (i < len(tokens) and tags[i] in ("ADV", "PRT")) or (
+                    i < len(tokens) and tokens[i].lower() in MOTION_PARTICLES
+                ):
+                    i += 1
+            if i < len(tokens) and tokens[i].lower() == "at" and not gaze:
+                i = _skip_np(tokens, tags, i + 1)  # "waves at a neighbour", "emerges at the edge": a target
+            if i < len(tokens) and tags[i] in ("DET", "ADJ", "NOUN", "NUM"):
+                if has_subject:
+                    i = _skip_np(tokens, tags, i)  # "her lips forming gentle words" -> "her lips"
+                else:
+                    i = _object_as_prop(tokens, tags, i, current, plain=gaze)
+            continue
+        if tag in ("PUNCT", "CONJ", "REL") or (tag == "VERB"):
+            after_motion = False
+        if tag == "PREP" and lower in ("in", "with", "through", "into", "by") and _motion_noun(
+            _np_head(tokens, tags, i + 1)
+        ):
+            i = _skip_np(tokens, tags, i + 1)  # "engaged in a fast-paced duel": the movement is the video's
+            continue
+        if tag == "PREP" and lower in DIRECTIONAL and after_motion:
+            mapped = DIRECTIONAL[lower]
+            if lower == "to" and i + 1 < len(tokens) and tags[i + 1] in ("VERB", "AUX"):
+                i += 1  # "to show": an infinitive, not a direction
+                continue
+            head = _np_head(tokens, tags, i + 1).lower()
+            if lower == "to" and (person_kind(head) or head in ANIMALS):
+                current[0].append("with")  # "singing to a baby": the baby is in the frame
+                current[1].append("PREP")
+                i += 1
+                continue
+            if mapped is None:  # "toward the sink", "from the mug": where it moves, not where it is
+                i = _skip_np(tokens, tags, i + 1)
+                while i + 1 < len(tokens) and tokens[i].lower() == "of":
+                    i = _skip_np(tokens, tags, i + 1)  # "past a row of cherry trees"
+                continue
+            head = _np_head(tokens, tags, i + 1).lower()
+            singular = head[:-1] if head.endswith("s") and not head.endswith("ss") else head
+            if lower == "into" and head and singular not in lx.PLACES and singular not in CONTAINERS and singular not in (
+                "water", "air", "crowd", "distance", "sky", "darkness", "light"
+            ):
+                mapped = "with"  # "biting into an apple", "sneezing into a tissue": the thing, not a place
+            current[0].append(mapped)
+            current[1].append("PREP")
+            i += 1
+            continue
+        if tag == "PREP" and lower in GERUND_PREPOSITIONS and i + 1 < len(tokens) and tags[i + 1] == "VERB":
+            flush()  # "before setting it down": a second action
+            i += 1
+            continue
+        if tag == "CONJ" and lower in ("as", "while", "before", "after", "when", "until", "then"):
+            flush()
+            i += 1
+            continue
+        current[0].append(word)
+        current[1].append(tag)
+        i += 1
+    flush()
+    return segments
+
+
+def _adjective_complement(tokens: list[str], tags: list[str], start: int) -> int:
+    """End of an adjective-only complement after "is" ("bright and even"), or 0."""
+    end = start
+    while end < len(tokens) and (tags[end] in ("ADJ", "ADV") or tokens[end].lower() == "and"):
+        end += 1
+    ends_clause = end >= len(tokens) or tags[end] in ("PUNCT", "CONJ")
+    return end if end > start and tags[end - 1] == "ADJ" and ends_clause else 0
+
+
+def _in_noun_phrase(tokens: list[str], tags: list[str], index: int) -> bool:
+    """A participle used as an adjective: between a determiner/preposition and its noun."""
+    word = tokens[index].lower()
+    if not word.endswith("ing") or index + 1 >= len(tokens) or index == 0:
+        return False
+    if tokens[index - 1].lower() in GERUND_PREPOSITIONS:
+        return False  # "before chopping vegetables" is an action
+    return tags[index + 1] == "NOUN" and tags[index - 1] in ("PREP", "DET", "ADV", "ADJ", "VERB")
+
+
+def _keep_static_verb(tokens: list[str], tags: list[str], index: int, current: tuple[list[str], list[str]]) -> int:
+    """Keep a posture or state verb as a participle ("sits at" -> "sitting at"); drop "be"/"have"."""
+    word = tokens[index]
+    lemma = verb_lemma(word)
+    if lemma in ("be", "have", "seem", "appear", "remain", "stay"):
+        if lemma == "have" and not current[0]:
+            current[0].append("with")
+            current[1].append("PREP")
+        return index + 1
+    form = word
+    tags_of_word = en.verb_tags(word)
+    lower = word.lower()
+    participle = lower.endswith("ed") or lower in ("lit", "made", "set", "strung", "built", "worn", "clad", "spread")
+    if participle and not current[0] and lemma not in PASSIVE_LEMMAS and "VBD" in tags_of_word:
+        participle = False  # "[his face] glowed with joy" -> "glowing with joy"; "dressed in" stays
+    if "VBG" not in tags_of_word and not participle and tags_of_word & {"VBZ", "VBP", "VB", "VBD"}:
+        form = en.gerund(word)  # "sits" / "sat" -> "sitting"; "dressed", "lit" stay participles
+    current[0].append(form)
+    current[1].append("VERB")
+    return index + 1
+
+
+def _object_as_prop(
+    tokens: list[str], tags: list[str], index: int, current: tuple[list[str], list[str]], *, plain: bool
+) -> int:
+    """The noun phrase after a dropped motion verb, as "with NP" (a prop), "in NP" (a place) or as is."""
+    end = index
+
+    def in_np(k: int) -> bool:  # "mashed potatoes": a participle before its noun belongs to the phrase
+        return tags[k] in ("DET", "ADJ", "NOUN", "NUM", "POS", "ADV") or (
+            tags[k] == "VERB" and tokens[k].lower().endswith("ed") and k + 1 < len(tokens) and tags[k + 1] == "NOUN"
+        )
+
+    while end < len(tokens) and in_np(end) and tags[end] != "ADV":
+        end += 1
+    # "a loaf of freshly baked bread": keep an "of" phrase that belongs to the object.
+    while end + 1 < len(tokens) and tokens[end].lower() == "of" and in_np(end + 1):
+        end += 1
+        while end < len(tokens) and in_np(end):
+            end += 1
+    words = [t.lower() for t in tokens[index:end]]
+    head = words[-1] if words else ""
+    singular = head[:-1] if head.endswith("s") and not head.endswith("ss") else head
+    if words and (head in APPEARANCE_NOUNS or singular in BODY_PARTS):
+        return end  # "tousling her hair", "washing his hands": the person's own body is no prop
+    if not words or singular in ABSTRACT_OBJECTS or head in ABSTRACT_OBJECTS or _motion_noun(head) or (person_kind(head) and head not in (
+        "baby", "child"
+    )):
+        return end
+    last_is_noun = tags[end - 1] in ("NOUN", "NUM") or "NOUN" in en.word_classes(words[-1])
+    if words[-1] in ("the", "a", "an") or not last_is_noun:
+        return end  # "swings higher and higher": no object
+    preposition = "in" if head in lx.PLACES else "with"
+    if not plain:
+        current[0].append(preposition)
+        current[1].append("PREP")
+    current[0].extend(tokens[index:end])
+    current[1].extend(tags[index:end])
+    if end + 1 < len(tokens) and tokens[end].lower() == "with" and _motion_noun(_np_head(tokens, tags, end + 1)):
+        return _skip_np(tokens, tags, end + 1)  # "breaking a board with a powerful punch"
+    if end + 1 < len(tokens) and tokens[end].lower() == "with" and preposition == "with":
+        current[0].append("and")  # "eats noodles with chopsticks" -> "with noodles and chopsticks"
+        current[1].append("CONJ")
+        return end + 1
+    return end
+
+
+def _motion_noun(word: str) -> bool:
+    """ "stroll", "punch", "duel", "swing": a noun that names a movement."""
+    lower = word.lower()
+    singular = lower[:-1] if lower.endswith("s") and not lower.endswith("ss") else lower
+    return singular in MOTION_NOUNS
+
+
+def _skip_np(tokens: list[str], tags: list[str], index: int) -> int:
+    while index < len(tokens) and tags[index] in ("DET", "ADJ", "NOUN", "NUM", "POS"):
+        index += 1
+    return index
+
+
+def _np_head(tokens: list[str], tags: list[str], index: int) -> str:
+    end = _skip_np(tokens, tags, index)
+    return tokens[end - 1] if end > index else ""
+
+
+_LEADING_JUNK = {"to", "and", "or", "but", "as", "while", "then", "also", "even", "just", "still", "which", "that",
+                 "who", "possibly", "likely", "perhaps", "seemingly", "apparently", "there"}
+
+
+def _tidy(tokens: list[str], tags: list[str]) -> str:
+    """A segment as a whole phrase: no dangling conjunction/preposition/article at either end, no
+    phrase that is only a pronoun or an adverb; cut back to the last word that ends a phrase."""
+    keep = [k for k, t in enumerate(tokens) if t != ","]  # "a tall, weathered wall": commas separate phrases
+    tokens, tags = [tokens[k] for k in keep], [tags[k] for k in keep]
+    while tokens and (tokens[0].lower() in _LEADING_JUNK or tags[0] in ("PUNCT", "CONJ", "ADV", "AUX", "REL")):
+        tokens, tags = tokens[1:], tags[1:]
+    while tokens and (tags[-1] in ("DET", "PREP", "CONJ", "PUNCT", "AUX", "REL", "PRT", "ADV") or tokens[-1].lower() in _LEADING_JUNK):
+        tokens, tags = tokens[:-1], tags[:-1]
+    if not tokens or (all(t in ("PRON", "ADV", "DET", "PREP", "NUM", "ADJ", "CONJ") for t in tags) and not (
+        len(tokens) <= 3 and set(_words(" ".join(tokens))) & (lx.LIGHTING_STYLE | lx.LIGHTING_WEAK)
+    )):
+        return ""  # "higher and higher"; but "cinematic", "vivid" style tags stay
+    if len(tokens) == 1 and tags[0] in ("VERB",):
+        return ""
+    if tokens[0][:1].isupper() and not tokens[0].isupper() and (
+        en.word_classes(tokens[0].lower()) or tokens[0].lower() in en.DETERMINERS
+    ):
+        tokens = [tokens[0].lower(), *tokens[1:]]  # "Tears of joy" -> "tears of joy" inside the list
+    text = join_tokens(tokens)
+    while piece_fragment(text) and len(tokens) > 1:
+        tokens, tags = tokens[:-1], tags[:-1]
+        while tokens and tags[-1] in ("DET", "PREP", "CONJ", "PUNCT", "ADV"):
+            tokens, tags = tokens[:-1], tags[:-1]
+        text = join_tokens(tokens)
+    return text if tokens and not piece_fragment(text) else ""
+
+
+def category_of(phrase: str) -> str:
+    words = set(_words(phrase.replace("-", " "))) | set(_words(phrase))
+    if words & APPEARANCE_NOUNS:
+        return "appearance"
+    if words & lx.CLOTHING or words & set(lx.CLOTHING_LEADS) or "adorned" in words:
+        return "clothing"
+    if phrase.lower().startswith(("with ", "holding ")):
+        return "prop"
+    if words & lx.LIGHTING_STYLE or (len(words) <= 3 and words & lx.LIGHTING_WEAK):
+        return "lighting_style"
+    if words & lx.PLACES or phrase.lower().split(" ")[0] in {"in", "at", "on", "under", "beside", "near",
+                                                              "behind", "against", "amid", "amidst", "inside",
+                                                              "standing", "sitting", "above", "beneath"}:
+        return "setting"
+    return "other"
