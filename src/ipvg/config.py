@@ -12,9 +12,11 @@ preset, `--set` strings, a record's JSON (`from_dict`) or Python code: a bad val
 - `runtime.loras=PATH[:SCALE],PATH[:SCALE]` (or a JSON list of `LoraConfig` objects);
 - `runtime.mag_calibration=R1,R2,...`;
 - `spatial.options.KEY=VALUE` (likewise `prompts.options`, `faces.options`) sets one backend
-  option, and `spatial.options=KEY=VALUE,KEY=VALUE` (or a JSON object) replaces them all. Values that spell a
-  number, true/false or none are stored as such (`guess_option_value`); backends read the pairs
-  into their own typed options dataclass with `parse_options`, which coerces to each field's type.
+  option, and `spatial.options=KEY=VALUE,KEY=VALUE` (or a JSON object) replaces them all. Values
+  that spell a number, true/false or none are stored as such (`guess_option_value`). Each backend
+  types its pairs: spatial backends read them into their options dataclass (defaults = the recipe)
+  with `parse_options`; prompt and face backends by their constructors' keyword types with
+  `parse_kwargs`. Unknown names and bad values are ConfigErrors naming `section.options.KEY`.
 """
 
 from __future__ import annotations
