@@ -105,6 +105,7 @@ def tag_tokens(tokens: list[str]) -> list[str]:
     lower = [t.lower() for t in tokens]
     prep_seen = False  # a preposition since the last verb: a noun phrase, not a subject, follows
     finite_seen = False  # "sits ... and eats" (a second finite verb) vs "wearing a blazer and glasses"
+    carrying = False  # the last finite verb was one of wearing/holding: "and W" more likely names a thing
     for i, word in enumerate(lower):
         previous = tags[i - 1] if i else "START"
         following = lower[i + 1] if i + 1 < len(lower) else ""
@@ -132,6 +133,19 @@ def tag_tokens(tokens: list[str]) -> list[str]:
             and (word.endswith("ed") or "VBN" in en.verb_tags(word))
         ):
             tag = "ADJ"  # "a tall, weathered brick wall", "a lush, overgrown gate"
+        if (
+            tag == "VERB"
+            and carrying
+            and previous == "CONJ"
+            and i >= 2
+            and tags[i - 2] == "NOUN"
+            and "NOUN" in en.word_classes(word)
+            and verb_lemma(word) not in lx.MOTION_VERBS
+            and verb_lemma(word) not in EXPRESSION_LEMMAS
+        ):
+            tag = "NOUN"  # "he wears a brown beret and glasses" (not the verb "glass"); "... and smiles" stays
+        if tag == "VERB":
+            carrying = en.verb_lemma(word) in _CARRY_LEMMAS
         if tag == "VERB" and en.verb_tags(word) & {"VBZ", "VBD", "VBP"} and "VBG" not in en.verb_tags(word):
             finite_seen = True
         elif tag == "VERB":
@@ -144,6 +158,11 @@ def tag_tokens(tokens: list[str]) -> list[str]:
     return tags
 
 
+# Verbs whose coordinated objects are things the person has on or in hand ("wears a hat and gloves").
+_CARRY_LEMMAS = frozenset({"wear", "hold", "carry", "sport", "don", "clutch", "grip"})
+# Face and voice verbs the motion list does not hold: "wears a hat and smiles" is still an action.
+EXPRESSION_LEMMAS = frozenset({"smile", "grin", "frown", "laugh", "nod", "wink", "blink", "sigh", "wave", "speak",
+                               "talk", "sing", "shout", "scream", "cry", "smirk", "pout", "glance", "look", "gaze"})
 GERUND_PREPOSITIONS = frozenset({"before", "after", "while", "by", "without", "upon", "since", "when"})
 
 
@@ -178,6 +197,8 @@ def _tag(
         return "ADV"
     if word in en.AUXILIARIES:
         return "AUX"
+    if word == "being" and previous != "ADJ" and (following.endswith("ed") or "VBN" in en.verb_tags(following)):
+        return "AUX"  # "while being followed by": a passive, not the noun of "a human being"
     if word in PARTICLES and previous in ("VERB", "PRT") and (
         following in {"", ",", ".", ";", "and", "with", "to", "from", "at", "for", "in", "on", "into"}
     ):

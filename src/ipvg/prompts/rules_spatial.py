@@ -35,12 +35,14 @@ from ipvg.prompts.rules_words import (
     APPEARANCE_NOUNS,
     BODY_PARTS,
     CAMERA_WORDS,
+    COGNITION_LEMMAS,
     COMPOUND_HEADS,
     CONTAINERS,
     DIRECTIONAL,
     FRAMING_CUES,
     GAZE_LEMMAS,
     HELD_PHRASAL,
+    INGESTION_LEMMAS,
     MOTION_NOUNS,
     MOTION_PARTICLES,
     PASSIVE_LEMMAS,
@@ -129,7 +131,9 @@ def static_phrases(piece: Piece, match: SubjectMatch | None) -> list[str]:
         return []
     elif _is_commentary(piece):
         return _places_of(piece)
-    # 2. A camera phrase ("A close-up shot of", "the camera pulls back") is not content.
+    # 2. A camera phrase ("A close-up shot of", "the camera pulls back") is not content; the style a
+    #    film lead names is ("A Japanese animated film of ..." -> "Japanese animated film").
+    medium_style = _medium_style(tokens, tags)
     tokens, tags = _strip_camera(tokens, tags)
     # 3. Relative clauses with motion ("lily pads that light up with each step") go whole.
     tokens, tags = _strip_motion_relatives(tokens, tags)
@@ -144,7 +148,24 @@ def static_phrases(piece: Piece, match: SubjectMatch | None) -> list[str]:
             phrase
         ) is None and any(c.isalpha() for c in phrase):
             phrases.append(phrase)
-    return phrases
+    return [*phrases, medium_style] if medium_style else phrases
+
+
+_MEDIA = ("film", "movie", "animation", "clip", "trailer", "video")
+
+
+def _medium_style(tokens: list[str], tags: list[str]) -> str:
+    """The style words of a leading "<style> film of ..." ("Japanese animated film"), or "".
+
+    A bare "A movie trailer featuring" or "A video of" names no style and gives nothing."""
+    lower = [t.lower() for t in tokens]
+    for k, word in enumerate(lower[:4]):
+        if word in _MEDIA and k + 1 < len(lower) and lower[k + 1] in ("of", "featuring", "showing", "about"):
+            words = [t for t, tag in zip(tokens[: k + 1], tags[: k + 1], strict=True) if tag != "DET"]
+            if any(w.lower() not in _MEDIA for w in words):
+                return join_tokens(words)
+            return ""
+    return ""
 
 
 _PERSON_REFERENCES = frozenset({"person", "individual", "man", "woman", "presenter", "speaker", "player", "he", "she",
@@ -384,8 +405,16 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
                     i < len(tokens) and tokens[i].lower() in MOTION_PARTICLES
                 ):
                     i += 1
+            if i + 1 < len(tokens) and tokens[i].lower() == "on" and lemma in INGESTION_LEMMAS:
+                i += 1  # "sips on a smoothie", "munching on chips": the food is the prop, not a surface
             if i < len(tokens) and tokens[i].lower() == "at" and not gaze:
                 i = _skip_np(tokens, tags, i + 1)  # "waves at a neighbour", "emerges at the edge": a target
+            if lemma in COGNITION_LEMMAS:
+                # "pondering the history of the universe": what is thought about is not in the frame
+                i = _skip_np(tokens, tags, i)
+                while i + 1 < len(tokens) and tokens[i].lower() == "of":
+                    i = _skip_np(tokens, tags, i + 1)
+                continue
             if i < len(tokens) and tags[i] in ("DET", "ADJ", "NOUN", "NUM"):
                 if has_subject:
                     i = _skip_np(tokens, tags, i)  # "her lips forming gentle words" -> "her lips"
@@ -412,6 +441,8 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
                 continue
             if mapped is None:  # "toward the sink", "from the mug": where it moves, not where it is
                 i = _skip_np(tokens, tags, i + 1)
+                if i < len(tokens) and tags[i] == "PRON" and i == _skip_np(tokens, tags, i):
+                    i += 1  # "running after her": the pronoun is the target too
                 while i + 1 < len(tokens) and tokens[i].lower() == "of":
                     i = _skip_np(tokens, tags, i + 1)  # "past a row of cherry trees"
                 continue
@@ -494,6 +525,14 @@ def _object_as_prop(
 
     while end < len(tokens) and in_np(end) and tags[end] != "ADV":
         end += 1
+    if end > index and _motion_noun(tokens[end - 1]) and end + 1 < len(tokens) and tokens[end].lower() == "of" and (
+        in_np(end + 1)
+    ):
+        # "takes a big bite of a juicy burger", "a sip of tea": the movement is the video's, the thing stays
+        index = end + 1
+        end = index
+        while end < len(tokens) and in_np(end) and tags[end] != "ADV":
+            end += 1
     # "a loaf of freshly baked bread": keep an "of" phrase that belongs to the object.
     while end + 1 < len(tokens) and tokens[end].lower() == "of" and in_np(end + 1):
         end += 1
@@ -519,6 +558,9 @@ def _object_as_prop(
     current[1].extend(tags[index:end])
     if end + 1 < len(tokens) and tokens[end].lower() == "with" and _motion_noun(_np_head(tokens, tags, end + 1)):
         return _skip_np(tokens, tags, end + 1)  # "breaking a board with a powerful punch"
+    after_with = _np_head(tokens, tags, end + 1).lower() if end + 1 < len(tokens) else ""
+    if after_with.rstrip("s") in BODY_PARTS or after_with in APPEARANCE_NOUNS:
+        return end  # "a cheeseburger with his eyes closed": the eyes are the person's, not a second prop
     if end + 1 < len(tokens) and tokens[end].lower() == "with" and preposition == "with":
         current[0].append("and")  # "eats noodles with chopsticks" -> "with noodles and chopsticks"
         current[1].append("CONJ")
@@ -530,7 +572,15 @@ def _motion_noun(word: str) -> bool:
     """ "stroll", "punch", "duel", "swing": a noun that names a movement."""
     lower = word.lower()
     singular = lower[:-1] if lower.endswith("s") and not lower.endswith("ss") else lower
-    return singular in MOTION_NOUNS
+    if singular in MOTION_NOUNS:
+        return True
+    # A compound of a word and a movement: "backflip", "handspring" ("space" is not s + "pace": the part
+    # in front must be a word of four letters or more).
+    return any(
+        singular.endswith(noun) and len(singular) - len(noun) >= 4 and en.word_classes(singular[: -len(noun)])
+        for noun in MOTION_NOUNS
+        if len(noun) >= 4
+    )
 
 
 def _skip_np(tokens: list[str], tags: list[str], index: int) -> int:

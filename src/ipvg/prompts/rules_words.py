@@ -25,7 +25,15 @@ ABSTRACT_OBJECTS = frozenset({"something", "anything", "it", "them", "him", "her
                               "view", "step", "time", "way", "care", "precision", "flair", "points", "point",
                               "aspects", "topic", "information", "gestures", "hands", "prank",
                               "secret", "joke", "claim", "problems", "limits", "emphasis", "attention",
-                              "audience", "viewers", "crowd", "spectators", "fans", "guests"})
+                              "audience", "viewers", "crowd", "spectators", "fans", "guests", "answer", "question",
+                              "mystery", "meaning", "solution", "history", "future", "past", "thought", "thoughts"})
+# Eating and drinking verbs that take "on" before their food ("sips on a smoothie").
+INGESTION_LEMMAS = frozenset({"sip", "munch", "chew", "nibble", "suck", "snack", "feast", "gnaw", "chomp", "puff",
+                              "slurp", "dine", "nosh"})
+# Thinking verbs: their object is what is thought about, never a prop in the frame.
+COGNITION_LEMMAS = frozenset({"ponder", "contemplate", "consider", "think", "wonder", "imagine", "remember",
+                              "recall", "realize", "realise", "understand", "solve", "plan", "dream", "reflect",
+                              "puzzle", "figure", "decide", "forget", "muse"})
 MOTION_PARTICLES = frozenset({"up", "out", "off", "away", "down", "back"})
 HELD_PHRASAL = frozenset({"stand", "sit", "hold", "dress", "lie", "set", "line", "fill"})
 TIME_LEAD = re.compile(
