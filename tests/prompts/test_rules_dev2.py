@@ -84,3 +84,24 @@ def test_a_body_part_after_with_is_not_a_second_prop(rules: RulesBackend) -> Non
     """Catches "with a sandwich and his eyes" from "eats a sandwich with his eyes closed"."""
     record = rules.decouple("A boy eats a sandwich with his eyes closed in a school cafeteria.")
     assert "and his eyes" not in record.spatial and "sandwich" in record.spatial, record.spatial
+
+
+def test_with_a_body_part_and_participle_is_a_state(rules: RulesBackend) -> None:
+    """Catches "with his eyes" (the participle "closed" dropped as a movement) and the opposite: a
+    finite "her eyes widened" kept in the frame as if it were a state."""
+    assert "eyes closed" in rules.decouple("A boy eats a sandwich with his eyes closed in a cafeteria.").spatial
+    record = rules.decouple("A woman's eyes widened in surprise as she opened a letter.")
+    assert "widen" not in record.spatial, record.spatial
+
+
+def test_a_camera_phrase_that_shows_something_goes(rules: RulesBackend) -> None:
+    """Catches "the low angle of the valley" from "the low angle shot shows the valley" (a camera
+    phrase read as content), while what it shows stays."""
+    record = rules.decouple("A hiker stands on a ridge, the wide angle shot shows a deep green valley.")
+    assert "angle" not in record.spatial.replace("wide-angle", "") and "green valley" in record.spatial, record.spatial
+
+
+def test_a_bare_lighting_noun_is_not_a_phrase(rules: RulesBackend) -> None:
+    """Catches a lone "the lighting" piece (its adjective went with the rest of the clause)."""
+    record = rules.decouple("A man reads in a library, the lighting is warm with golden lamps on the desks.")
+    assert "the lighting" not in [p.strip() for p in record.spatial.split(",")], record.spatial

@@ -144,6 +144,8 @@ def static_phrases(piece: Piece, match: SubjectMatch | None) -> list[str]:
     for segment_tokens, segment_tags in segments:
         phrase = _tidy(segment_tokens, segment_tags)
         phrase = TIME_LEAD.sub("", phrase).strip()
+        if set(_words(phrase)) - en.DETERMINERS <= _EMPTY_HEADS:
+            continue  # "the lighting" left when "is very cinematic with ..." went its own way: says nothing
         if phrase and not framing_classes(phrase) and not set(_words(phrase)) & (META_WORDS | {"camera"}) and piece_fragment(
             phrase
         ) is None and any(c.isalpha() for c in phrase):
@@ -151,6 +153,9 @@ def static_phrases(piece: Piece, match: SubjectMatch | None) -> list[str]:
     return [*phrases, medium_style] if medium_style else phrases
 
 
+# Nouns that show nothing on their own, without an adjective or a complement.
+_EMPTY_HEADS = frozenset({"lighting", "light", "scene", "atmosphere", "mood", "background", "setting", "movement",
+                          "motion", "shot", "view", "image", "picture"})
 _MEDIA = ("film", "movie", "animation", "clip", "trailer", "video")
 
 
@@ -242,6 +247,9 @@ def _is_commentary(piece: Piece) -> bool:
     return words[0] in lx.COMMENTARY or (piece.tags[piece.lower.index(words[0])] == "VERB" and is_commentary_verb(words[0]))
 
 
+_SHOWING = frozenset({"shows", "captures", "reveals", "depicts", "frames", "displays", "highlights"})
+
+
 def _strip_camera(tokens: list[str], tags: list[str]) -> tuple[list[str], list[str]]:
     lower = [t.lower() for t in tokens]
     close_up = [i for i, w in enumerate(lower) if w.startswith(("close-up", "closeup")) or (
@@ -264,6 +272,12 @@ def _strip_camera(tokens: list[str], tags: list[str]) -> tuple[list[str], list[s
                     return tokens[j + 1 :], tags[j + 1 :]
             return [], []
         return tokens, tags  # "looks at the camera": the person's gaze, handled as a verb
+    # "the low angle shot shows the vast background": the camera phrase is the subject of a showing verb.
+    for i, word in enumerate(lower[:5]):
+        if word in CAMERA_WORDS:
+            for j in range(i + 1, min(i + 4, len(lower) - 1)):
+                if lower[j] in _SHOWING:
+                    return tokens[j + 1 :], tags[j + 1 :]
     # Drop up to the preposition after the camera word: "A close-up shot of X" -> "X".
     for i, word in enumerate(lower[:5]):  # a camera lead opens its piece ("A close-up shot of ...")
         if word in CAMERA_WORDS or i in close_up:
@@ -356,6 +370,11 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             current[1][-1] in ("NOUN", "ADV")
         ):
             current[0].append(word)  # "a loaf of freshly baked bread": a participle inside the object
+            current[1].append("ADJ")
+            i += 1
+            continue
+        if tag == "VERB" and (lower.endswith("ed") or "VBN" in en.verb_tags(lower)) and _with_body_part(current):
+            current[0].append(word)  # "with his eyes closed": a held state, not the verb "close"
             current[1].append("ADJ")
             i += 1
             continue
@@ -469,6 +488,19 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
         i += 1
     flush()
     return segments
+
+
+def _with_body_part(current: tuple[list[str], list[str]]) -> bool:
+    """The segment ends in "with <his eyes>": a participle after it is a state ("with his eyes closed"),
+    unlike a finite "her eyes widened", which is an expression change."""
+    words, tags = current
+    k = len(words)
+    while k > 0 and tags[k - 1] in ("DET", "ADJ", "NOUN"):
+        k -= 1
+    if k == 0 or k == len(words) or words[k - 1].lower() != "with":
+        return False
+    head = words[-1].lower()
+    return head.rstrip("s") in BODY_PARTS or head in BODY_PARTS or head in APPEARANCE_NOUNS
 
 
 def _adjective_complement(tokens: list[str], tags: list[str], start: int) -> int:
