@@ -59,6 +59,9 @@ def test_outputs_and_record_agree(first_run):
         len(record["outputs"]["candidates"]) == 2
         and sum(c["chosen"] for c in record["outputs"]["candidates"]) == 1
     )
+    # The first frame's typed options, recipe filled in (HyperLoRA at 0.85), tiny overrides applied
+    spatial_options = record["outputs"]["spatial_settings"]["options"]
+    assert spatial_options["lora_scale"] == 0.85 and spatial_options["refine_size"] == 64
     # The challenge's 16 sampled frames of 9 (truncated linspace, repeats kept), listed beside their scores
     assert record["scores"]["video_identity_frames"] == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 8]
     assert len(record["scores"]["video_identity_per_frame"]) == 16

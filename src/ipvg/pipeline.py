@@ -406,6 +406,8 @@ class IdentityVideoPipeline:
                 "width": animated.video.width,
                 "height": animated.video.height,
                 "settings": vars(animated.settings),
+                # The first frame's resolved settings: the backend's typed options with the recipe filled in.
+                "spatial_settings": keyframe.settings if keyframe is not None else None,
                 "candidates": candidate_entries(keyframe.candidates if keyframe else [], with_files=False),
             },
             scores={
