@@ -466,3 +466,55 @@ def test_spatial_backends_read_options_into_their_typed_recipe():
     )
     with pytest.raises(ConfigError, match="prompt_template"):
         create_spatial_backend(kontext.spatial, kontext.faces, kontext.runtime)
+
+
+def _backend_option_tables():
+    """(section, options dataclass or keyword target) of every backend whose options `--set` reaches."""
+    from ipvg.faces.dlib_backend import DlibFaceBackend
+    from ipvg.faces.insightface_backend import InsightFaceBackend
+    from ipvg.prompts.llm import LocalChatBackend
+    from ipvg.prompts.openai_server import OpenAIChatBackend
+    from ipvg.prompts.rules import RulesBackend
+    from ipvg.spatial.faceid_sdxl import FaceIdOptions
+    from ipvg.spatial.hyperlora_sdxl import HyperLoraOptions
+    from ipvg.spatial.kontext import KontextOptions
+
+    return [
+        ("spatial.options", HyperLoraOptions),
+        ("spatial.options", FaceIdOptions),
+        ("spatial.options", KontextOptions),
+        ("prompts.options", RulesBackend),
+        ("prompts.options", LocalChatBackend),
+        ("prompts.options", OpenAIChatBackend),
+        ("faces.options", DlibFaceBackend),
+        ("faces.options", InsightFaceBackend),
+    ]
+
+
+def test_every_backend_option_parses_or_refuses_cleanly():
+    """Every option of every backend, each bad string as `--set` stores it: a typed value or a
+    ConfigError naming the option. Catches an option type the coercion cannot handle (an
+    AssertionError or TypeError instead of a clear error) and NaN/inf reaching a backend."""
+    from ipvg.config import guess_option_value, keyword_hints, parse_kwargs
+
+    checked = 0
+    for section, target in _backend_option_tables():
+        typed_dataclass = dataclasses.is_dataclass(target)
+        if typed_dataclass:
+            names = [f.name for f in dataclasses.fields(target)]
+        else:
+            names = list(keyword_hints(target)[0])
+        for name in names:
+            for text in BAD_STRINGS:
+                value = guess_option_value(text)
+                try:
+                    if typed_dataclass:
+                        parsed = getattr(parse_options({name: value}, target, section), name)
+                    else:
+                        parsed = parse_kwargs({name: value}, target, section)[name]
+                except ConfigError as error:
+                    assert f"{section}.{name}" in str(error), (section, name, text, str(error))
+                    continue
+                assert not (isinstance(parsed, float) and not math.isfinite(parsed)), (section, name, text)
+                checked += 1
+    assert checked > 100  # the tables really were walked
