@@ -1,7 +1,7 @@
 """Score a prompt decoupler on the annotated development set (issue 13), written as JSON.
 
 Usage:
-  python benchmarks/decouple.py [--backend rules] [--split heldout|dev|all] [--option KEY=VALUE ...]
+  python benchmarks/decouple.py [--backend rules] [--split heldout|dev|dev2|all] [--option KEY=VALUE ...]
                                 [--data benchmarks/data/decouple_dev_set.jsonl] [--output FILE.json]
 
 Writes benchmarks/results/decouple-<label>-<split>.json: the pass rate overall and per check

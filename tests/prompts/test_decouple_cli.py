@@ -84,3 +84,10 @@ def test_input_needs_out_and_names_it(tmp_path: Path) -> None:
     """Catches the old --output name left in the refusal (users are told an option that no longer exists)."""
     result = CliRunner().invoke(_app(), ["decouple", "--input", str(tmp_path)])
     assert result.exit_code != 0 and "--out" in str(result.exception) and "--output" not in str(result.exception)
+
+
+def test_out_without_input_is_refused(tmp_path: Path) -> None:
+    """Catches --out silently ignored with a single --prompt (the user expects a file that never appears)."""
+    result = CliRunner().invoke(_app(), ["decouple", "--prompt", "A man runs", "--out", str(tmp_path / "x.jsonl")])
+    assert result.exit_code != 0 and "--input" in str(result.exception)
+    assert not (tmp_path / "x.jsonl").exists()

@@ -134,6 +134,11 @@ def decouple_command(
         )
     if split not in ("dev", "dev2", "heldout", "all"):
         raise BadInputError(f"--split {split!r} is not dev, dev2, heldout or all.", "use e.g. --split heldout.")
+    if output is not None and input_path is None:
+        raise BadInputError(
+            "--out writes the JSONL of an --input batch; one --prompt is printed.",
+            "drop --out, or add --json and redirect: ipvg decouple --prompt ... --json > record.json.",
+        )
     if input_path is not None and output is None:
         raise BadInputError("--input needs --out FILE.jsonl.", "add --out prompts.jsonl.")
     config = PromptsConfig(backend=backend, model=model, options=parse_options(option))
