@@ -518,3 +518,8 @@ def test_every_backend_option_parses_or_refuses_cleanly():
                 assert not (isinstance(parsed, float) and not math.isfinite(parsed)), (section, name, text)
                 checked += 1
     assert checked > 100  # the tables really were walked
+    # and good values of union types are accepted (a parser refusing `str | Path` would pass the walk)
+    from ipvg.faces.dlib_backend import DlibFaceBackend
+
+    good = parse_kwargs({"models_dir": "/m", "pad_scale": 0.5, "cnn_fallback": 1}, DlibFaceBackend, "faces.options")
+    assert good == {"models_dir": "/m", "pad_scale": 0.5, "cnn_fallback": True}
