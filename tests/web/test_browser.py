@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PIL import Image
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"  # gitignored
@@ -207,8 +210,33 @@ def test_advanced_settings_reach_the_record(page: Any, web_server: tuple[str, An
     assert record["inputs"]["seed"] == 1234 and record["outputs"]["num_frames"] == 5
 
 
+@pytest.fixture
+def held_in_denoising(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """Holds the server's next run at its first video denoising step until the returned event is set,
+    then passes that step's progress on again (where a pressed Cancel stops the run). So a cancel lands
+    in the denoising loop on any machine, never after it (a loaded box once reached the writing step
+    before the click arrived). The server runs in this process, so patching its progress class works."""
+    from ipvg.web import app as web_app
+
+    release = threading.Event()
+
+    class HeldProgress(web_app.CallbackProgress):
+        def __init__(self, callback: Any) -> None:
+            def held(description: str, done: int, total: int | None) -> None:
+                callback(description, done, total)
+                if description.startswith("Denoising") and done >= 1 and not release.is_set():
+                    release.wait(120)
+                    callback(description, done, total)  # raises RunCancelled once Cancel was pressed
+
+            super().__init__(held)
+
+    monkeypatch.setattr(web_app, "CallbackProgress", HeldProgress)
+    yield release
+    release.set()  # never leave a run of the shared server held
+
+
 def test_cancel_stops_a_run_keeps_nothing_and_the_queue_shows_its_position(
-    browser: Any, page: Any, web_server: tuple[str, Any]
+    browser: Any, page: Any, web_server: tuple[str, Any], held_in_denoising: threading.Event
 ) -> None:
     """Catches a Cancel that only hides the run (the worker goes on and writes its folder), a queued run
     that starts anyway, and a page that says nothing while it waits for another visitor's run."""
@@ -220,10 +248,8 @@ def test_cancel_stops_a_run_keeps_nothing_and_the_queue_shows_its_position(
     other.wait_for_selector("#ipvg-generate")
     load_example(other, 0)
     load_example(page, 0)
-    open_advanced(page)
-    set_number(page, "ipvg-steps", 100)  # long enough to cancel half-way on any machine
     page.click("#ipvg-generate")
-    page.wait_for_function(
+    page.wait_for_function(  # the run is now held at its first denoising step (held_in_denoising)
         "document.querySelector('#ipvg-progress').innerText.includes('Denoising (')",
         timeout=GENERATION_TIMEOUT_MS,
     )
@@ -239,6 +265,8 @@ def test_cancel_stops_a_run_keeps_nothing_and_the_queue_shows_its_position(
     )
     # The running generation stops at its next step and leaves no folder behind
     page.click("#ipvg-cancel")
+    page.wait_for_function("document.querySelector('#ipvg-progress').innerText.includes('Cancelling')")
+    held_in_denoising.set()  # the Cancel is in: let the run reach its next step
     page.wait_for_function(
         "document.querySelector('#ipvg-progress').innerText.includes('Cancelled after')", timeout=120_000
     )
@@ -248,6 +276,35 @@ def test_cancel_stops_a_run_keeps_nothing_and_the_queue_shows_its_position(
     assert not page.locator("#ipvg-download-record").is_visible()
     shot(page, "web-cancelled")
     other.context.close()
+
+
+def test_a_second_face_makes_a_video_of_two_people(
+    page: Any, web_server: tuple[str, Any], sample_testset: Path
+) -> None:
+    """Issue 17 in the browser: the second face slot finds its face, and Generate makes a two-person run
+    whose summary shows each person. Catches a slot whose upload never reaches the run (a one-person
+    clip is made) and a result view that shows the one-clip summary for it."""
+    load_example(page, 0)
+    page.set_input_files("#ipvg-face-file-2 input[type=file]", str(sample_testset / "id004" / "image.png"))
+    page.wait_for_function("document.querySelector('#ipvg-face-status-2').innerText.includes('✓ Face found')")
+    page.fill("#ipvg-prompt textarea", "A man and a woman talk on a bench")
+    open_advanced(page)
+    set_number(page, "ipvg-frames", 5)
+    page.click("#ipvg-generate")
+    page.wait_for_selector("#ipvg-download-record", state="visible", timeout=GENERATION_TIMEOUT_MS)
+    assert "Done in" in page.inner_text("#ipvg-progress")
+    summary = page.inner_text("#ipvg-summary")
+    assert "Identity of person 1" in summary and "Identity of person 2" in summary, summary
+    assert page.locator("#ipvg-identity-plot svg").count() == 1
+    page.wait_for_function(
+        "(() => { const v = document.querySelector('#ipvg-video video'); return v && v.readyState >= 1; })()"
+    )
+    shot(page, "web-two-people")
+    with page.expect_download() as download_info:
+        page.click("#ipvg-download-record")
+    record = json.loads(Path(download_info.value.path()).read_text())
+    assert record["kind"] == "generate-people" and len(record["inputs"]["faces"]) == 2
+    assert [p["person"] for p in record["scores"]["people"]] == [0, 1] and record["outputs"]["num_frames"] == 5
 
 
 def test_a_failing_run_shows_the_failure_state(page: Any) -> None:

@@ -610,11 +610,15 @@ class WebApp:
                             elem_id="ipvg-preset",
                             scale=2,
                         )
-                        duration = gr.Number(
-                            value=None,
-                            label=f"Duration (seconds, at most {limits.max_duration_s:g}; empty: one clip)",
+                        # A text box, not gr.Number: a number box cannot be empty (it sends 0), and empty
+                        # is how a visitor asks for the model's one clip.
+                        duration = gr.Textbox(
+                            value="",
+                            label=f"Duration (seconds, at most {limits.max_duration_s:g})",
+                            placeholder="empty: one clip",
                             info="Made in segments, each from the last one's final frame. A timeline prompt "
                             "('0-2s: She waves. 2-4s: She smiles.') sets its own.",
+                            max_lines=1,
                             elem_id="ipvg-duration",
                             scale=1,
                         )
