@@ -392,7 +392,8 @@ def beyond_summary_markdown(record: Any, preset_note: str) -> str:
             "\n\n| # | temporal prompt | frames | start identity | re-anchored |\n|---|---|---|---|---|\n"
             + "\n".join(rows)
         )
-    text += "\n\n*The report (Download report) has every segment's identity curve and the sampled frames.*"
+    report = "every segment's identity curve, " if segments else "each person's score per frame, "
+    text += f"\n\n*The report (Download report) has {report}the sampled frames and the run's settings.*"
     if preset_note:
         text += f"  \n*{preset_note}*"
     return text + _warnings_markdown(list(record.warnings or []))
