@@ -161,8 +161,9 @@ class WebApp:
         self.examples = find_examples() if examples is None else examples
         self._model_lock = threading.Lock()  # held by every model use, even if a visitor disconnects
         self._runs: dict[str, RunHandle] = {}
-        # Runs that ended lately, so a Cancel that arrives just after the end says what happened.
-        self._ended: OrderedDict[str, RunHandle] = OrderedDict()
+        # The final state of runs that ended lately (text only: a result holds the whole video), so a
+        # Cancel that arrives just after the end says what happened.
+        self._ended: OrderedDict[str, str] = OrderedDict()
         self._runs_lock = threading.Lock()
         self._statuses: dict[str, PresetStatus] = {}
 
@@ -264,10 +265,10 @@ class WebApp:
             return
         with self._runs_lock:
             ended = self._ended.get(run_id)
-            handle = self._runs.setdefault(run_id, RunHandle()) if ended is None else ended
+            handle = self._runs.setdefault(run_id, RunHandle()) if ended is None else RunHandle()
         if ended is not None:  # too late: it had finished (its outputs, if any, are complete)
-            request_log.info("generate %s -> cancel after it ended (%s)", run_id[:8], ended.log.outcome)
-            yield self._final_progress(ended)
+            request_log.info("generate %s -> cancel after it ended", run_id[:8])
+            yield ended
             return
         handle.cancel.set()
         if not handle.started:
@@ -452,7 +453,9 @@ class WebApp:
         with self._runs_lock:
             handle = self._runs.pop(run_id, None)
             if handle is not None and handle.log.outcome is not None:
-                self._ended[run_id] = handle
+                failed = handle.log.outcome == "failed" and handle.error is not None
+                error = f"⚠ {_one_line(handle.error)}\n\n" if failed else ""
+                self._ended[run_id] = error + handle.log.markdown()
                 while len(self._ended) > MAX_ENDED_RUNS:
                     self._ended.popitem(last=False)
 
