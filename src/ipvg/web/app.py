@@ -265,8 +265,8 @@ class WebApp:
             return
         with self._runs_lock:
             ended = self._ended.get(run_id)
-            handle = self._runs.setdefault(run_id, RunHandle()) if ended is None else RunHandle()
-        if ended is not None:  # too late: it had finished (its outputs, if any, are complete)
+            handle = self._runs.setdefault(run_id, RunHandle()) if ended is None else None
+        if handle is None:  # too late: it had finished (its outputs, if any, are complete)
             request_log.info("generate %s -> cancel after it ended", run_id[:8])
             yield ended
             return
