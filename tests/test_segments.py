@@ -340,3 +340,25 @@ def test_tiny_preset_reanchor_redraws_only_the_face_region(sample_testset):
     assert redrawn.size == frame.size
     difference = np.abs(np.asarray(redrawn).astype(int) - np.asarray(frame).astype(int)).sum(-1)
     assert difference[16:40, 40:64].mean() > 5 and difference[:, :8].max() == 0
+
+
+def test_check_request_is_the_one_dispatch_rule():
+    # `ipvg generate` and the web UI both call this. Catches a plain story sent to segments, a timeline's
+    # length lost, two people with a timeline not made by segments, and refusals that come too late.
+    from ipvg.config import get_preset
+    from ipvg.errors import BadInputError, ConfigError
+    from ipvg.segments import check_request
+
+    assert check_request(1, "A man waves, then sits down", None).one_shot
+    timeline = check_request(1, "0-2s: A woman waves. 2-5s: She smiles.", None)
+    assert (timeline.segmented, timeline.seconds, timeline.one_shot) == (True, 5.0, False)
+    people = check_request(2, "0-2s: A man and a woman wave.", None)
+    assert (people.num_people, people.segmented, people.one_shot) == (2, True, False)
+    assert check_request(1, "A man waves", 4.0).seconds == 4.0
+    for faces, prompt, duration in [(3, "Three people", None), (1, "A man waves", float("nan")),
+                                    (1, "0-2s: A man waves.", 3.0)]:  # fmt: skip
+        with pytest.raises(BadInputError):
+            check_request(faces, prompt, duration)
+    with pytest.raises(ConfigError, match="no first-frame stage"):
+        check_request(1, "A man waves", 4.0, config=get_preset("first-place-like"))
+    assert check_request(1, "A man waves", None, config=get_preset("first-place-like")).one_shot
