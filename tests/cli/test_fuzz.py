@@ -215,6 +215,8 @@ CASES = [
     Case("set-guidance-inf", (*SET, "temporal.guidance_scale=inf"), "temporal.guidance_scale", 2),
     Case("set-loras-bad-scale", (*SET, "runtime.loras=a.safetensors:nan"), "runtime.loras", 2),
     Case("set-spatial-options", (*SET, "spatial.options=x"), "spatial.options", 2),
+    # Typed spatial options: a range not checked in SdxlOptions ran with -1 refine steps and exited 0.
+    Case("keyframe-option-refine-steps", (*KEY, "--option", "refine_steps=-1"), "spatial.options.refine_steps", 2),
     Case("set-num-frames-10000", (*SET, "temporal.num_frames=10000"), "temporal.num_frames", 2),
     Case("flag-num-frames-10000", (*ANIM, "--num-frames", "10000"), "temporal.num_frames", 2),
     Case("seed-2-pow-70", (*GEN, "--seed", str(2**70)), "seed", 2),
