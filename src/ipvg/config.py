@@ -279,6 +279,11 @@ def _parse_loras(label: str, text: str) -> tuple[LoraConfig, ...]:
         _check(bool(part), f"`{label}` is {text!r}; allowed: PATH[:SCALE] entries separated by commas.")
         path, sep, scale = part.rpartition(":")
         # A hub id or file path may hold ":" itself (ipvg-tiny:NAME, C:\...): only a number is a scale.
+        _check(
+            not (sep and not path.strip() and _looks_numeric(scale)),
+            f"`{label}` entry {part!r} has an empty path.",
+            "give a file, folder or hub id before the `:SCALE`.",
+        )
         if sep and path and _looks_numeric(scale):
             loras.append(LoraConfig(path=path, scale=_parse_float(f"{label} scale", scale)))
         else:
