@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from ipvg.config import (
+    ATTENTION_BACKENDS,
     MAX_NUM_FRAMES,
     MAX_SEED,
     PRESETS,
@@ -293,6 +294,18 @@ def test_seed_limit_is_what_torch_generators_accept():
     for bad in (2**70, MAX_SEED + 1, -1, 1.0, True, "3"):
         with pytest.raises(ConfigError, match="seed"):
             check_seed(bad)
+
+
+def test_attention_backend_names_are_the_installed_diffusers_names():
+    """The config refuses an unknown `runtime.attention_backend` from a copied list (no torch import
+    in ipvg.config). Wrong code caught: a list that drifts from the pinned diffusers (a real backend
+    refused, or a typo let through to fail only after the first model has loaded)."""
+    from diffusers.models.attention_dispatch import AttentionBackendName
+
+    assert set(ATTENTION_BACKENDS) == {name.value for name in AttentionBackendName}
+    assert RuntimeConfig(attention_backend="native").attention_backend == "native"
+    with pytest.raises(ConfigError, match="runtime.attention_backend"):
+        RuntimeConfig(attention_backend="nope")
 
 
 def test_frame_cap_matches_wans_rope_table():

@@ -39,6 +39,15 @@ from ipvg.errors import ConfigError
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 OFFLOAD_MODES = ("none", "model", "group", "sequential")
 CACHE_MODES = ("none", "first-block", "taylorseer", "mag", "mag-calibrate", "faster", "pab")
+# diffusers 0.42.1's AttentionBackendName values, copied so that a typo is refused before any model
+# loads without importing torch here (tests/test_config.py compares it with the installed diffusers).
+ATTENTION_BACKENDS = (
+    "flash", "flash_hub", "flash_varlen", "flash_varlen_hub", "flash_4_hub", "_flash_3", "_flash_varlen_3",
+    "_flash_3_hub", "_flash_3_varlen_hub", "aiter_fa2_hub", "flex", "native", "_native_cudnn",
+    "_native_efficient", "_native_flash", "_native_math", "_native_npu", "_native_xla", "sage", "sage_hub",
+    "sage_blackwell_hub", "sage_varlen", "_sage_qk_int8_pv_fp8_cuda", "_sage_qk_int8_pv_fp8_cuda_sm90",
+    "_sage_qk_int8_pv_fp16_cuda", "_sage_qk_int8_pv_fp16_triton", "xformers",
+)  # fmt: skip
 
 # torch.Generator.manual_seed takes unsigned 64-bit seeds; candidates use seed + index, so the
 # signed 64-bit range keeps every derived seed valid (and fits numpy and JSON readers).
@@ -537,6 +546,8 @@ class RuntimeConfig:
         _check_choice("runtime.dtype", self.dtype, DTYPES)
         _check_choice("runtime.offload", self.offload, OFFLOAD_MODES)
         _check_choice("runtime.cache", self.cache, CACHE_MODES)
+        if self.attention_backend is not None:
+            _check_choice("runtime.attention_backend", self.attention_backend, ATTENTION_BACKENDS)
         _check(
             _DEVICE_PATTERN.fullmatch(self.device) is not None,
             f"`runtime.device` is {self.device!r}; allowed: auto, cpu, cuda, cuda:N, mps.",

@@ -217,6 +217,8 @@ CASES = [
     Case("set-spatial-options", (*SET, "spatial.options=x"), "spatial.options", 2),
     # A LoRA `:SCALE` with no path was taken as a file named ":0.5" (parsed as one path, not refused).
     Case("set-loras-empty-path", (*SET, "runtime.loras=:0.5"), "runtime.loras` entry ':0.5' has an empty path", 2),
+    # An unknown attention backend was refused only by diffusers, after the first-frame model loaded.
+    Case("set-attention-nope", (*SET, "runtime.attention_backend=nope"), "runtime.attention_backend", 2),
     # Typed spatial options: a range not checked in SdxlOptions ran with -1 refine steps and exited 0.
     Case("keyframe-option-refine-steps", (*KEY, "--option", "refine_steps=-1"), "spatial.options.refine_steps", 2),
     Case("set-num-frames-10000", (*SET, "temporal.num_frames=10000"), "temporal.num_frames", 2),
