@@ -273,6 +273,24 @@ def _hub_file(repo: str, filename: str) -> str | None:
         return None
 
 
+# Temporal backends built on diffusers' Wan pipelines (one transformer call per guidance branch).
+_WAN_MODULES = ("ipvg.temporal.wan:", "ipvg.temporal.vace:")
+
+
+def _check_cache_fits_temporal_backend(config: PipelineConfig, stages: tuple[str, ...]) -> None:
+    """FasterCache crashes inside diffusers on Wan (see ipvg.runtime.options.FASTER_CACHE_ON_WAN); say
+    so here, before any model loads. The message is repeated, not imported: ipvg.runtime imports torch."""
+    if config.runtime.cache != "faster" or "temporal" not in stages:
+        return
+    if registry.get("temporal", config.temporal.backend).target.startswith(_WAN_MODULES):
+        raise ConfigError(
+            f"runtime.cache=faster does not work with the Wan backend `{config.temporal.backend}`: FasterCache "
+            "expects the conditional and unconditional passes in one batch, which Wan runs separately "
+            "(runtime.batched_cfg does not help).",
+            "use runtime.cache=first-block, taylorseer or pab (or mag after a mag-calibrate run).",
+        )
+
+
 def preflight(config: PipelineConfig, stages: tuple[str, ...] = STAGES) -> None:
     """Raise one `WeightsNotFoundError` listing EVERY missing model of `config`'s `stages` (nothing loads).
 
@@ -280,6 +298,7 @@ def preflight(config: PipelineConfig, stages: tuple[str, ...] = STAGES) -> None:
     for section in stages:  # an unknown backend is a mistake of its own, said as such
         if not _stage_is_off(config, section):
             registry.get(section, getattr(config, section).backend)
+    _check_cache_fits_temporal_backend(config, stages)
     missing = [row for row in preset_models(config, stages) if not row.present]
     if config.runtime.allow_download:
         # Hub models will be fetched; local paths and insightface packs cannot be.

@@ -232,6 +232,8 @@ CASES = [
     Case("set-dtype-fp8", (*SET, "runtime.dtype=float8"), "runtime.dtype", 2),
     Case("set-offload-disk", (*SET, "runtime.offload=disk"), "runtime.offload", 2),
     Case("set-cache-warp", (*SET, "runtime.cache=warp"), "runtime.cache", 2),
+    # FasterCache on Wan crashed with an IndexError inside diffusers after the models had loaded.
+    Case("animate-faster-cache-on-wan", (*ANIM, "--set", "runtime.cache=faster"), "runtime.cache=faster does not work", 2),
     Case("set-candidates-zero", (*SET, "spatial.num_candidates=0"), "spatial.num_candidates", 2),
     Case("set-boundary-2", (*SET, "temporal.boundary_ratio=2"), "temporal.boundary_ratio", 2),
     Case("set-ulysses-zero", (*SET, "runtime.ulysses_degree=0"), "ulysses_degree", 2),

@@ -54,6 +54,13 @@ def test_cache_applies_to_both_experts():
     assert backend.pipe.transformer.is_cache_enabled and backend.pipe.transformer_2.is_cache_enabled
 
 
+def test_faster_cache_on_wan_refuses_before_denoising():
+    """The Python API path (the CLI's preflight refuses earlier). Wrong code caught: enabling
+    FasterCache on a Wan pipeline, which raised an IndexError inside diffusers' hook mid-run."""
+    with pytest.raises(RuntimeOptionError, match="runtime.cache=faster does not work with Wan"):
+        run(RuntimeConfig(device="cpu", dtype="float32", cache="faster"))
+
+
 def test_magcache_without_calibration_refuses():
     with pytest.raises(RuntimeOptionError, match="calibrat"):
         run(RuntimeConfig(device="cpu", dtype="float32", cache="mag"))

@@ -154,6 +154,16 @@ def _cache_config(pipe: Any, runtime: RuntimeConfig, num_inference_steps: int) -
     raise AssertionError(runtime.cache)
 
 
+# diffusers' FasterCache reuses the unconditional half of one batched cond+uncond call; Wan pipelines
+# call the transformer once per branch (IndexError deep in the hook), and runtime.batched_cfg's batch
+# is not laid out the way FasterCache expects either.
+FASTER_CACHE_ON_WAN = (
+    "runtime.cache=faster does not work with Wan pipelines: FasterCache expects the conditional and "
+    "unconditional passes in one batch, which Wan runs separately (runtime.batched_cfg does not help)."
+)
+FASTER_CACHE_FIX = "use runtime.cache=first-block, taylorseer or pab (or mag after a mag-calibrate run)."
+
+
 def apply_cache(
     pipe: Any,
     runtime: RuntimeConfig,
@@ -164,6 +174,9 @@ def apply_cache(
     """Output-changing step caching (opt-in): skips transformer work on steps that change little."""
     if runtime.cache == "none":
         return
+    if runtime.cache == "faster" and type(pipe).__name__.startswith("Wan"):
+        # The CLI's preflight says this before any model loads; this catches the Python API.
+        raise RuntimeOptionError(FASTER_CACHE_ON_WAN, FASTER_CACHE_FIX)
     if runtime.cache.startswith("mag") and len(_denoisers(pipe, denoisers)) > 1:
         raise RuntimeOptionError(
             "MagCache is calibrated per step of one transformer; two-expert models split the steps between experts.",
