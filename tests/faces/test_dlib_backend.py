@@ -107,6 +107,15 @@ def test_no_face_raises_naming_the_file(dlib_backend):
         largest_face(dlib_backend, blank, source="blank.png")
 
 
+def test_an_extreme_strip_is_no_face_not_a_crash(dlib_backend):
+    """Issue 14 fuzz: a 64x16384 image is 4 pixels tall once downscaled for detection, and dlib's CNN
+    fallback stopped with "Filter windows must be small enough". Wrong code caught: running the CNN
+    on any image, however thin (a RuntimeError instead of the clean no-face error)."""
+    strip = Image.new("RGB", (16384, 64), (200, 180, 160))
+    with pytest.raises(NoFaceDetectedError, match=r"strip\.png"):
+        largest_face(dlib_backend, strip, source="strip.png")
+
+
 def test_tom_hanks(dlib_backend):
     face = largest_face(dlib_backend, Image.open(insightface_image("Tom_Hanks_54745.png")))
     assert face.score > 0 and face.embedding.shape == (128,)

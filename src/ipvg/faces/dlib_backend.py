@@ -50,6 +50,9 @@ class DlibModelPaths:
     recognition: Path
 
 
+CNN_MIN_SIDE = 16  # pixels; the CNN fails below 7 and finds nothing below its ~40-pixel window
+
+
 def find_dlib_models(models_dir: str | Path | None = None) -> DlibModelPaths:
     """Locate the four dlib model files, in `models_dir` or inside the installed
     `face_recognition_models` package (found without importing it: its `__init__` imports the
@@ -178,7 +181,9 @@ class DlibFaceBackend:
             for r, s in zip(rects, scores, strict=True)
             if s >= self.hog_min_score
         ]
-        if boxes or not cnn_fallback:
+        # dlib's CNN stops with "Filter windows must be small enough" below 7 pixels a side (a 64x16384
+        # strip downscaled for detection is 4 pixels tall); no face it can find fits in such a strip anyway.
+        if boxes or not cnn_fallback or min(small_HWC.shape[:2]) < CNN_MIN_SIDE:
             return boxes
         if self._cnn is None:
             self._cnn = _load_cnn(self.model_paths.cnn_detector)
