@@ -38,7 +38,8 @@ class CogVideoXImageToVideo(WanImageToVideo):
 
         try:
             return CogVideoXImageToVideoPipeline.from_pretrained(path, dtype=dtype)
-        except (OSError, ValueError, KeyError) as error:
+        # AttributeError: another family's model (a Wan VAE config has no `block_out_channels`)
+        except (OSError, ValueError, KeyError, AttributeError) as error:
             raise IpvgError(
                 f"Cannot load `{self.model}` as a CogVideoX image-to-video model: {error}",
                 "check the folder is a complete diffusers copy of CogVideoX-5b-I2V.",
