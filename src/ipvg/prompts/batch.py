@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from ipvg.errors import BadInputError, IpvgError, OutputError
+from ipvg.io.layout import find_reference, read_testset
 from ipvg.types import DecoupledPrompt
 
-IMAGE_NAMES = ("image.png", "image.webp", "image.jpg", "image.jpeg")
 MAX_PROMPT_FILE_BYTES = 1_000_000
 _CHALLENGE_PROMPT = re.compile(r"^prompt\d+\.txt$", re.IGNORECASE)
 
@@ -101,23 +101,21 @@ def _read_folder(folder: Path) -> list[PromptItem]:
         relative = path.relative_to(folder).with_suffix("")
         image = None
         if _CHALLENGE_PROMPT.match(path.name):
-            image = next((path.parent / name for name in IMAGE_NAMES if (path.parent / name).exists()), None)
+            image = find_reference(path.parent)
         items.append(PromptItem(relative.as_posix(), _read_text(path), image))
     return items
 
 
 def _read_challenge(folder: Path) -> list[PromptItem]:
-    """The challenge layout through the one layout reader (`ipvg.batch.layouts`): ids idNNN/promptK.
+    """The challenge layout through the one layout reader (`ipvg.io.layout`, which `ipvg.batch.layouts`
+    re-exports; prompts may not import batch, a later stage): ids idNNN/promptK.
     An identity without a photo still has its prompts decoupled (the subject then comes from the text)."""
-    from ipvg.batch.layouts import IMAGE_NAMES as LAYOUT_IMAGES
-    from ipvg.batch.layouts import read_testset
-
     dataset = read_testset(folder)
     items = [PromptItem(item.item_id, item.prompt, item.face_path) for item in dataset.items]
     for item_id, problem in dataset.invalid.items():
         path = folder / f"{item_id}.txt"
         if problem.reason == "missing_image" and path.is_file():
-            image = next((path.parent / n for n in LAYOUT_IMAGES if (path.parent / n).is_file()), None)
+            image = find_reference(path.parent)
             items.append(PromptItem(item_id, _read_text(path), image))
     order = {item_id: n for n, item_id in enumerate(dataset.all_item_ids())}
     return sorted(items, key=lambda item: order.get(item.id, len(order)))
