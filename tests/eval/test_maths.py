@@ -7,6 +7,7 @@ import pytest
 import scipy.linalg
 
 from ipvg.eval import maths
+from ipvg.faces import cosine_similarity
 
 
 def scipy_frechet(mu1, sigma1, mu2, sigma2):
@@ -40,10 +41,12 @@ def test_cosine_clamping_and_aggregation():
     reference = rng.normal(size=16)
     frames = [rng.normal(size=16) for _ in range(10)] + [-reference]
     expected = [max(0.0, float(f @ reference / np.sqrt((f @ f) * (reference @ reference)))) for f in frames]
-    got = [maths.clamped_cosine(reference, f) for f in frames]
+    got = [max(0.0, maths.cosine(reference, f)) for f in frames]
     assert got == pytest.approx(expected)
     assert got[-1] == 0.0 and maths.cosine(reference, -reference) == pytest.approx(-1.0)
     assert maths.cosine(reference, np.zeros(16)) == 0.0
+    # eval must use the project's one cosine, not a second copy of it (issue 15).
+    assert maths.cosine is cosine_similarity
     per_frame = [got[0], None, got[1], None]
     assert maths.mean_over_present(per_frame) == pytest.approx((got[0] + got[1]) / 2)
     assert maths.missing_share(per_frame) == 0.5

@@ -9,6 +9,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+# The project's one cosine (pure numpy, lives in the earliest stage that needs it); CLIP/GME scores use
+# it too. FaceSim's clamp at 0 is `ipvg.identity.identity_similarity`, not repeated here.
+from ipvg.faces.base import cosine_similarity as cosine
+
 # The first-place team's overall score (their definition, from their challenge report):
 # 0.3 * GME + 0.2 * (FaceSim-Cur + FaceSim-Arc) + 0.15 * (motion smoothness + imaging quality).
 FIRST_PLACE_WEIGHTS: dict[str, float] = {
@@ -18,19 +22,6 @@ FIRST_PLACE_WEIGHTS: dict[str, float] = {
     "motion-smoothness": 0.15,
     "imaging-quality": 0.15,
 }
-
-
-def cosine(a_D: np.ndarray, b_D: np.ndarray) -> float:
-    """Cosine of the angle between two vectors (0 when either is zero)."""
-    a_D = np.asarray(a_D, dtype=np.float64).ravel()
-    b_D = np.asarray(b_D, dtype=np.float64).ravel()
-    denominator = float(np.linalg.norm(a_D) * np.linalg.norm(b_D))
-    return float(a_D @ b_D / denominator) if denominator > 0 else 0.0
-
-
-def clamped_cosine(a_D: np.ndarray, b_D: np.ndarray) -> float:
-    """Identity similarity as the challenge scores it: cosine clamped at 0 (opposite faces score 0)."""
-    return max(0.0, cosine(a_D, b_D))
 
 
 def mean_over_present(values: Sequence[float | None]) -> float | None:
