@@ -17,6 +17,7 @@ from PIL import Image
 from ipvg.eval.frames import SampledFrames
 from ipvg.eval.types import EvalItem, EvalProblem, MetricValue, Reason
 from ipvg.faces.base import Face, FaceBackend
+from ipvg.identity import IdentityJudge
 
 
 @dataclass
@@ -105,10 +106,12 @@ class FaceStore:
         """The reference photo's largest face; raises `EvalProblem(no_face_in_reference)`."""
         key = (name, context.item.reference_path)
         if key not in self._references:
-            faces = self.backend(name).detect(context.require_reference())
+            # The project's one face policy (largest face) is `IdentityJudge.find`; eval reports a
+            # missing face as an EvalProblem rather than `largest_face`'s NoFaceDetectedError.
+            face = IdentityJudge(self.backend(name)).find(context.require_reference())
             self._references[key] = (
-                max(faces, key=lambda face: face.area)
-                if faces
+                face
+                if face is not None
                 else EvalProblem(
                     Reason.NO_FACE_IN_REFERENCE,
                     f"no face found in the reference {context.item.reference_path} by face backend `{name}`",
@@ -125,12 +128,8 @@ class FaceStore:
         challenge's grey-padded retry: see `ipvg.faces.policies`)."""
         key = (name, context.item.item_id)
         if key not in self._frames:
-            backend = self.backend(name)
-            found = []
-            for image in context.frame_images():
-                faces = backend.detect(image)
-                found.append(max(faces, key=lambda face: face.area) if faces else None)
-            self._frames[key] = found
+            judge = IdentityJudge(self.backend(name))
+            self._frames[key] = [judge.find(image) for image in context.frame_images()]
         return self._frames[key]
 
     def forget_frames(self) -> None:
