@@ -138,6 +138,15 @@ class FidMetric:
         return MetricValue(value=value, per_frame=per_frame, details=details)
 
 
+def _require_prompt(context: EvalContext) -> str:
+    """The item's prompt; `EvalProblem(empty_prompt)` for the text-alignment metrics when it is empty."""
+    if not context.item.prompt:
+        raise EvalProblem(
+            Reason.EMPTY_PROMPT, f"the prompt of {context.item.item_id} is empty", "write the prompt file"
+        )
+    return context.item.prompt
+
+
 class ClipScoreMetric:
     """CLIPScore: 100 x cosine of CLIP image and text embeddings, mean over the sampled frames."""
 
@@ -148,14 +157,11 @@ class ClipScoreMetric:
         self.embedder = embedder
 
     def score(self, context: EvalContext) -> MetricValue:
-        if not context.item.prompt:
-            raise EvalProblem(
-                Reason.EMPTY_PROMPT, f"the prompt of {context.item.item_id} is empty", "write the prompt file"
-            )
+        prompt = _require_prompt(context)
         value, per_frame = maths.clip_score(
-            self.embedder.image_embeds(context.frame_images()), self.embedder.text_embed(context.item.prompt)
+            self.embedder.image_embeds(context.frame_images()), self.embedder.text_embed(prompt)
         )
-        num_tokens = self.embedder.num_tokens(context.item.prompt)
+        num_tokens = self.embedder.num_tokens(prompt)
         details: dict[str, Any] = {"model": self.embedder.model_id, "prompt_tokens": num_tokens}
         if num_tokens > self.embedder.max_tokens:
             details["note"] = f"prompt truncated to CLIP's {self.embedder.max_tokens} tokens"
@@ -174,11 +180,7 @@ class GmeMetric:
         self.embedder = embedder
 
     def score(self, context: EvalContext) -> MetricValue:
-        if not context.item.prompt:
-            raise EvalProblem(
-                Reason.EMPTY_PROMPT, f"the prompt of {context.item.item_id} is empty", "write the prompt file"
-            )
-        text_embed_D = self.embedder.text_embeds([context.item.prompt])[0]
+        text_embed_D = self.embedder.text_embeds([_require_prompt(context)])[0]
         value, per_frame = maths.gme_score(self.embedder.image_embeds(context.frame_images()), text_embed_D)
         return MetricValue(value=value, per_frame=per_frame, details={"model": self.embedder.model_id})
 
