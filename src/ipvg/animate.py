@@ -16,10 +16,10 @@ from typing import Any
 
 import torch
 
-from ipvg.config import PipelineConfig, check_seed, get_preset
+from ipvg.config import PipelineConfig, get_preset
 from ipvg.inputs import clean_prompt
 from ipvg.io.files import ensure_writable_dir
-from ipvg.pipeline import ImageInput, load_input_image, video_overrides
+from ipvg.pipeline import ImageInput, call_seed, load_input_image, video_overrides
 from ipvg.progress import Progress, SilentProgress
 from ipvg.records import RECORD, VIDEO, environment_info, image_fingerprint, report_note, write_run
 from ipvg.temporal import create_temporal_backend
@@ -84,9 +84,7 @@ class Animator:
         """A video that starts from `image` and follows `prompt`; the keyword arguments set this call only.
         `reference` (the person's face) is seen by reference-conditioned backends (VACE) in every step."""
         progress = progress or SilentProgress()
-        if seed is None and generator is not None:
-            seed = generator.initial_seed()
-        seed = check_seed(self.config.seed if seed is None else seed)  # torch would refuse it mid-run
+        seed = call_seed(seed, generator, self.config.seed)
         overrides = video_overrides(
             num_frames=num_frames,
             num_inference_steps=num_inference_steps,

@@ -107,6 +107,14 @@ def load_input_image(source: ImageInput, what: str = "the face image") -> tuple[
     return load_image(source), path
 
 
+def call_seed(seed: int | None, generator: torch.Generator | None, default: int) -> int:
+    """The seed of one call: `seed`, else `generator`'s, else `default`; checked now, since torch would
+    refuse an out-of-range seed mid-run."""
+    if seed is None and generator is not None:
+        seed = generator.initial_seed()
+    return check_seed(default if seed is None else seed)
+
+
 def video_overrides(**values: Any) -> dict[str, Any]:
     """The per-call video settings that were given, as `temporal.*` config overrides."""
     return {f"temporal.{name}": value for name, value in values.items() if value is not None}
@@ -291,8 +299,7 @@ class IdentityVideoPipeline:
         )
         if num_candidates is not None:
             overrides["spatial.num_candidates"] = num_candidates
-        if seed is None and generator is not None:
-            seed = generator.initial_seed()
+        seed = call_seed(seed, generator, self.config.seed)
         with self.overridden(overrides):
             return self._run(face, prompt, seed=seed, out_dir=out_dir, prompts=prompts, progress=progress)
 
@@ -301,13 +308,12 @@ class IdentityVideoPipeline:
         face: ImageInput,
         prompt: str,
         *,
-        seed: int | None,
+        seed: int,
         out_dir: str | Path | None,
         prompts: DecoupledPrompt | None,
         progress: Progress | None,
     ) -> GenerationResult:
         progress = progress or SilentProgress()
-        seed = check_seed(self.config.seed if seed is None else seed)  # torch would refuse it mid-run
         stages: list[StageRecord] = []
         warnings: list[str] = []
 

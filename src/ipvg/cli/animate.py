@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -24,10 +24,6 @@ from ipvg.cli.common import (
     run_folder,
     tiny_note,
 )
-
-if TYPE_CHECKING:
-
-    pass
 
 OUTPUTS = "first_frame.png, video.mp4, record.json, report.html"
 

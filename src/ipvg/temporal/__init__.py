@@ -53,20 +53,23 @@ _VACE_SUMMARIES = {
 
 def register(registry: Any) -> None:
     from ipvg.temporal.cogvideox import RECIPE as COGVIDEOX_RECIPE
+    from ipvg.temporal.vace import RECIPES as VACE_RECIPES
     from ipvg.temporal.wan import RECIPES
 
-    for name, (factory, summary) in _SUMMARIES.items():
-        registry.register(
-            BackendSpec(
-                kind="temporal",
-                name=name,
-                target=f"ipvg.temporal.wan:{factory}",
-                summary=summary,
-                requires=("diffusers", "transformers", "ftfy"),
-                pip_hint="pip install ipvg",
-                weights=(RECIPES[name].model,),
+    # The Wan and VACE families: one module each, one factory per recipe.
+    for module, summaries, recipes in (("wan", _SUMMARIES, RECIPES), ("vace", _VACE_SUMMARIES, VACE_RECIPES)):
+        for name, (factory, summary) in summaries.items():
+            registry.register(
+                BackendSpec(
+                    kind="temporal",
+                    name=name,
+                    target=f"ipvg.temporal.{module}:{factory}",
+                    summary=summary,
+                    requires=("diffusers", "transformers", "ftfy"),
+                    pip_hint="pip install ipvg",
+                    weights=(recipes[name].model,),
+                )
             )
-        )
     registry.register(
         BackendSpec(
             kind="temporal",
@@ -78,20 +81,6 @@ def register(registry: Any) -> None:
             weights=(COGVIDEOX_RECIPE.model,),
         )
     )
-    from ipvg.temporal.vace import RECIPES as VACE_RECIPES
-
-    for name, (factory, summary) in _VACE_SUMMARIES.items():
-        registry.register(
-            BackendSpec(
-                kind="temporal",
-                name=name,
-                target=f"ipvg.temporal.vace:{factory}",
-                summary=summary,
-                requires=("diffusers", "transformers", "ftfy"),
-                pip_hint="pip install ipvg",
-                weights=(VACE_RECIPES[name].model,),
-            )
-        )
 
 
 def create_temporal_backend(config: TemporalConfig, runtime: RuntimeConfig) -> TemporalBackend:
