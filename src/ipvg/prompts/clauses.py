@@ -106,11 +106,26 @@ def tag_tokens(tokens: list[str]) -> list[str]:
     prep_seen = False  # a preposition since the last verb: a noun phrase, not a subject, follows
     finite_seen = False  # "sits ... and eats" (a second finite verb) vs "wearing a blazer and glasses"
     carrying = False  # the last finite verb was one of wearing/holding: "and W" more likely names a thing
+    awaiting_verb = False  # the person is named and no verb yet: "A dancer in a red dress [twirls] across"
     for i, word in enumerate(lower):
         previous = tags[i - 1] if i else "START"
         following = lower[i + 1] if i + 1 < len(lower) else ""
         previous2 = tags[i - 2] if i >= 2 else "START"
         tag = _tag(word, previous, lower[i - 1] if i else "", following, finite_seen, prep_seen, previous2)
+        if (
+            tag in ("NOUN", "ADJ")
+            and awaiting_verb
+            and previous in ("NOUN", "ADJ")
+            and "VBZ" in en.verb_tags(word)
+            and (following in en.DETERMINERS or (following in en.PREPOSITIONS and following != "of"))
+        ):
+            tag = "VERB"  # "twirls across", "sips a": a present-tense verb after the person's noun phrase
+            if previous == "ADJ" and "NOUN" in en.word_classes(lower[i - 1]):
+                tags[i - 1] = "NOUN"  # "a red dress twirls": "dress" heads the noun phrase
+        if tag == "NOUN" and _person_word(word) and "VERB" not in tags and "AUX" not in tags:
+            awaiting_verb = True
+        elif tag in ("VERB", "AUX"):
+            awaiting_verb = False
         if (
             tag == "VERB"
             and word.endswith("ing")
@@ -220,6 +235,10 @@ def _tag(
         return "ADJ"  # "long orange shadows", "a white sports jacket"
     if previous == "DET" and word.endswith("ing") and "VBG" in en.verb_tags(word):
         return "ADJ"  # "a glowing fishing rod", "a steaming cup"
+    if "ADJ" in classes and "NOUN" in classes and previous in ("DET", "ADJ") and _person_word(word) and (
+        en.verb_tags(following) & {"VBZ", "VBD", "VBG"}
+    ):
+        return "NOUN"  # "A pilot flies over the city": the person, then the verb (not "a pilot program")
     if "ADJ" in classes:
         following_classes = en.word_classes(following) if following[:1].isalnum() else frozenset()
         if previous in ("DET", "ADJ", "CONJ", "PREP", "ADV") and "NOUN" in following_classes:

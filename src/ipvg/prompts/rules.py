@@ -45,7 +45,13 @@ from ipvg.prompts.rules_words import (
     CHILD_NOUNS,
     FRAMING_CUES,
 )
-from ipvg.prompts.subject import indefinite, normalise_subject, subject_from_text, subject_noun
+from ipvg.prompts.subject import (
+    UNKNOWN_SUBJECT,
+    indefinite,
+    normalise_subject,
+    subject_from_text,
+    subject_noun,
+)
 from ipvg.prompts.text import MAX_SOURCE_CHARS, clean_source
 from ipvg.types import DecoupledPrompt
 
@@ -223,6 +229,12 @@ def subject_phrases(match: SubjectMatch | None, subject: str | None, text: str) 
         noun = CHILD_NOUNS[match.head]
         if gender_noun in ("woman", "man") and noun in ("girl", "boy"):
             noun = "girl" if gender_noun == "woman" else "boy"
+        text_gender = subject_noun(subject_from_text(text))
+        if text_gender in ("woman", "man") and noun in ("child", "teenager"):
+            # "A teenager ... her phone" -> "A teenage girl" (the prompt's own words; a face's gender
+            # guess is not trusted to turn "a child" into a girl or a boy)
+            girl = text_gender == "woman"
+            noun = ("teenage girl" if girl else "teenage boy") if noun == "teenager" else ("girl" if girl else "boy")
         phrase = _capitalise(indefinite(noun))
         full = _capitalise(indefinite(" ".join([*match.modifiers, noun])))
         return phrase, full, _possessive(full)
@@ -243,6 +255,10 @@ def subject_phrases(match: SubjectMatch | None, subject: str | None, text: str) 
         other = other[:1].lower() + other[1:] if other.split()[0].lower() in ("a", "an", "the") else other
         return phrase, f"{phrase} and {other}", _possessive(phrase)
     role = " ".join([*match.modifiers, match.head])
+    if not given and phrase == UNKNOWN_SUBJECT:
+        # Neither face nor words tell the gender: "A golfer", not "A person, a golfer".
+        phrase = _capitalise(indefinite(role))
+        return phrase, phrase, _possessive(phrase)
     return phrase, f"{phrase}, {indefinite(role)}", _possessive(phrase)
 
 

@@ -34,6 +34,7 @@ from ipvg.prompts.rules_words import (
     ANIMALS,
     APPEARANCE_NOUNS,
     BODY_PARTS,
+    BROWSABLE,
     CAMERA_WORDS,
     COGNITION_LEMMAS,
     COMPOUND_HEADS,
@@ -41,13 +42,17 @@ from ipvg.prompts.rules_words import (
     DIRECTIONAL,
     FRAMING_CUES,
     GAZE_LEMMAS,
+    HELD_OR_PLACE,
     HELD_PHRASAL,
+    HIGH_OVER,
     INGESTION_LEMMAS,
     MOTION_NOUNS,
     MOTION_PARTICLES,
     PASSIVE_LEMMAS,
+    POSSESSIVES,
     PRONOUN_OF,
     STILL_GAZE,
+    SURFACES,
     TIME_LEAD,
 )
 from ipvg.prompts.subject import subject_noun
@@ -471,6 +476,12 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
                 "water", "air", "crowd", "distance", "sky", "darkness", "light"
             ):
                 mapped = "with"  # "biting into an apple", "sneezing into a tissue": the thing, not a place
+            elif mapped == "in" and (head in SURFACES or singular in SURFACES):
+                mapped = "on"  # "twirls across the stage" -> "on the stage", not "in the stage"
+            elif lower == "through" and (head in BROWSABLE or singular in BROWSABLE):
+                mapped = "with"  # "scrolling through her phone": the phone is held, not a place
+            elif mapped == "above" and head and singular not in lx.PLACES and singular not in HIGH_OVER:
+                mapped = "near"  # "jumps over a puddle" -> "near a puddle"; "flies over the city" -> "above"
             current[0].append(mapped)
             current[1].append("PREP")
             i += 1
@@ -582,7 +593,7 @@ def _object_as_prop(
     last_is_noun = tags[end - 1] in ("NOUN", "NUM") or "NOUN" in en.word_classes(words[-1])
     if words[-1] in ("the", "a", "an") or not last_is_noun:
         return end  # "swings higher and higher": no object
-    preposition = "in" if head in lx.PLACES else "with"
+    preposition = "in" if head in lx.PLACES and not (head in HELD_OR_PLACE and words[0] in POSSESSIVES) else "with"
     if not plain:
         current[0].append(preposition)
         current[1].append("PREP")

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 
 CHILD_NOUNS = {"girl": "girl", "boy": "boy", "child": "child", "kid": "child", "toddler": "toddler",
-               "baby": "baby", "daughter": "girl", "son": "boy", "schoolgirl": "girl", "schoolboy": "boy"}
+               "baby": "baby", "daughter": "girl", "son": "boy", "schoolgirl": "girl", "schoolboy": "boy",
+               "teenager": "teenager", "teen": "teenager", "adolescent": "teenager"}
 # Framing cues in the prompt -> the term the spatial prompt ends with (first cue in the text wins).
 FRAMING_CUES: tuple[tuple[str, str], ...] = (
     (r"extreme close[- ]?up", "extreme close-up"),
@@ -55,7 +56,11 @@ PASSIVE_LEMMAS = frozenset({"dress", "adorn", "clad", "light", "fill", "cover", 
                             "line", "make", "string", "paint", "bathe", "set", "build", "wear", "don", "drape"})
 BODY_PARTS = frozenset("hand arm head face hair lip eye shoulder finger foot feet leg knee chin nose mouth "
                        "cheek fist palm body neck back teeth tooth toe nail wrist ankle forehead".split())
-CONTAINERS = frozenset("cup glass bowl pot pan bag box basket jar mug bottle bucket tube oven pocket drawer".split())
+CONTAINERS = frozenset(
+    "cup glass bowl pot pan bag box basket jar mug bottle bucket tube oven pocket drawer beaker flask vase kettle "
+    "wok skillet pitcher teapot tank barrel crate cart suitcase backpack sink bathtub tub bin envelope mailbox "
+    "hole cauldron blender mixer tray plate dish".split()
+)
 EMPTY_WITHOUT_OBJECT = frozenset({"fill", "permeate", "flood", "accompany", "punctuate", "pierce", "break", "carry",
                                   "echo", "hang", "linger", "waft", "drift", "mix", "blend", "merge", "create"})
 # "a rocking chair", "a swimming pool": the -ing word names the thing's use, not a movement.
@@ -71,4 +76,24 @@ GAZE_LEMMAS = frozenset({"look", "watch", "stare", "gaze", "glance", "peer", "pe
 STILL_GAZE = frozenset({"thoughtful", "focused", "serious", "calm", "happy", "sad", "tired", "worried"})
 DIRECTIONAL = {"across": "in", "through": "in", "into": "in", "onto": "on", "along": "on", "down": "on",
                "up": "on", "over": "above", "around": "in", "toward": None, "towards": None, "to": None,
-               "from": None, "past": None, "out": None, "off": None, "away": None, "after": None}
+               "from": None, "past": "near", "out": None, "off": None, "away": None, "after": None}
+# "across the stage" is "on the stage": places a person stands on rather than in.
+SURFACES = frozenset(
+    "stage floor field street road beach ice court grass sand sidewalk pavement track lawn meadow deck bridge "
+    "rooftop roof runway desert snow platform pier boardwalk path trail playground pitch rink table desk counter "
+    "carpet mat tightrope rope dancefloor dance-floor tundra prairie plain plains slope slopes hillside".split()
+)
+# "scrolling through her phone", "flipping through a book": things held in the hands, not places.
+BROWSABLE = frozenset(
+    "phone smartphone book books pages page magazine magazines newspaper notes notebook album photos photographs "
+    "files papers documents menu tablet laptop catalog catalogue folder letters mail cards records vinyl clothes "
+    "rack racks drawer drawers bag purse wallet binder scrapbook journal diary".split()
+)
+# "flies over the city": things a thing is above; anything else a person jumps or steps over is "near".
+HIGH_OVER = frozenset(
+    "city town village ocean sea lake river valley mountain mountains hills field fields forest clouds cloud "
+    "rooftops roofs landscape canyon desert water waves bay coast island islands countryside skyline crowd".split()
+)
+# "swings his club": with a possessive these are things held; bare, they can be places ("at the club").
+HELD_OR_PLACE = frozenset("club bar board set ring court range".split())
+POSSESSIVES = frozenset("his her their my your its our".split())
