@@ -109,6 +109,25 @@ def test_a_file_or_a_link_at_out_is_refused(tmp_path: Path) -> None:
         check_run_dir(link)
 
 
+@pytest.mark.parametrize("kind", ["file", "foreign folder"])
+def test_a_refusal_says_its_reason_and_its_fix_once(tmp_path: Path, kind: str) -> None:
+    """Wrong code caught: `except OSError` around the checks re-wrapping our own OutputError (it is an
+    OSError too), which printed the first message and fix inside a second one with an unrelated fix
+    ("choose a shorter or different --out")."""
+    out = tmp_path / "out"
+    if kind == "file":
+        out.write_text("x")
+    else:
+        out.mkdir()
+        (out / "notes.txt").write_text("mine")
+    with pytest.raises(OutputError) as caught:
+        check_run_dir(out)
+    line = caught.value.one_line()
+    assert line.count("Fix:") == 1 and "shorter" not in line and ".." not in line
+    assert not caught.value.message.startswith("Cannot use")
+    assert "--out" in (caught.value.fix or "") and "--out" not in caught.value.message
+
+
 def test_without_an_atomic_exchange_the_two_rename_fallback_also_replaces(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -61,6 +61,8 @@ def check_run_dir(out_dir: str | Path, *, overwrite: bool = False) -> Path:
         raise OutputError("The output folder is empty text.", "pass a folder with --out.")
     try:
         return _check(path, overwrite)
+    except OutputError:  # already ours, with its own fix (it is an OSError too: not wrapped again)
+        raise
     except OSError as error:  # a name too long, a path through a file, a permission the OS refuses
         raise OutputError(
             f"Cannot use {str(path)[:200]} as the output folder: {error.strerror or error}.",
