@@ -72,3 +72,56 @@ def test_an_unknown_gender_role_is_the_subject_alone(rules: RulesBackend) -> Non
     assert "person" not in alone.spatial
     faced = rules.decouple("A golfer lines up a putt on a sunny green.", subject="A woman")
     assert faced.spatial.startswith("A woman, a golfer")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "kept"),
+    [
+        # a piece holding "music" or "breath" anywhere was dropped whole as a sound clause
+        ("A man sits on a couch as he listens to music through headphones.", "listens to music through headphones"),
+        ("A boxer punches a bag, then stops to catch his breath and stare into the distance.",
+         "catch his breath and stare into the distance"),
+    ],
+)
+def test_the_persons_own_actions_are_not_sound_clauses(rules: RulesBackend, prompt: str, kept: str) -> None:
+    """Catches the temporal prompt losing the person's actions because they mention a sound word."""
+    assert kept in rules.decouple(prompt).temporal
+
+
+def test_a_close_up_of_a_face_is_framing_not_the_subject(rules: RulesBackend) -> None:
+    """Catches "A man's face listens ...": the face made the subject of the person's verb."""
+    record = rules.decouple("Close-up of a man's face as he listens to music through headphones.")
+    assert record.temporal.startswith("A man listens to music"), record.temporal
+    assert record.spatial.endswith("close-up")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "wanted", "wrong"),
+    [
+        # "leaves" read as the verb and "drift" as a noun: "autumn leaves on in her"
+        ("A woman sits on a porch while autumn leaves drift down around her.", "autumn leaves around her", "drift"),
+        # a plural noun then its bare verb before a preposition: "raindrops bounce off" kept as a clause
+        ("A girl in a raincoat stands in the rain as raindrops bounce off her umbrella.", "umbrella", "bounce"),
+        # "goggles" read as a verb, cutting the clothing list: "safety in a dim laboratory"
+        ("A female scientist in a white coat and safety goggles carefully examines a vial.", "safety goggles",
+         "examines"),
+        # "ripped" read as a motion verb: "with jeans"
+        ("A young man in a leather jacket and ripped jeans leans on his motorcycle.", "ripped jeans", "with jeans"),
+        # "on" after "pulls" read as a place: "on his helmet"
+        ("A rider in a red jacket pulls on his helmet beside the track.", "with his helmet", "on his helmet"),
+        # the instrument of a body movement kept as a prop: "with the back of her hand"
+        ("A baker kneads dough, pausing to wipe her forehead with the back of her hand.", "dough", "back of her"),
+        # "fanning" after an adverb read as a noun: "herself with a paper fan"
+        ("An old woman sits on a bench, slowly fanning herself with a paper fan.", "with a paper fan", "herself"),
+    ],
+)
+def test_long_prompt_phrases(rules: RulesBackend, prompt: str, wanted: str, wrong: str) -> None:
+    record = rules.decouple(prompt)
+    assert wanted in record.spatial and wrong not in record.spatial, record.spatial
+    assert fragments(record.spatial, record.temporal) == []
+
+
+def test_a_female_role_keeps_its_article(rules: RulesBackend) -> None:
+    """Catches "A woman, scientist in a white coat": "female" read as the person and the role left bare."""
+    record = rules.decouple("A female scientist in a white coat examines a vial.")
+    assert record.spatial.startswith("A woman, a female scientist,"), record.spatial

@@ -117,11 +117,55 @@ def tag_tokens(tokens: list[str]) -> list[str]:
             and awaiting_verb
             and previous in ("NOUN", "ADJ")
             and "VBZ" in en.verb_tags(word)
-            and (following in en.DETERMINERS or (following in en.PREPOSITIONS and following != "of"))
+            and (
+                following in en.DETERMINERS
+                or (following in en.PREPOSITIONS and following != "of")
+                or following.endswith("ly")
+                or ("ADV" in en.word_classes(following) and "NOUN" not in en.word_classes(following))
+            )
         ):
             tag = "VERB"  # "twirls across", "sips a": a present-tense verb after the person's noun phrase
             if previous == "ADJ" and "NOUN" in en.word_classes(lower[i - 1]):
                 tags[i - 1] = "NOUN"  # "a red dress twirls": "dress" heads the noun phrase
+        if (
+            tag == "NOUN"
+            and previous == "VERB"
+            and i >= 2
+            and tags[i - 2] in ("NOUN", "ADJ", "DET")
+            and lower[i - 1].endswith("s")
+            and "NOUN" in en.word_classes(lower[i - 1])
+            and word == en.verb_lemma(word)
+            and en.verb_tags(word) & {"VB", "VBP"}
+            and ((following in en.PREPOSITIONS and following != "of") or following in PARTICLES)
+        ):
+            tags[i - 1], tag = "NOUN", "VERB"  # "while autumn leaves drift down": the plural noun, then its verb
+        if tag == "VERB" and "VBZ" in en.verb_tags(word) and word.endswith("s"):
+            k = i - 1 if previous != "ADV" else i - 2
+            if k >= 1 and tags[k] == "VERB" and "VBZ" in en.verb_tags(lower[k]) and "NOUN" in en.word_classes(lower[k]) and (
+                tags[k - 1] in ("NOUN", "ADJ")
+            ):
+                tags[k] = "NOUN"  # "safety goggles carefully examines": two finite verbs in a row, the first a noun
+        if (
+            tag == "VERB"
+            and previous == "CONJ"
+            and (word.endswith("ed") or "VBN" in en.verb_tags(word))
+            and following[:1].isalnum()
+            and "NOUN" in en.word_classes(following)
+            and following not in en.DETERMINERS
+            and not en.verb_tags(following) & {"VBZ", "VBD", "VBG"}
+            and i >= 2
+            and tags[i - 2] == "NOUN"
+        ):
+            tag = "ADJ"  # "a leather jacket and ripped jeans"
+        if (
+            tag == "NOUN"
+            and previous == "CONJ"
+            and word == en.verb_lemma(word)
+            and "VB" in en.verb_tags(word)
+            and any(lower[j - 1] == "to" and tags[j] == "VERB" for j in range(max(1, i - 6), i - 1))
+            and (following in en.PREPOSITIONS or following in en.DETERMINERS or not following[:1].isalnum())
+        ):
+            tag = "VERB"  # "to catch his breath and stare into the distance": a second infinitive
         if tag == "NOUN" and _person_word(word) and "VERB" not in tags and "AUX" not in tags:
             awaiting_verb = True
         elif tag in ("VERB", "AUX"):
@@ -279,7 +323,9 @@ def _is_verb(
     ):
         return False  # "with tattooed arms"
     if "VBG" in tags and previous in ("PREP", "ADV") and previous_word not in GERUND_PREPOSITIONS:
-        if "NOUN" in following_classes and following not in en.DETERMINERS and following not in PARTICLES:
+        if "NOUN" in following_classes and following not in en.DETERMINERS and following not in PARTICLES and (
+            following not in PRONOUNS and following not in ("herself", "himself", "themselves")
+        ):
             return False  # "a path of floating lily pads", "a field of gently swaying wildflowers"
         if previous == "PREP" and not following[:1].isalnum():
             return False  # "a flash of lightning", "the sound of clapping"
@@ -324,7 +370,10 @@ def _is_verb(
         return not nounish or previous in ("NOUN", "PRON", "ADV", "REL", "AUX", "NEG")
     plural = previous_word.endswith("s") and not previous_word.endswith(("ss", "us", "is", "as"))
     if previous == "NOUN" and plural and previous2 in ("DET", "CONJ", "START", "PUNCT", "NUM") and (
-        not following[:1].isalnum() or following in ("and", "up", "out", "down", "away") or following.endswith("ly")
+        not following[:1].isalnum()
+        or following in ("and", "up", "out", "down", "away")
+        or following.endswith("ly")
+        or (following in en.PREPOSITIONS and following not in ("of", "with", "for"))
     ):
         return True  # "his nostrils flare", "the lily pads light up"
     # Base form: after "to", a modal/auxiliary, a pronoun, a relative pronoun ("pads that light up").
@@ -465,12 +514,18 @@ def without_nonvisual(piece: Piece, *, keep: bool = False) -> Piece | None:
     return piece if keep else None
 
 
+# "listens to music", "sings a song", "catches his breath": the person's own action, which the video shows.
+SOUND_ACTIONS = frozenset({"listen", "sing", "hum", "whistle", "play", "perform", "record", "compose", "rehearse",
+                           "practice", "practise", "strum", "conduct", "catch", "hold", "take", "draw"})
+
+
 def is_nonvisual(piece: Piece) -> bool:
     """A sound or smell piece: a non-visual noun, not the person's own verb ("smelled something"),
     nor an adjective before a noun ("a crackling fireplace" is a fireplace)."""
     lower, tags = piece.lower, piece.tags
     return any(
         word in lx.NONVISUAL
+        and not any(t == "VERB" and verb_lemma(w) in SOUND_ACTIONS for w, t in zip(lower[:k], tags[:k], strict=True))
         and tag != "VERB"
         and word not in ("feel", "feeling", "feels", "taste")
         and not (tag == "ADJ" and k + 1 < len(tags) and tags[k + 1] == "NOUN")

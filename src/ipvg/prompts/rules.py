@@ -41,6 +41,7 @@ from ipvg.prompts.rules_spatial import (
     compose_spatial,
 )
 from ipvg.prompts.rules_words import (
+    BODY_PARTS,
     CAMERA_WORDS,
     CHILD_NOUNS,
     FRAMING_CUES,
@@ -164,6 +165,8 @@ def find_subject(sentences: list[list[Piece]]) -> SubjectMatch | None:
                 if kind is None or piece.tags[i] not in ("NOUN", "ADJ"):
                     continue
                 following = lower[i + 1] if i + 1 < len(lower) else ""
+                if word in ("female", "male") and person_kind(following) is not None:
+                    continue  # "a female scientist": the role is the person, "female" its modifier
                 if piece.tags[i + 1 : i + 2] == ["NOUN"] and person_kind(following) is None and not (
                     following.endswith("ing") or en.verb_tags(following)
                 ):
@@ -339,6 +342,10 @@ def _subject_sentence(
     if set(lead_lower) & CAMERA_WORDS:
         rest_tokens = _drop_as_pronoun(rest_tokens)  # "follows a woman ... as she walks" -> "a woman ... walks"
         if after and after[0].lead in ("as", "while") and after[0].lower[:1] in (["she"], ["he"], ["they"]):
+            if match.possessive and rest_tokens and all(t.lower() in BODY_PARTS or t.lower().rstrip("s") in BODY_PARTS
+                                                        for t in rest_tokens):
+                # "Close-up of a man's face as he listens": the man listens; the close-up is the framing
+                replacement, rest_tokens = subject_np, []
             first_after = after[0]
             after = [Piece(first_after.tokens[1:], first_after.tags[1:], first_after.sentence, " "), *after[1:]]
     needs_comma = "," in replacement and not match.possessive and rest_tokens and rest_tokens[0] != ","

@@ -40,6 +40,7 @@ from ipvg.prompts.rules_words import (
     COMPOUND_HEADS,
     CONTAINERS,
     DIRECTIONAL,
+    DRESSING_LEMMAS,
     FRAMING_CUES,
     GAZE_LEMMAS,
     HELD_OR_PLACE,
@@ -420,10 +421,16 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             i += 1
             while i < len(tokens) and (
                 tags[i] in ("ADV", "PRT")
-                or (tokens[i].lower() in MOTION_PARTICLES and i + 1 < len(tokens) and tags[i + 1] == "DET")
+                or (tokens[i].lower() in MOTION_PARTICLES and i + 1 < len(tokens) and tags[i + 1] == "DET" and not (
+                    has_subject and tokens[i].lower() in DIRECTIONAL  # "raindrops bounce off her umbrella"
+                ))
             ):
                 i += 1  # "picks up a mug", "blows out the candles"
-            while i < len(tokens) and tags[i] == "PRON" and tokens[i].lower() in ("it", "them", "him", "her", "itself"):
+            if i + 1 < len(tokens) and tokens[i].lower() == "on" and lemma in DRESSING_LEMMAS:
+                i += 1  # "pulls on his helmet": the helmet is in hand in the first frame
+            while i < len(tokens) and tags[i] == "PRON" and tokens[i].lower() in (
+                "it", "them", "him", "her", "itself", "herself", "himself", "themselves"
+            ):
                 i += 1  # "setting it down"
                 while (i < len(tokens) and tags[i] in ("ADV", "PRT")) or (
                     i < len(tokens) and tokens[i].lower() in MOTION_PARTICLES
@@ -451,6 +458,18 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             _np_head(tokens, tags, i + 1)
         ):
             i = _skip_np(tokens, tags, i + 1)  # "engaged in a fast-paced duel": the movement is the video's
+            continue
+        if tag == "PREP" and lower in DIRECTIONAL and after_motion and i + 1 < len(tokens) and (
+            tags[i + 1] == "PREP" and tokens[i + 1].lower() in DIRECTIONAL
+        ):
+            i += 1  # "drift down around her": the last direction says where
+            continue
+        if tag == "PREP" and DIRECTIONAL.get(lower) in ("in", "on", "above") and after_motion and i + 1 < len(tokens) and (
+            tokens[i + 1].lower() in ("her", "him", "them") and tags[i + 1] == "PRON"
+        ):
+            current[0].extend(["around", tokens[i + 1]])  # "leaves drift down around her" -> "leaves around her"
+            current[1].extend(["PREP", "PRON"])
+            i += 2
             continue
         if tag == "PREP" and lower in DIRECTIONAL and after_motion:
             mapped = DIRECTIONAL[lower]
@@ -585,6 +604,12 @@ def _object_as_prop(
     head = words[-1] if words else ""
     singular = head[:-1] if head.endswith("s") and not head.endswith("ss") else head
     if words and (head in APPEARANCE_NOUNS or singular in BODY_PARTS):
+        if end + 1 < len(tokens) and tokens[end].lower() == "with":
+            after = _skip_np(tokens, tags, end + 1)
+            while after + 1 < len(tokens) and tokens[after].lower() == "of":
+                after = _skip_np(tokens, tags, after + 1)
+            if any(t.lower().rstrip("s") in BODY_PARTS for t in tokens[end + 1 : after]):
+                return after  # "wipes her forehead with the back of her hand": all of it is the movement
         return end  # "tousling her hair", "washing his hands": the person's own body is no prop
     if not words or singular in ABSTRACT_OBJECTS or head in ABSTRACT_OBJECTS or _motion_noun(head) or (person_kind(head) and head not in (
         "baby", "child"

@@ -55,7 +55,7 @@ APPEARANCE_NOUNS = frozenset(
 PASSIVE_LEMMAS = frozenset({"dress", "adorn", "clad", "light", "fill", "cover", "decorate", "frame", "surround",
                             "line", "make", "string", "paint", "bathe", "set", "build", "wear", "don", "drape"})
 BODY_PARTS = frozenset("hand arm head face hair lip eye shoulder finger foot feet leg knee chin nose mouth "
-                       "cheek fist palm body neck back teeth tooth toe nail wrist ankle forehead".split())
+                       "cheek fist palm body neck back teeth tooth toe nail wrist ankle forehead breath".split())
 CONTAINERS = frozenset(
     "cup glass bowl pot pan bag box basket jar mug bottle bucket tube oven pocket drawer beaker flask vase kettle "
     "wok skillet pitcher teapot tank barrel crate cart suitcase backpack sink bathtub tub bin envelope mailbox "
@@ -76,7 +76,7 @@ GAZE_LEMMAS = frozenset({"look", "watch", "stare", "gaze", "glance", "peer", "pe
 STILL_GAZE = frozenset({"thoughtful", "focused", "serious", "calm", "happy", "sad", "tired", "worried"})
 DIRECTIONAL = {"across": "in", "through": "in", "into": "in", "onto": "on", "along": "on", "down": "on",
                "up": "on", "over": "above", "around": "in", "toward": None, "towards": None, "to": None,
-               "from": None, "past": "near", "out": None, "off": None, "away": None, "after": None}
+               "from": None, "past": "near", "out": None, "off": "on", "away": None, "after": None}
 # "across the stage" is "on the stage": places a person stands on rather than in.
 SURFACES = frozenset(
     "stage floor field street road beach ice court grass sand sidewalk pavement track lawn meadow deck bridge "
@@ -87,7 +87,8 @@ SURFACES = frozenset(
 BROWSABLE = frozenset(
     "phone smartphone book books pages page magazine magazines newspaper notes notebook album photos photographs "
     "files papers documents menu tablet laptop catalog catalogue folder letters mail cards records vinyl clothes "
-    "rack racks drawer drawers bag purse wallet binder scrapbook journal diary".split()
+    "rack racks drawer drawers bag purse wallet binder scrapbook journal diary headphones earphones earbuds "
+    "binoculars telescope microscope viewfinder lens camera magnifier".split()
 )
 # "flies over the city": things a thing is above; anything else a person jumps or steps over is "near".
 HIGH_OVER = frozenset(
@@ -97,3 +98,5 @@ HIGH_OVER = frozenset(
 # "swings his club": with a possessive these are things held; bare, they can be places ("at the club").
 HELD_OR_PLACE = frozenset("club bar board set ring court range".split())
 POSSESSIVES = frozenset("his her their my your its our".split())
+# "pulls on his helmet", "slips on her shoes": the thing is in hand before it is worn.
+DRESSING_LEMMAS = frozenset({"put", "pull", "slip", "throw", "tug", "strap", "zip", "button", "try"})
