@@ -119,9 +119,9 @@ def load_annotations(path: Path, split: str | None = None) -> list[Annotation]:
 def in_split(item_split: str, wanted: str) -> bool:
     """Whether an item of split `item_split` is selected by `wanted`.
 
-    `dev` selects every development part (`dev`, and `dev2`, the prompts added after the first
-    half was tuned to 100%), so the held-out half stays exactly what it was when the set was frozen;
-    `dev2` alone selects the added part.
+    `dev` selects every development part (`dev`; `dev2` and `dev3`, the prompts added after the
+    development side was tuned to 100%), so the held-out half stays exactly what it was when the set
+    was frozen; `dev2` or `dev3` alone selects that added part.
     """
     return item_split == wanted or (wanted == "dev" and item_split.startswith("dev"))
 
