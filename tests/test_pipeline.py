@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from ipvg.cli.main import main
-from ipvg.errors import NoFaceDetectedError, PromptError
+from ipvg.errors import NoFaceDetectedError, OutputError, PromptError
 from ipvg.pipeline import IdentityVideoPipeline
 
 PROMPT = "The man smiles, then turns his head to the left while the camera slowly zooms in, in a sunny park"
@@ -36,12 +36,16 @@ def first_run(pipeline, face_path, tmp_path_factory):
 def test_outputs_and_record_agree(first_run):
     result, out = first_run
     assert sorted(p.name for p in out.iterdir()) == [
+        ".ipvg-run",  # written through a staging folder (ipvg.io.rundir), as the CLI does
         "candidates",
         "first_frame.png",
         "record.json",
         "report.html",
         "video.mp4",
     ]
+    # The returned paths are where the files lie now, not inside the staging folder that was renamed.
+    assert all(path.is_file() and out in path.parents for path in result.paths.values())
+    assert result.video.path == out / "video.mp4"
     record = json.loads((out / "record.json").read_text())
     with av.open(str(out / "video.mp4")) as container:
         stream = container.streams.video[0]
@@ -113,6 +117,39 @@ def test_no_face_stops_before_models_load(tmp_path):
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
+def test_a_run_that_fails_while_writing_leaves_out_dir_as_it_was(pipeline, face_path, tmp_path, monkeypatch):
+    """The Python API stages the run folder like the CLI. Wrong code caught: writing straight into
+    `out_dir` (a crash in the video encoder left first_frame.png and candidates/ there, or mixed the
+    new first frame into the previous run); also a folder of the user's taken over without `overwrite`."""
+    import errno
+
+    import ipvg.io.video
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    fresh, previous = tmp_path / "a" / "new", tmp_path / "previous"
+    previous.mkdir()
+    (previous / ".ipvg-run").write_text("ipvg run folder\n")
+    (previous / "first_frame.png").write_bytes(b"the previous run")
+    with monkeypatch.context() as patch:
+        patch.setattr(ipvg.io.video, "write_video", disk_full)
+        for out in (fresh, previous):
+            with pytest.raises(OSError, match="No space"):
+                pipeline(face_path, PROMPT, seed=0, out_dir=out)
+    assert not (tmp_path / "a").exists()
+    assert sorted(p.name for p in previous.iterdir()) == [".ipvg-run", "first_frame.png"]
+    assert (previous / "first_frame.png").read_bytes() == b"the previous run"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["previous"]  # no staging folder left
+    # A folder ipvg did not write is refused before any work, and kept unless overwrite=True.
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    with pytest.raises(OutputError, match="did not write"):
+        IdentityVideoPipeline.from_preset("tiny")(face_path, PROMPT, out_dir=mine)
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+
+
 def test_empty_prompt_stops_first(face_path):
     fresh = IdentityVideoPipeline.from_preset("tiny")
     with pytest.raises(PromptError):
@@ -182,14 +219,38 @@ def test_animator_per_call_settings_and_inputs(face_path, tmp_path):
     assert (settings["num_inference_steps"], settings["negative_prompt"]) == (1, "blurry")
     assert result.record.inputs["seed"] == 11
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
+        ".ipvg-run",
         "first_frame.png",
         "record.json",
         "report.html",
         "video.mp4",
     ]
+    assert result.video_path == result.video.path == tmp_path / "run" / "video.mp4"  # not the staging name
     again = animator(picture, PROMPT, seed=11)  # the preset's own settings again
     assert again.video.num_frames == 9 and again.record.outputs["settings"]["negative_prompt"] != "blurry"
     assert "Animator(preset='tiny'" in repr(animator)
+
+
+def test_animator_failing_while_writing_keeps_the_previous_run(face_path, tmp_path, monkeypatch):
+    """Animator(out_dir=) stages like the CLI. Wrong code caught: writing into `out_dir` directly (a
+    crash in the encoder left the new first_frame.png beside the previous run's video)."""
+    import ipvg.io.video
+    from ipvg.animate import Animator
+
+    animator = Animator.from_preset("tiny")
+    run = tmp_path / "run"
+    animator(face_path, PROMPT, num_frames=1, num_inference_steps=1, out_dir=run)
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+
+    def encoder_crash(*args, **kwargs):
+        raise RuntimeError("encoder crashed")
+
+    monkeypatch.setattr(ipvg.io.video, "write_video", encoder_crash)
+    mirrored = np.ascontiguousarray(np.asarray(Image.open(face_path).convert("RGB"))[:, ::-1])
+    with pytest.raises(RuntimeError, match="encoder crashed"):
+        animator(mirrored, PROMPT, num_frames=1, num_inference_steps=1, out_dir=run)
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
 def test_pipeline_api_surface(pipeline):

@@ -5,7 +5,8 @@
     result = animator("face.png", "A woman smiles and waves", seed=0, num_frames=13, out_dir="out")
 
 Models are loaded on the first call and reused for the next ones. The run folder has the layout of
-`generate` (the input as first_frame.png, video.mp4, report.html, record.json).
+`generate` (the input as first_frame.png, video.mp4, report.html, record.json) and, as there, appears
+complete or not at all (`ipvg.io.rundir`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import torch
 
 from ipvg.config import PipelineConfig, get_preset
 from ipvg.inputs import clean_prompt
-from ipvg.io.files import ensure_writable_dir
+from ipvg.io.rundir import check_run_dir, write_staged
 from ipvg.pipeline import ImageInput, call_seed, load_input_image, video_overrides
 from ipvg.progress import Progress, SilentProgress
 from ipvg.records import RECORD, VIDEO, environment_info, image_fingerprint, report_note, write_run
@@ -79,10 +80,13 @@ class Animator:
         seed: int | None = None,
         generator: torch.Generator | None = None,
         out_dir: str | Path | None = None,
+        overwrite: bool = False,
         progress: Progress | None = None,
     ) -> AnimateResult:
         """A video that starts from `image` and follows `prompt`; the keyword arguments set this call only.
-        `reference` (the person's face) is seen by reference-conditioned backends (VACE) in every step."""
+        `reference` (the person's face) is seen by reference-conditioned backends (VACE) in every step.
+        With `out_dir`, the run folder replaces it whole on success; a folder ipvg did not write is refused
+        unless `overwrite`."""
         progress = progress or SilentProgress()
         seed = call_seed(seed, generator, self.config.seed)
         overrides = video_overrides(
@@ -98,7 +102,7 @@ class Animator:
         prompt = clean_prompt(prompt)
         picture, source = load_input_image(image, "the image")
         face, face_source = load_input_image(reference, "the reference") if reference is not None else (None, None)
-        folder = ensure_writable_dir(out_dir) if out_dir is not None else None
+        folder = check_run_dir(out_dir, overwrite=overwrite) if out_dir is not None else None
         # 2. Animate (loads the model on the first call); the backend reads its config at call time
         saved = getattr(self.backend, "config", None)
         if saved is not None:
@@ -127,16 +131,21 @@ class Animator:
             environment=environment_info(),
         )
         result = AnimateResult(video=output.video, record=record)
-        # 3. Write the run folder (the input as first_frame.png), record.json last
+        # 3. Write the run folder (the input as first_frame.png) staged, swapped in once complete
         if folder is not None:
             with progress.stage("Writing video"):
-                paths = write_run(
+                paths = write_staged(
                     folder,
-                    record,
-                    face=picture,
-                    first_frame=picture,
-                    video=output.video,
-                    note=report_note(config.name),
+                    lambda staging: write_run(
+                        staging,
+                        record,
+                        face=picture,
+                        first_frame=picture,
+                        video=output.video,
+                        note=report_note(config.name),
+                    ),
+                    overwrite=overwrite,
                 )
             result.video_path, result.record_path = paths["video"], paths["record"]
+            output.video.path = paths["video"]  # not the staging folder's name
         return result

@@ -3,7 +3,7 @@
     from ipvg.pipeline import IdentityVideoPipeline
     pipeline = IdentityVideoPipeline.from_preset("paper-5b").to("cuda")
     result = pipeline("face.png", "A woman laughs and waves at the camera", seed=0, num_frames=81)
-    result.save("out")   # or pass out_dir= to the call
+    result.save("out")   # or pass out_dir= to the call; either way "out" appears complete or not at all
 
 This is the only module that knows all the stages. Models load on first use and stay loaded for the
 next calls; with an offloading runtime the spatial models are released before the video stage so a
@@ -38,8 +38,8 @@ from ipvg.identity import (
     reference_crop,
 )
 from ipvg.inputs import clean_prompt
-from ipvg.io.files import ensure_writable_dir
 from ipvg.io.images import load_image
+from ipvg.io.rundir import check_run_dir, write_staged
 from ipvg.progress import Progress, SilentProgress
 from ipvg.prompts.base import PromptBackend
 from ipvg.records import candidate_entries, environment_info, image_fingerprint, report_note, write_run
@@ -77,18 +77,25 @@ class GenerationResult:
     def identity_mean(self) -> float | None:
         return self.video_identity.mean
 
-    def save(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write first_frame.png, candidates/, video.mp4, report.html and record.json into `out_dir`."""
-        self.paths = write_run(
-            ensure_writable_dir(out_dir),
-            self.record,
-            face=self.face_image,
-            first_frame=self.first_frame,
-            candidates=self.candidates,
-            video=self.video,
-            video_identity=self.video_identity,
-            note=self.note,
+    def save(self, out_dir: str | Path, *, overwrite: bool = False) -> dict[str, Path]:
+        """Write first_frame.png, candidates/, video.mp4, report.html and record.json as the folder `out_dir`:
+        staged beside it and swapped in whole, so a crash leaves `out_dir` as it was (`ipvg.io.rundir`).
+        A folder ipvg did not write is refused unless `overwrite`."""
+        self.paths = write_staged(
+            out_dir,
+            lambda folder: write_run(
+                folder,
+                self.record,
+                face=self.face_image,
+                first_frame=self.first_frame,
+                candidates=self.candidates,
+                video=self.video,
+                video_identity=self.video_identity,
+                note=self.note,
+            ),
+            overwrite=overwrite,
         )
+        self.video.path = self.paths.get("video", self.video.path)  # not the staging folder's name
         return self.paths
 
 
@@ -279,6 +286,7 @@ class IdentityVideoPipeline:
         seed: int | None = None,
         generator: torch.Generator | None = None,
         out_dir: str | Path | None = None,
+        overwrite: bool = False,
         prompts: DecoupledPrompt | None = None,
         progress: Progress | None = None,
     ) -> GenerationResult:
@@ -288,7 +296,7 @@ class IdentityVideoPipeline:
         set the video stage for this call (the first frame follows the preset's recipe);
         `num_candidates` sets the first-frame best-of-N. `seed` (or `generator`'s seed) seeds every stage.
         `prompts` skips decoupling (e.g. prompts edited in the web UI). With `out_dir`, the run is written
-        there (see `GenerationResult.save`)."""
+        there, all at once (see `GenerationResult.save`; `overwrite` as there); the folder is checked first."""
         overrides = video_overrides(
             num_frames=num_frames,
             num_inference_steps=num_inference_steps,
@@ -301,7 +309,9 @@ class IdentityVideoPipeline:
             overrides["spatial.num_candidates"] = num_candidates
         seed = call_seed(seed, generator, self.config.seed)
         with self.overridden(overrides):
-            return self._run(face, prompt, seed=seed, out_dir=out_dir, prompts=prompts, progress=progress)
+            return self._run(
+                face, prompt, seed=seed, out_dir=out_dir, overwrite=overwrite, prompts=prompts, progress=progress
+            )
 
     def _run(
         self,
@@ -310,6 +320,7 @@ class IdentityVideoPipeline:
         *,
         seed: int,
         out_dir: str | Path | None,
+        overwrite: bool,
         prompts: DecoupledPrompt | None,
         progress: Progress | None,
     ) -> GenerationResult:
@@ -317,10 +328,10 @@ class IdentityVideoPipeline:
         stages: list[StageRecord] = []
         warnings: list[str] = []
 
-        # 1. Check inputs before anything expensive: prompt, face image, output folder
+        # 1. Check inputs before anything expensive: prompt, face image, output folder (nothing created yet)
         prompt = clean_prompt(prompt)
         face_image, source = load_input_image(face)
-        folder = ensure_writable_dir(out_dir) if out_dir is not None else None
+        folder = check_run_dir(out_dir, overwrite=overwrite) if out_dir is not None else None
 
         # 2. Reference face: the largest face in the photo (the backend retries on a grey-padded copy)
         started = time.perf_counter()
@@ -445,10 +456,10 @@ class IdentityVideoPipeline:
             note=report_note(self.config.name),
         )
 
-        # 9. Write: each file atomically, record.json last, so its presence means the run is complete
+        # 9. Write into a staging folder that replaces `out_dir` only once every file is in it
         if folder is not None:
             with progress.stage("Writing outputs"):
-                result.save(folder)
+                result.save(folder, overwrite=overwrite)
         return result
 
 

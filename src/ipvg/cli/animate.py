@@ -21,7 +21,6 @@ from ipvg.cli.common import (
     build_config,
     check_before_loading,
     out_option,
-    run_folder,
     tiny_note,
 )
 
@@ -90,11 +89,10 @@ def animate_command(
     from ipvg.animate import Animator
     from ipvg.progress import RichProgress
 
-    # 2. Animate into a staging folder that replaces OUT only on success
+    # 2. Animate; OUT is written through a staging folder that replaces it only on success
     animator = Animator(config)
-    with run_folder(out, overwrite=overwrite) as staging:
-        with RichProgress() as progress:
-            result = animator(image, prompt, reference=reference, out_dir=staging, progress=progress)
+    with RichProgress() as progress:
+        result = animator(image, prompt, reference=reference, out_dir=out, overwrite=overwrite, progress=progress)
     tiny_note(config, "the video is")
     video = result.video
     typer.echo(

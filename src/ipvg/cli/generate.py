@@ -117,14 +117,14 @@ def generate_command(
     from ipvg.pipeline import IdentityVideoPipeline
     from ipvg.progress import RichProgress
 
-    # 2. Generate into a staging folder that replaces OUT only on success
+    # 2. Generate; OUT is written through a staging folder that replaces it only on success
     pipeline = IdentityVideoPipeline(config)
     if not request.one_shot:
         _generate_beyond_one_shot(pipeline, face, prompt, duration, out, overwrite)
         tiny_note(config, "the frame and video are")
         return
-    with run_folder(out, overwrite=overwrite) as staging, RichProgress() as progress:
-        result = pipeline(face[0], prompt, out_dir=staging, progress=progress)
+    with RichProgress() as progress:  # the pipeline stages OUT itself, as for Python callers
+        result = pipeline(face[0], prompt, out_dir=out, overwrite=overwrite, progress=progress)
     typer.echo(f"spatial prompt:  {result.prompts.spatial}")
     typer.echo(f"temporal prompt: {result.prompts.temporal}")
     for candidate in result.candidates:

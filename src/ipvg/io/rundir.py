@@ -7,6 +7,8 @@
         ... write first_frame.png, video.mp4, record.json ... into `staging`
     # on success `staging` has replaced `out` (the previous run is gone only now);
     # on any exception (or Ctrl-C) `staging` is deleted and `out` is exactly as it was.
+    paths = write_staged(out, write_files)        # the same, for a writer that returns its files' paths:
+                                                  # they come back as they lie under `out`
 
 The staging folder lies beside `out` (same filesystem, so the final move is a rename) and is named
 `.NAME.ipvg-staging-PID-RANDOM`. A SIGKILLed run leaves that hidden folder behind; the next
@@ -24,7 +26,7 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ipvg.errors import OutputError
@@ -82,7 +84,8 @@ def _check(path: Path, overwrite: bool) -> Path:
         if not overwrite and any(path.iterdir()) and not is_run_dir(path):
             raise OutputError(
                 f"The output folder {path} already holds files that ipvg did not write.",
-                "choose another --out, or pass --overwrite to replace the folder and everything in it.",
+                "choose another --out, or pass --overwrite (overwrite=True from Python) to replace the folder "
+                "and everything in it.",
             )
     parent = _nearest_existing(path.parent)
     if not parent.is_dir():
@@ -118,6 +121,17 @@ def staged_run(out_dir: str | Path, *, overwrite: bool = False) -> Iterator[Path
         shutil.rmtree(staging, ignore_errors=True)
         _remove_empty(created_parents)
         raise
+
+
+def write_staged(
+    out_dir: str | Path, write: Callable[[Path], dict[str, Path]], *, overwrite: bool = False
+) -> dict[str, Path]:
+    """`write(staging)` inside `staged_run`; the paths it returns, moved to where they lie under `out_dir`
+    once the staging folder has replaced it (the Python API and the CLI share this one path)."""
+    path = check_run_dir(out_dir, overwrite=overwrite)
+    with staged_run(path, overwrite=overwrite) as staging:
+        written = write(staging)
+    return {name: path / file.relative_to(staging) for name, file in written.items()}
 
 
 def _move_into_place(staging: Path, path: Path) -> None:
