@@ -76,9 +76,6 @@ def animate_command(
             "runtime.allow_download": True if allow_download else None,
         },
     )
-    if backend and not model and config.temporal.model and config.temporal.model.startswith("ipvg-tiny:"):
-        # Switching backend on the tiny preset: use that backend's tiny model.
-        config = config.with_overrides({"temporal.model": f"ipvg-tiny:{backend}"})
     # 1. Refuse what can be refused before a model loads. Only the video model is needed here.
     clean_prompt(prompt)
     load_image(image)  # an unreadable image is refused before the model loads

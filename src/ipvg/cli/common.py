@@ -68,10 +68,33 @@ def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
 
 
 def build_config(preset: str, pairs: list[str] | None, **flags: Any) -> PipelineConfig:
-    """The preset, then --set overrides, then dedicated flags (only those given)."""
+    """The preset, then --set overrides, then dedicated flags (only those given); on a tiny preset a
+    switched backend gets its own tiny model (every command, flag or --set alike)."""
     overrides = parse_overrides(pairs)
     overrides.update({key: value for key, value in flags.items() if value is not None})
-    return get_preset(preset).with_overrides(overrides)
+    base = get_preset(preset)
+    return use_tiny_models_for_switched_backends(base, base.with_overrides(overrides))
+
+
+def use_tiny_models_for_switched_backends(preset: PipelineConfig, config: PipelineConfig) -> PipelineConfig:
+    """`config` with a tiny model for each stage whose backend differs from `preset`'s while its model is
+    still the preset's tiny one (which belongs to the preset's backend and would not load as another
+    family). A model the user chose is kept."""
+    from ipvg.spatial import TINY_MODELS
+    from ipvg.weights import is_tiny
+
+    overrides: dict[str, str] = {}
+    for section in ("spatial", "temporal"):
+        stage, preset_stage = getattr(config, section), getattr(preset, section)
+        if stage.backend == preset_stage.backend or stage.model != preset_stage.model:
+            continue
+        if not stage.model or not is_tiny(stage.model):
+            continue
+        if section == "temporal":
+            overrides["temporal.model"] = f"ipvg-tiny:{stage.backend}"
+        elif stage.backend in TINY_MODELS:  # "none" and backends without a tiny model keep theirs
+            overrides["spatial.model"] = TINY_MODELS[stage.backend]
+    return config.with_overrides(overrides) if overrides else config
 
 
 def check_before_loading(

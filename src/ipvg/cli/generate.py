@@ -77,7 +77,6 @@ def generate_command(
     Writes first_frame.png, candidates/, video.mp4, record.json and report.html into OUT (all at
     once: a failed run leaves OUT as it was).
     """
-    from ipvg.config import get_preset
     from ipvg.inputs import clean_prompt
     from ipvg.io.images import load_image
 
@@ -97,14 +96,6 @@ def generate_command(
             "runtime.allow_download": True if allow_download else None,
         },
     )
-    if model is None:
-        # A backend switched by its flag or by `--set` gets its own tiny model on a tiny preset.
-        preset_config = get_preset(preset)
-        config = use_tiny_models_for_switched_backends(
-            config,
-            spatial_backend or _switched_by_set(preset_config.spatial, config.spatial),
-            temporal_backend or _switched_by_set(preset_config.temporal, config.temporal),
-        )
     # 1. Everything that can be refused before a model loads: prompt, face image, --out, weights
     clean_prompt(prompt)
     for path in face:
@@ -163,33 +154,6 @@ def _generate_beyond_one_shot(
     mean = record.scores.get("video_identity_mean")
     typer.echo(f"video identity (mean): {'n/a' if mean is None else f'{mean:.3f}'}")
     typer.echo(f"wrote {out}/ ({OUTPUTS})")
-
-
-def _switched_by_set(preset_stage: Any, stage: Any) -> str | None:
-    """The backend `--set` chose when it differs from the preset's and the model was left as is."""
-    if stage.backend != preset_stage.backend and stage.model == preset_stage.model:
-        return str(stage.backend)
-    return None
-
-
-def use_tiny_models_for_switched_backends(
-    config: Any, spatial_backend: str | None, temporal_backend: str | None
-) -> Any:
-    """On a tiny preset, a switched backend gets its own tiny model (not the default backend's)."""
-    from ipvg.spatial import TINY_MODELS
-    from ipvg.weights import is_tiny
-
-    overrides: dict[str, Any] = {}
-    if (
-        spatial_backend
-        and config.spatial.model
-        and is_tiny(config.spatial.model)
-        and spatial_backend in TINY_MODELS
-    ):
-        overrides["spatial.model"] = TINY_MODELS[spatial_backend]
-    if temporal_backend and config.temporal.model and is_tiny(config.temporal.model):
-        overrides["temporal.model"] = f"ipvg-tiny:{temporal_backend}"
-    return config.with_overrides(overrides)
 
 
 def register(app: typer.Typer) -> None:

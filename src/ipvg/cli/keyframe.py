@@ -109,11 +109,6 @@ def keyframe_command(
             "runtime.allow_download": True if allow_download else None,
         },
     )
-    if backend and not model and (config.spatial.model or "").startswith("ipvg-tiny:"):
-        # Switching backend on the tiny preset: use that backend's tiny base model.
-        from ipvg.spatial import TINY_MODELS
-
-        config = config.with_overrides({"spatial.model": TINY_MODELS.get(backend, config.spatial.model)})
     extra = parse_backend_options(options)
     if extra:
         config = config.with_overrides({"spatial.options": config.spatial.options + extra})
