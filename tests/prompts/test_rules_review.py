@@ -125,3 +125,65 @@ def test_a_female_role_keeps_its_article(rules: RulesBackend) -> None:
     """Catches "A woman, scientist in a white coat": "female" read as the person and the role left bare."""
     record = rules.decouple("A female scientist in a white coat examines a vial.")
     assert record.spatial.startswith("A woman, a female scientist,"), record.spatial
+
+
+@pytest.mark.parametrize(
+    ("prompt", "wanted", "wrong"),
+    [
+        # a thing whose verb was dropped went whole with it: the halo vanished
+        ("A girl holds a folder. A pink halo floats above her head.", "a pink halo above her head", "floats"),
+        ("A pianist plays in an empty hall as dust motes float in the air.", "dust motes in the air", "float"),
+        # later events drawn into the first frame: "a surprised look"
+        ("A man sits by a window, his face calm, then breaks into a surprised look.", "sitting by a window",
+         "surprised"),
+        # movement nouns kept as if they were things: "lively gestures"
+        ("A man in a grey suit talks, his gestures lively.", "grey suit", "gestures"),
+        # "the camera" filter also removed the person's own camera
+        ("A man in a parka raises his camera on a snowy ridge.", "with his camera", "raises"),
+        # "the brightly lit stage": participles inside a noun phrase read as verbs
+        ("On the brightly lit stage, a woman stands at a microphone.", "brightly lit stage", "in stage"),
+        # "her" read as a pronoun before a participle: "a fan in her," and the gloves lost
+        ("A woman in a ballgown holds a fan in her gloved hands.", "gloved hands", "in her,"),
+        # a hyphenated gerund unknown to the lexicon kept as a static word
+        ("An artist in a bandana is spray-painting a bird on a wall.", "bandana", "spray-painting"),
+        # "a pair of hands" as the subject of a motion verb dropped with its object
+        ("A pair of hands knitting a red scarf by the fire.", "red scarf", "knitting"),
+    ],
+)
+def test_scene_things_and_later_events(rules: RulesBackend, prompt: str, wanted: str, wrong: str) -> None:
+    record = rules.decouple(prompt)
+    assert wanted in record.spatial and wrong not in record.spatial, record.spatial
+    assert fragments(record.spatial, record.temporal) == []
+
+
+def test_a_later_piece_with_the_person_is_not_dropped(rules: RulesBackend) -> None:
+    """Catches the later-event rule dropping the person's own piece ("then pushes in to show a person
+    sitting on a breakwater") or reading "Next to her" as a later event."""
+    record = rules.decouple("The camera moves left, then pushes forward to show a person sitting on a breakwater.")
+    assert "breakwater" in record.spatial
+    record = rules.decouple("A woman stands in a desert. Next to her crouches a beast with the head of a crocodile.")
+    assert "crocodile" in record.spatial
+
+
+def test_the_persons_reaction_to_a_smell_stays_in_the_video(rules: RulesBackend) -> None:
+    """Catches the smell clause dropped from the temporal prompt when the person reacts to it (the cause of
+    the expression change), or kept in the first frame."""
+    record = rules.decouple("A man wrinkles his nose in disgust as he encounters a strong odor.")
+    assert "encounters a strong odor" in record.temporal
+    assert "odor" not in record.spatial
+
+
+def test_a_shot_size_beats_an_angle(rules: RulesBackend) -> None:
+    """Catches "over-the-shoulder" read as the framing when the prompt also names a close-up."""
+    record = rules.decouple("Warm colors, over-the-shoulder angle. An eye-level close-up of a woman in a pink hat.")
+    assert record.spatial.endswith("close-up") and "medium" not in record.spatial
+    assert rules.decouple("Over-the-shoulder angle of a woman at a desk.").spatial.endswith("medium shot")
+
+
+def test_a_predicate_adjective_is_not_a_fragment() -> None:
+    """Catches the checker flagging good English ("and his shoes are slightly muddy") as a cut phrase,
+    while still flagging a real cut ("leaning against a slightly muddy")."""
+    from ipvg.prompts.check import piece_fragment
+
+    assert piece_fragment("and his shoes are slightly muddy") is None
+    assert piece_fragment("leaning against a slightly muddy") is not None

@@ -185,6 +185,8 @@ def piece_fragment(piece: str) -> str | None:
         return None  # "without moving": a gerund ends a phrase
     if before in _PARTICLES:
         noun_slot = False  # "laughs out loud", "dollies in slowly"
+    if any(w in _COPULAS for w in words[-4:-1]):
+        noun_slot = False  # "his shoes are slightly muddy": a predicate adjective, not a noun phrase cut short
     if en.is_adjective_only(last) and noun_slot and last not in _NOUN_TOO:
         return f"ends in the adjective {last!r} without its noun"
     if last in en.NOUNLESS_ADJECTIVES and before in en.ARTICLES:
@@ -197,6 +199,8 @@ def piece_fragment(piece: str) -> str | None:
 
 
 _PARTICLES = frozenset({"up", "down", "out", "off", "away", "back", "around", "over", "along", "about", "in", "on"})
+_COPULAS = frozenset("is are was were be been being seems seem seemed looks look looked appears appear appeared "
+                     "remains remain remained stays stay stayed becomes become became feels feel felt".split())
 # Prepositions that cannot end a phrase ("above", "below", "throughout", "about" can: "walk about").
 _STRICT_PREPOSITIONS = frozenset(
     "of to with from into onto at for amid amidst among between toward towards against during upon via like "

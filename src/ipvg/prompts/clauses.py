@@ -152,11 +152,12 @@ def tag_tokens(tokens: list[str]) -> list[str]:
             and following[:1].isalnum()
             and "NOUN" in en.word_classes(following)
             and following not in en.DETERMINERS
+            and following not in PRONOUNS
             and not en.verb_tags(following) & {"VBZ", "VBD", "VBG"}
             and i >= 2
             and tags[i - 2] == "NOUN"
         ):
-            tag = "ADJ"  # "a leather jacket and ripped jeans"
+            tag = "ADJ"  # "a leather jacket and ripped jeans" (but "and raised it")
         if (
             tag == "NOUN"
             and previous == "CONJ"
@@ -166,6 +167,11 @@ def tag_tokens(tokens: list[str]) -> list[str]:
             and (following in en.PREPOSITIONS or following in en.DETERMINERS or not following[:1].isalnum())
         ):
             tag = "VERB"  # "to catch his breath and stare into the distance": a second infinitive
+        if tag == "VERB" and previous == "PRON" and lower[i - 1] == "her" and (word.endswith("ed") or "VBN" in en.verb_tags(word)) and (
+            following[:1].isalnum() and "NOUN" in en.word_classes(following) and following not in en.DETERMINERS
+            and not en.verb_tags(following) & {"VBD", "VBG"}
+        ):
+            tags[i - 1], tag = "DET", "ADJ"  # "in her gloved hands", "her tied-back hair"
         if tag == "NOUN" and _person_word(word) and "VERB" not in tags and "AUX" not in tags:
             awaiting_verb = True
         elif tag in ("VERB", "AUX"):
@@ -311,6 +317,8 @@ def _is_verb(
         return False
     if previous in ("DET", "ADJ", "NUM", "POS") and previous_word not in ("her", "each"):
         return False  # "a steaming cup", "the winding track", "his gaze"
+    if previous == "ADV" and previous2 == "DET" and previous_word.endswith("ly"):
+        return False  # "the brightly lit stage", "a softly glowing lamp"
     if word in lx.NOT_VERBS and previous in ("DET", "ADJ", "PREP", "NUM") and previous_word != "to" and not (
         previous_word in GERUND_PREPOSITIONS and word.endswith("ing")
     ):
@@ -322,7 +330,9 @@ def _is_verb(
         following not in en.DETERMINERS and word.endswith("ed")
     ):
         return False  # "with tattooed arms"
-    if "VBG" in tags and previous in ("PREP", "ADV") and previous_word not in GERUND_PREPOSITIONS:
+    if "VBG" in tags and (previous == "PREP" or (previous == "ADV" and previous2 in ("PREP", "DET", "ADJ"))) and (
+        previous_word not in GERUND_PREPOSITIONS
+    ):
         if "NOUN" in following_classes and following not in en.DETERMINERS and following not in PARTICLES and (
             following not in PRONOUNS and following not in ("herself", "himself", "themselves")
         ):
@@ -369,7 +379,10 @@ def _is_verb(
             return False  # "with a backdrop of tall evergreen trees"
         return not nounish or previous in ("NOUN", "PRON", "ADV", "REL", "AUX", "NEG")
     plural = previous_word.endswith("s") and not previous_word.endswith(("ss", "us", "is", "as"))
-    if previous == "NOUN" and plural and previous2 in ("DET", "CONJ", "START", "PUNCT", "NUM") and (
+    into_place = following in en.PREPOSITIONS and following not in ("of", "with", "for")
+    if previous == "NOUN" and plural and (previous2 in ("DET", "CONJ", "START", "PUNCT", "NUM") or (
+        previous2 == "NOUN" and into_place
+    )) and (
         not following[:1].isalnum()
         or following in ("and", "up", "out", "down", "away")
         or following.endswith("ly")
@@ -488,11 +501,11 @@ def is_feature_lead(lead: list[str]) -> bool:
     }
 
 
-def without_nonvisual(piece: Piece, *, keep: bool = False) -> Piece | None:
+def without_nonvisual(piece: Piece, *, keep: bool = False, video: bool = False) -> Piece | None:
     """The piece without its sound/smell phrase: "sways gently to the music" -> "sways gently"; a
     piece that is only a sound ("the roar of the engine filling the air") -> None (or itself, unchanged,
     when `keep`: the person's own clause is never dropped whole)."""
-    if not is_nonvisual(piece):
+    if not is_nonvisual(piece) or (video and _perceived_by_the_person(piece)):
         return piece
     lower = piece.lower
     k = next(
@@ -517,6 +530,13 @@ def without_nonvisual(piece: Piece, *, keep: bool = False) -> Piece | None:
 # "listens to music", "sings a song", "catches his breath": the person's own action, which the video shows.
 SOUND_ACTIONS = frozenset({"listen", "sing", "hum", "whistle", "play", "perform", "record", "compose", "rehearse",
                            "practice", "practise", "strum", "conduct", "catch", "hold", "take", "draw"})
+
+
+def _perceived_by_the_person(piece: Piece) -> bool:
+    """ "as she encountered a strong odor", "as he smells the coffee": the person's own reaction, which
+    the video shows (kept in the temporal prompt; the first frame still leaves the smell out)."""
+    lower, tags = piece.lower, piece.tags
+    return len(lower) > 2 and lower[0] in ("she", "he", "they") and tags[1] in ("VERB", "ADV")
 
 
 def is_nonvisual(piece: Piece) -> bool:

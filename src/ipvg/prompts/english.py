@@ -131,7 +131,10 @@ def word_classes(word: str) -> frozenset[str]:
     """Universal POS tags `word` can have (empty for unknown words)."""
     from lemminflect import getAllLemmas
 
-    return frozenset(getAllLemmas(word.lower()).keys())
+    classes = frozenset(getAllLemmas(word.lower()).keys())
+    if not classes and "-" in word and word.lower().endswith("ing"):
+        return word_classes(word.rsplit("-", 1)[1])  # "spray-painting" is a form of "painting"
+    return classes
 
 
 @functools.lru_cache(maxsize=65536)
@@ -141,6 +144,8 @@ def verb_lemma(word: str) -> str | None:
 
     lemmas = getAllLemmas(word.lower())
     found = lemmas.get("VERB") or lemmas.get("AUX")
+    if not lemmas and "-" in word and word.lower().endswith("ing"):
+        return verb_lemma(word.rsplit("-", 1)[1])  # "spray-painting" -> "paint"
     return found[0] if found else None
 
 
@@ -153,6 +158,8 @@ def verb_tags(word: str) -> frozenset[str]:
     if lemma is None:
         return frozenset()
     lower = word.lower()
+    if "-" in lower and lower.endswith("ing") and not getAllInflections(lemma, upos="VERB").get("VBG", ()) == (lower,):
+        lower = lower.rsplit("-", 1)[1]  # "spray-painting": tagged as "painting"
     tags = {tag for tag, forms in getAllInflections(lemma, upos="VERB").items() if lower in forms}
     if lower == lemma:
         tags |= {"VB", "VBP"}

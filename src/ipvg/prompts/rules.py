@@ -41,6 +41,7 @@ from ipvg.prompts.rules_spatial import (
     compose_spatial,
 )
 from ipvg.prompts.rules_words import (
+    ANGLE_FRAMING_CUES,
     BODY_PARTS,
     CAMERA_WORDS,
     CHILD_NOUNS,
@@ -276,6 +277,8 @@ def _capitalise(text: str) -> str:
 def framing_from_text(text: str, default: str) -> str:
     lowered = text.lower()
     found = [(m.start(), term) for pattern, term in FRAMING_CUES for m in [re.search(pattern, lowered)] if m]
+    if not found:
+        found = [(m.start(), term) for pattern, term in ANGLE_FRAMING_CUES for m in [re.search(pattern, lowered)] if m]
     return min(found)[1] if found else default
 
 
@@ -290,8 +293,8 @@ def compose_temporal(
     for s_index, pieces in enumerate(sentences):
         own = match is not None and s_index == match.sentence
         visual = [
-            without_nonvisual(p, keep=own and p_index == match.piece) for p_index, p in enumerate(pieces)
-        ] if match is not None else [without_nonvisual(p) for p in pieces]
+            without_nonvisual(p, keep=own and p_index == match.piece, video=True) for p_index, p in enumerate(pieces)
+        ] if match is not None else [without_nonvisual(p, video=True) for p in pieces]
         if not own and (not visual or visual[0] is None):
             continue  # the sentence's main clause is a sound: the rest would dangle
         if own:

@@ -46,6 +46,8 @@ from ipvg.prompts.rules_words import (
     HELD_OR_PLACE,
     HELD_PHRASAL,
     HIGH_OVER,
+    HOVER_LEMMAS,
+    HOVER_PLACES,
     INGESTION_LEMMAS,
     MOTION_NOUNS,
     MOTION_PARTICLES,
@@ -103,7 +105,16 @@ def compose_spatial(
                 text = pronoun + text[5:]  # "The person's eyes ... she" -> "her eyes"
             phrases.append(text)
             priorities.append(SPATIAL_PRIORITY[name])
+    phrases = [phrases[0], *(_sentence_case_off(p) for p in phrases[1:])] if phrases else phrases
     return [*phrases, framing], [*priorities, 0]
+
+
+def _sentence_case_off(phrase: str) -> str:
+    """ "A pink halo above her head" -> "a pink halo ...": a sentence's first word inside a list."""
+    first, _, rest = phrase.partition(" ")
+    if first in ("A", "An", "The") and rest[:1].islower():
+        return first.lower() + " " + rest
+    return phrase
 
 
 def _words(text: str) -> list[str]:
@@ -145,6 +156,8 @@ def static_phrases(piece: Piece, match: SubjectMatch | None) -> list[str]:
     tokens, tags = _strip_motion_relatives(tokens, tags)
     # 4. Walk the clause: keep static words, turn motion verbs into props and places.
     tokens, tags = _strip_person_mentions(tokens, tags)
+    if match is None and visual.lower[:1] and visual.lower[0] in LATER_LEADS and visual.lower[1:2] != ["to"]:
+        return [body_part] if body_part else []  # "then to a surprised look", "Finally, she dances": later events
     segments = _segments(tokens, tags)
     phrases = [body_part] if body_part else []
     for segment_tokens, segment_tags in segments:
@@ -152,11 +165,32 @@ def static_phrases(piece: Piece, match: SubjectMatch | None) -> list[str]:
         phrase = TIME_LEAD.sub("", phrase).strip()
         if set(_words(phrase)) - en.DETERMINERS <= _EMPTY_HEADS:
             continue  # "the lighting" left when "is very cinematic with ..." went its own way: says nothing
-        if phrase and not framing_classes(phrase) and not set(_words(phrase)) & (META_WORDS | {"camera"}) and piece_fragment(
+        if set(_words(phrase)) & MOVEMENT_HEADS:
+            continue  # "lively gestures", "her movements graceful and deliberate": the video's, not the frame's
+        if phrase and not framing_classes(phrase) and not set(_words(phrase)) & META_WORDS and not _the_camera(
+            phrase
+        ) and piece_fragment(
             phrase
         ) is None and any(c.isalpha() for c in phrase):
             phrases.append(phrase)
     return [*phrases, medium_style] if medium_style else phrases
+
+
+# Pieces that tell what happens later, never what the first frame shows.
+LATER_LEADS = frozenset({"then", "finally", "next", "later", "afterwards", "afterward", "eventually", "suddenly"})
+MOVEMENT_HEADS = frozenset({"gesture", "gestures", "motion", "motions", "movement", "movements", "moves"})
+
+
+def _the_camera(phrase: str) -> bool:
+    """ "the camera" is the viewer (not content); "his camera", "a vintage camera" is a prop."""
+    words = _words(phrase)
+    for k, word in enumerate(words):
+        if word != "camera":
+            continue
+        before = words[k - 1] if k else ""
+        if before not in ("his", "her", "their", "my", "a", "an") and not en.is_adjective_only(before):
+            return True
+    return False
 
 
 # Nouns that show nothing on their own, without an adjective or a complement.
@@ -413,6 +447,13 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             has_subject = (
                 bool(current[0]) and current[1][-1] == "NOUN" and "VERB" not in current[1] and current[1][0] != "PREP"
             )
+            if has_subject and (current[0][-1].lower() in BODY_PARTS or current[0][-1].lower().rstrip("s") in BODY_PARTS):
+                has_subject = False  # "a pair of hands knitting a scarf": the person's hands, and the scarf a prop
+            if has_subject and lemma in HOVER_LEMMAS and i + 1 < len(tokens) and tokens[i + 1].lower() in HOVER_PLACES:
+                i += 1  # "a pink halo floats above her head" -> "a pink halo above her head"
+                while i < len(tokens) and tags[i] == "ADV":
+                    i += 1
+                continue
             after_motion = True
             if not has_subject:
                 flush()
@@ -549,6 +590,8 @@ def _in_noun_phrase(tokens: list[str], tags: list[str], index: int) -> bool:
         return False
     if tokens[index - 1].lower() in GERUND_PREPOSITIONS:
         return False  # "before chopping vegetables" is an action
+    if tags[index - 1] == "ADV" and (index < 2 or tags[index - 2] not in ("PREP", "DET", "ADJ")):
+        return False  # "and gently touching wild flowers": a verb; "a field of gently swaying grass": a modifier
     return tags[index + 1] == "NOUN" and tags[index - 1] in ("PREP", "DET", "ADV", "ADJ", "VERB")
 
 

@@ -12,11 +12,14 @@ CHILD_NOUNS = {"girl": "girl", "boy": "boy", "child": "child", "kid": "child", "
 FRAMING_CUES: tuple[tuple[str, str], ...] = (
     (r"extreme close[- ]?up", "extreme close-up"),
     (r"medium close[- ]?up", "medium close-up"),
-    (r"from the waist up|waist[- ]up|medium shot|upper body|half[- ]body|over[- ]the[- ]shoulder", "medium shot"),
+    (r"from the waist up|waist[- ]up|medium shot|upper body|half[- ]body", "medium shot"),
     (r"head to toe|head-to-toe|full[- ]body|full[- ]length", "full body shot"),
     (r"wide shot|long shot|wide[- ]angle|establishing shot|aerial|drone view|drone shot", "wide shot"),
     (r"close[- ]?up|macro shot|headshot|zoom[- ]in on", "close-up"),
 )
+# Angles that suggest a framing only when the prompt names no shot size ("over-the-shoulder angle ...
+# a close-up of a woman" is a close-up).
+ANGLE_FRAMING_CUES: tuple[tuple[str, str], ...] = ((r"over[- ]the[- ]shoulder", "medium shot"),)
 CAMERA_WORDS = frozenset({"shot", "camera", "view", "angle", "close-up", "closeup", "zoom-in", "zoom", "pull-out",
                           "zoom-out", "pull-back", "push-in", "dolly", "pan",
                           "perspective", "pov", "footage", "portrait", "trailer", "scene", "macro", "frame",
@@ -65,7 +68,7 @@ EMPTY_WITHOUT_OBJECT = frozenset({"fill", "permeate", "flood", "accompany", "pun
                                   "echo", "hang", "linger", "waft", "drift", "mix", "blend", "merge", "create"})
 # "a rocking chair", "a swimming pool": the -ing word names the thing's use, not a movement.
 COMPOUND_HEADS = frozenset(
-    "chair pool shoes shoe stick board door pin gloves wall rink boots suit cap goggles trunks mat gear lesson "
+    "chair pool shoes shoe stick board door pin gloves wall rink boots suit cap goggles trunks mat gear lesson star stars "
     "class costume outfit jacket helmet bag net rope horse cane table machine track trail lane".split()
 )
 ANIMALS = frozenset("dog dogs cat cats puppy kitten horse bird birds parrot rabbit goat cow baby".split())
@@ -100,3 +103,8 @@ HELD_OR_PLACE = frozenset("club bar board set ring court range".split())
 POSSESSIVES = frozenset("his her their my your its our".split())
 # "pulls on his helmet", "slips on her shoes": the thing is in hand before it is worn.
 DRESSING_LEMMAS = frozenset({"put", "pull", "slip", "throw", "tug", "strap", "zip", "button", "try"})
+# "a halo floats above her head", "dust motes drift in the air": things that stay where they are.
+HOVER_LEMMAS = frozenset({"float", "hover", "hang", "drift", "dangle", "glow", "twinkle", "shimmer", "sparkle",
+                          "flicker", "burn", "bob", "sway", "flutter", "swirl"})
+HOVER_PLACES = frozenset({"in", "above", "over", "on", "around", "near", "beside", "behind", "under", "below", "atop",
+                          "overhead", "across", "among", "amid", "amidst", "against"})
