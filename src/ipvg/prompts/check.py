@@ -185,6 +185,8 @@ def piece_fragment(piece: str) -> str | None:
         return None  # "without moving": a gerund ends a phrase
     if before in _PARTICLES:
         noun_slot = False  # "laughs out loud", "dollies in slowly"
+    if before == "to" and "from" in words[-4:-2]:
+        return None  # "the lens moved from near to far", "from left to right"
     if any(w in _COPULAS for w in words[-4:-1]):
         noun_slot = False  # "his shoes are slightly muddy": a predicate adjective, not a noun phrase cut short
     if en.is_adjective_only(last) and noun_slot and last not in _NOUN_TOO:

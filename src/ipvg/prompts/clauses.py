@@ -139,6 +139,30 @@ def tag_tokens(tokens: list[str]) -> list[str]:
             and ((following in en.PREPOSITIONS and following != "of") or following in PARTICLES)
         ):
             tags[i - 1], tag = "NOUN", "VERB"  # "while autumn leaves drift down": the plural noun, then its verb
+        if (
+            tag == "NOUN"
+            and previous == "VERB"
+            and i >= 2
+            and tags[i - 2] == "NOUN"
+            and "VBZ" in en.verb_tags(word)
+            and "VBZ" in en.verb_tags(lower[i - 1])
+            and "NOUN" in en.word_classes(lower[i - 1])
+            and following in en.DETERMINERS
+        ):
+            tags[i - 1], tag = "NOUN", "VERB"  # "with beast ears holds a folder": the noun, then its verb
+        if (
+            tag == "NOUN"
+            and previous == "ADV"
+            and i >= 2
+            and tags[i - 2] == "PRON"
+            and lower[i - 2] in ("she", "he", "they", "i", "we", "you")
+            and en.verb_tags(word) & {"VB", "VBP", "VBZ", "VBD"}
+        ):
+            tag = "VERB"  # "as they slowly move forward"
+        if tag == "VERB" and "-" in word and word.endswith("ing") and following[:1].isalnum() and (
+            "NOUN" in en.word_classes(following) and following not in en.DETERMINERS and following not in PRONOUNS
+        ):
+            tag = "ADJ"  # "a green, moisture-wicking jersey" (but "spray-painting a bird")
         if tag == "VERB" and "VBZ" in en.verb_tags(word) and word.endswith("s"):
             k = i - 1 if previous != "ADV" else i - 2
             if k >= 1 and tags[k] == "VERB" and "VBZ" in en.verb_tags(lower[k]) and "NOUN" in en.word_classes(lower[k]) and (
@@ -223,6 +247,8 @@ def tag_tokens(tokens: list[str]) -> list[str]:
     return tags
 
 
+_PLURAL_BODY_PARTS = frozenset({"eyes", "hands", "arms", "legs", "feet", "lips", "cheeks", "shoulders", "fingers",
+                                "fists", "palms", "knees", "ears", "brows", "eyebrows"})
 # Verbs whose coordinated objects are things the person has on or in hand ("wears a hat and gloves").
 _CARRY_LEMMAS = frozenset({"wear", "hold", "carry", "sport", "don", "clutch", "grip"})
 # Face and voice verbs the motion list does not hold: "wears a hat and smiles" is still an action.
@@ -363,8 +389,10 @@ def _is_verb(
             return False  # "tears of joy", "face freckles of", "blue scrubs"
         if nounish and en.verb_tags(following) & {"VBG"}:
             return False  # "cowboy boots taking a stroll"
-        if nounish and previous == "NOUN" and previous2 == "VERB":
-            return False  # "watering tomato plants", "blowing soap bubbles"
+        if nounish and previous == "NOUN" and previous2 in ("VERB", "PREP", "PRT"):
+            return False  # "watering tomato plants", "blowing out birthday candles"
+        if nounish and previous in ("START", "PUNCT") and (word in _PLURAL_BODY_PARTS):
+            return False  # ", eyes wide open": the person's eyes, not the verb "eye"
         if nounish and previous in ("START", "PUNCT"):
             return following_open or ("NOUN" in following_classes and not en.verb_tags(following))
         if nounish and previous == "NOUN" and _person_word(previous_word):

@@ -156,7 +156,7 @@ def static_phrases(piece: Piece, match: SubjectMatch | None) -> list[str]:
     tokens, tags = _strip_motion_relatives(tokens, tags)
     # 4. Walk the clause: keep static words, turn motion verbs into props and places.
     tokens, tags = _strip_person_mentions(tokens, tags)
-    if match is None and visual.lower[:1] and visual.lower[0] in LATER_LEADS and visual.lower[1:2] != ["to"]:
+    if match is None and visual.lower[:1] and visual.lower[0] in LATER_LEADS and visual.lower[:2] != ["next", "to"]:
         return [body_part] if body_part else []  # "then to a surprised look", "Finally, she dances": later events
     segments = _segments(tokens, tags)
     phrases = [body_part] if body_part else []
@@ -178,7 +178,7 @@ def static_phrases(piece: Piece, match: SubjectMatch | None) -> list[str]:
 
 # Pieces that tell what happens later, never what the first frame shows.
 LATER_LEADS = frozenset({"then", "finally", "next", "later", "afterwards", "afterward", "eventually", "suddenly"})
-MOVEMENT_HEADS = frozenset({"gesture", "gestures", "motion", "motions", "movement", "movements", "moves"})
+MOVEMENT_HEADS = frozenset({"gesture", "gestures", "motion", "motions", "movement", "movements", "move", "moves"})
 
 
 def _the_camera(phrase: str) -> bool:
@@ -426,6 +426,10 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             )  # "looked bewildered": a held look
             phrasal = i + 1 < len(tokens) and tags[i + 1] == "PRT" and tokens[i + 1].lower() in MOTION_PARTICLES
             static = not is_motion_verb(lower) and not gaze and not (phrasal and lemma not in HELD_PHRASAL)
+            if lemma in ("lead", "stretch", "extend", "wind") and i + 1 < len(tokens) and tokens[i + 1].lower() in (
+                "to", "into", "toward", "towards", "up", "down", "across", "along", "through"
+            ) and current[0] and person_kind(current[0][-1]) is None:
+                static = True  # "a staircase leading to a floating castle": where it goes, not a movement
             if static or still_gaze:
                 finite = bool(en.verb_tags(lower) & {"VBZ", "VBP"}) or (
                     "VBD" in en.verb_tags(lower) and not lower.endswith("ed")
@@ -518,11 +522,26 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
                 i += 1  # "to show": an infinitive, not a direction
                 continue
             head = _np_head(tokens, tags, i + 1).lower()
-            if lower == "to" and (person_kind(head) or head in ANIMALS):
+            if head in GROUP_WORDS:
+                head = _of_head(tokens, tags, i + 1) or head  # "to a group of attentive animals" -> "animals"
+            prop_before = bool(current[1]) and current[1][-1] == "NOUN" and "with" in [w.lower() for w in current[0]]
+            if lower == "to" and (person_kind(head) or head in ANIMALS or head in LISTENERS):
                 current[0].append("with")  # "singing to a baby": the baby is in the frame
                 current[1].append("PREP")
                 i += 1
                 continue
+            if lower == "out" and i + 1 < len(tokens) and tokens[i + 1].lower() == "of":
+                # "sculpting a statue out of a waterfall" -> "with a statue and a waterfall";
+                # "climbs out of the pool" -> "in the pool"
+                current[0].append("and" if prop_before else "in")
+                current[1].append("CONJ" if prop_before else "PREP")
+                i += 2
+                continue
+            if lower == "to" and prop_before and head and head not in lx.PLACES:
+                mapped = "on"  # "applying paint to a canvas" -> "with paint on a canvas"
+            singular_head = head[:-1] if head.endswith("s") and not head.endswith("ss") else head
+            if lower == "from" and (singular_head in CONTAINERS or singular_head.endswith(_LONG_CONTAINERS)):
+                mapped = "in"  # "sipping tea from a delicate teacup" -> "with tea in a delicate teacup"
             if mapped is None:  # "toward the sink", "from the mug": where it moves, not where it is
                 i = _skip_np(tokens, tags, i + 1)
                 if i < len(tokens) and tags[i] == "PRON" and i == _skip_np(tokens, tags, i):
@@ -559,6 +578,19 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
         i += 1
     flush()
     return segments
+
+
+GROUP_WORDS = frozenset({"group", "pair", "herd", "flock", "crowd", "bunch", "pack", "row", "line", "couple", "circle"})
+LISTENERS = frozenset({"animals", "creatures", "birds", "children", "kids", "students", "friends", "audience"})
+_LONG_CONTAINERS = tuple(c for c in CONTAINERS if len(c) >= 3)  # "teacup", "wineglass", "flowerpot"
+
+
+def _of_head(tokens: list[str], tags: list[str], start: int) -> str:
+    """The head after "of" in "a group of attentive animals" ("animals"), or ""."""
+    end = _skip_np(tokens, tags, start)
+    if end + 1 < len(tokens) and tokens[end].lower() == "of":
+        return _np_head(tokens, tags, end + 1).lower()
+    return ""
 
 
 def _with_body_part(current: tuple[list[str], list[str]]) -> bool:
