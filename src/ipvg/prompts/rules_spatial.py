@@ -358,7 +358,8 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
 
     def flush() -> None:
         nonlocal current, bare_subject
-        if current[0] and len(current[0]) != bare_subject:
+        worn = bool(current[0]) and (current[0][-1].lower() in lx.CLOTHING or current[0][-1].lower() in APPEARANCE_NOUNS)
+        if current[0] and (len(current[0]) != bare_subject or worn):
             segments.append(current)  # "as the audience applauds" leaves no bare "the audience"
         current = ([], [])
         bare_subject = -1
@@ -426,7 +427,7 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             )  # "looked bewildered": a held look
             phrasal = i + 1 < len(tokens) and tags[i + 1] == "PRT" and tokens[i + 1].lower() in MOTION_PARTICLES
             static = not is_motion_verb(lower) and not gaze and not (phrasal and lemma not in HELD_PHRASAL)
-            if lemma in ("lead", "stretch", "extend", "wind") and i + 1 < len(tokens) and tokens[i + 1].lower() in (
+            if lemma in ("lead", "stretch", "extend") and i + 1 < len(tokens) and tokens[i + 1].lower() in (
                 "to", "into", "toward", "towards", "up", "down", "across", "along", "through"
             ) and current[0] and person_kind(current[0][-1]) is None:
                 static = True  # "a staircase leading to a floating castle": where it goes, not a movement
@@ -437,6 +438,7 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
                 if finite and current[0] and current[1][-1] != "REL":
                     flush()  # "with a white beard | sitting on a porch swing": the predicate is its own phrase
                 i = _keep_static_verb(tokens, tags, i, current)
+                after_motion = False  # "made of clouds leading to a castle": "to" is no longer a direction of travel
                 continue
             # Motion: drop the verb, its adverbs and particles (and "to" of an infinitive before it).
             while current[1] and (
@@ -640,6 +642,10 @@ def _keep_static_verb(tokens: list[str], tags: list[str], index: int, current: t
     tags_of_word = en.verb_tags(word)
     lower = word.lower()
     participle = lower.endswith("ed") or lower in ("lit", "made", "set", "strung", "built", "worn", "clad", "spread")
+    if participle and index + 1 < len(tokens) and tags[index + 1] == "NOUN":
+        current[0].append(word)  # "focused expression": an adjective before its noun, not "focusing"
+        current[1].append("ADJ")
+        return index + 1
     if participle and not current[0] and lemma not in PASSIVE_LEMMAS and "VBD" in tags_of_word:
         participle = False  # "[his face] glowed with joy" -> "glowing with joy"; "dressed in" stays
     if "VBG" not in tags_of_word and not participle and tags_of_word & {"VBZ", "VBP", "VB", "VBD"}:

@@ -53,7 +53,9 @@ MOTION_NOUNS = frozenset(
 APPEARANCE_NOUNS = frozenset(
     "hair hairstyle haircut bun ponytail braid braids curls beard moustache mustache stubble goatee sideburns "
     "eyes eye eyebrows eyelashes lips skin complexion freckles wrinkles dimples cheeks makeup lipstick tattoo "
-    "tattoos piercing blonde blond brunette redhead bald gray-haired grey-haired silver-haired dark-haired".split()
+    "tattoos piercing blonde blond brunette redhead bald gray-haired grey-haired silver-haired dark-haired "
+    "dreadlocks locks afro cornrows mohawk mullet bangs fringe pigtails ponytails buns updo bob crew-cut "
+    "expression".split()
 )
 PASSIVE_LEMMAS = frozenset({"dress", "adorn", "clad", "light", "fill", "cover", "decorate", "frame", "surround",
                             "line", "make", "string", "paint", "bathe", "set", "build", "wear", "don", "drape"})
