@@ -163,6 +163,10 @@ def tag_tokens(tokens: list[str]) -> list[str]:
             "NOUN" in en.word_classes(following) and following not in en.DETERMINERS and following not in PRONOUNS
         ):
             tag = "ADJ"  # "a green, moisture-wicking jersey" (but "spray-painting a bird")
+        if tag == "VERB" and word in _ING_NOUNS and previous in ("NOUN", "ADJ", "DET") and not _person_word(lower[i - 1]) and (
+            not following[:1].isalnum() or following in en.PREPOSITIONS or following in en.CONJUNCTIONS
+        ):
+            tag = "NOUN"  # "renders an oil painting on a canvas", "a lace wedding."
         if tag == "VERB" and "VBZ" in en.verb_tags(word) and word.endswith("s"):
             k = i - 1 if previous != "ADV" else i - 2
             if k >= 1 and tags[k] == "VERB" and "VBZ" in en.verb_tags(lower[k]) and "NOUN" in en.word_classes(lower[k]) and (
@@ -247,6 +251,10 @@ def tag_tokens(tokens: list[str]) -> list[str]:
     return tags
 
 
+# -ing words that are mostly things ("an oil painting", "a wedding"), when nothing else makes them verbs.
+_ING_NOUNS = frozenset("painting paintings drawing drawings building buildings clothing ceiling wedding evening morning "
+                       "carving carvings lighting setting landing railing awning frosting icing stuffing pudding "
+                       "stocking stockings earring earrings offering recording sketching".split())
 _PLURAL_BODY_PARTS = frozenset({"eyes", "hands", "arms", "legs", "feet", "lips", "cheeks", "shoulders", "fingers",
                                 "fists", "palms", "knees", "ears", "brows", "eyebrows"})
 # Verbs whose coordinated objects are things the person has on or in hand ("wears a hat and gloves").

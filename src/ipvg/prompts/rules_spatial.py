@@ -468,7 +468,7 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             i += 1
             while i < len(tokens) and (
                 tags[i] in ("ADV", "PRT")
-                or (tokens[i].lower() in MOTION_PARTICLES and i + 1 < len(tokens) and tags[i + 1] == "DET" and not (
+                or (tokens[i].lower() in MOTION_PARTICLES and i + 1 < len(tokens) and tags[i + 1] in ("DET", "NOUN", "ADJ", "NUM") and not (
                     has_subject and tokens[i].lower() in DIRECTIONAL  # "raindrops bounce off her umbrella"
                 ))
             ):
@@ -775,6 +775,11 @@ def _tidy(tokens: list[str], tags: list[str]) -> str:
     return text if tokens and not piece_fragment(text) else ""
 
 
+_PLURAL_BODY = frozenset({"hands", "arms", "legs", "feet", "eyes", "fingers", "knees", "shoulders", "head", "chin"})
+_POSITIONS = frozenset({"by", "above", "on", "under", "beside", "behind", "near", "around", "atop", "against", "over",
+                        "across", "at"})
+
+
 def category_of(phrase: str) -> str:
     words = set(_words(phrase.replace("-", " "))) | set(_words(phrase))
     if words & APPEARANCE_NOUNS:
@@ -783,6 +788,16 @@ def category_of(phrase: str) -> str:
         return "clothing"
     if phrase.lower().startswith(("with ", "holding ")):
         return "prop"
+    lower_words = _words(phrase)
+    first_head = next((w for w in lower_words if w not in en.DETERMINERS and not en.is_adjective_only(w)), "")
+    if first_head in lx.PLACES:
+        return "setting"  # "an abandoned dark factory with light streaming in": a place first
+    if lower_words[:1] and (lower_words[0] in _PLURAL_BODY or (
+        lower_words[0] in ("his", "her", "their") and lower_words[1:2] and lower_words[1] in _PLURAL_BODY
+    )):
+        return "appearance"  # "hands on his knees": the person's pose
+    if lower_words[:1] and lower_words[0] in ("a", "an") and words & _POSITIONS:
+        return "prop"  # "a steaming cup of tea by his side", "a pink halo above her head": a thing placed
     if words & lx.LIGHTING_STYLE or (len(words) <= 3 and words & lx.LIGHTING_WEAK):
         return "lighting_style"
     if words & lx.PLACES or phrase.lower().split(" ")[0] in {"in", "at", "on", "under", "beside", "near",
