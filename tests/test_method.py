@@ -188,7 +188,7 @@ def test_without_a_first_frame_stage_the_video_comes_from_the_reference(face_pat
 
 def test_wan_reads_its_negative_prompt(spied: dict[str, Any]) -> None:
     """Catches: Wan's official negative prompt dropped (None/"" passed to the pipeline) or not recorded."""
-    from ipvg.temporal.wan import WAN_NEGATIVE_PROMPT
+    from ipvg.temporal.recipes import WAN_NEGATIVE_PROMPT
 
     (call,) = spied["temporal_calls"]
     assert WAN_NEGATIVE_PROMPT and call["negative_prompt"] == WAN_NEGATIVE_PROMPT

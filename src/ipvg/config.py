@@ -744,6 +744,33 @@ def _replace_dotted(obj: Any, keys: list[str], value: Any, prefix: str) -> Any:
 
 TINY_NOTE = "tiny random-weight models: runs offline on a CPU in seconds, and its output is noise by design"
 
+# Wan2.2-Lightning (lightx2v/ModelTC, Apache-2.0): 4-step distillation LoRAs for I2V-A14B, one per
+# expert (rank 64, alpha stored in the files); the `fast` preset's runtime.loras. Kept here, not with
+# the video backend, because a preset is config data and config may not import a later stage.
+# Sources checked for this recipe: the model card and README of github.com/ModelTC/Wan2.2-Lightning
+# (4 steps, no CFG, `--lora_dir` with the I2V folder); its issue #8 quoting the i2v-A14B config
+# (sample_steps 4, boundary 0.900, guide scale (1.0, 1.0)); issue #3 (training timesteps 1000, 937.5,
+# 833.3, 625 = flow shift 5 over 1, .75, .5, .25); the LightX2V step-distill scheduler (plain Euler
+# steps on those sigmas, last step to sigma 0) and its Wan2.2 example (4 steps, guidance 1,
+# sample_shift 5). Issue #13: videos move more slowly than the base model's 40-step ones (known,
+# unresolved upstream). The sampling recipe is `ipvg.temporal.recipes`' wan22-i2v-a14b-lightning.
+LIGHTNING_REPO = "lightx2v/Wan2.2-Lightning"
+LIGHTNING_I2V_FOLDER = "Wan2.2-I2V-A14B-4steps-lora-rank64-Seko-V1"
+LIGHTNING_I2V_LORAS = (
+    LoraConfig(
+        path=LIGHTNING_REPO,
+        weight_name=f"{LIGHTNING_I2V_FOLDER}/high_noise_model.safetensors",
+        adapter_name="lightning_high_noise",
+        target="transformer",
+    ),
+    LoraConfig(
+        path=LIGHTNING_REPO,
+        weight_name=f"{LIGHTNING_I2V_FOLDER}/low_noise_model.safetensors",
+        adapter_name="lightning_low_noise",
+        target="transformer_2",
+    ),
+)
+
 
 def _presets() -> dict[str, PipelineConfig]:
     tiny = PipelineConfig(
@@ -788,8 +815,6 @@ def _presets() -> dict[str, PipelineConfig]:
         description="the 5B path on a 24 GB GPU: model CPU offload and VAE tiling",
         runtime=RuntimeConfig(offload="model", vae_tiling=True),
     )
-    from ipvg.temporal.distilled import LIGHTNING_I2V_LORAS  # data only: no torch import
-
     fast = dataclasses.replace(
         paper_14b,
         name="fast",

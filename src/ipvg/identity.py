@@ -19,12 +19,10 @@ from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 import numpy as np
-import torch
 from PIL import Image
 
 from ipvg.faces.base import Face, FaceBackend, Reference, cosine_similarity, largest_face
 from ipvg.progress import Progress, SilentProgress
-from ipvg.runtime import MemoryMeter
 from ipvg.spatial.base import KeyframeCandidate, KeyframeResult, SpatialBackend
 from ipvg.types import StageRecord, Video
 
@@ -200,6 +198,12 @@ def draw_first_frame(
         )
 
     # 3. Best of N, in batches; progress counts denoising steps across batches
+    # torch loads here, not at import: `ipvg generate` imports this module (via ipvg.segments) before
+    # its missing-weights check, which must answer without torch (tests/cli/test_torch_free_preflight.py)
+    import torch
+
+    from ipvg.runtime import MemoryMeter
+
     done = 0
     total_steps = plan.num_candidates * plan.num_inference_steps
     with (

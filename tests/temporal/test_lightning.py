@@ -20,10 +20,9 @@ import pytest
 import torch
 from PIL import Image
 
-from ipvg.config import LoraConfig, RuntimeConfig, get_preset
+from ipvg.config import LIGHTNING_I2V_FOLDER, LIGHTNING_REPO, LoraConfig, RuntimeConfig, get_preset
 from ipvg.errors import IpvgError, RuntimeOptionError
 from ipvg.temporal import create_temporal_backend
-from ipvg.temporal.distilled import LIGHTNING_I2V_FOLDER, LIGHTNING_REPO
 
 RANK, ALPHA = 4, 2.0  # alpha/rank = 0.5, so a loader that ignores alpha is off by 2x
 TRAINING_SIGMAS = [1.0, 0.9375, 5 / 6, 0.625]  # Wan2.2-Lightning issue #3: t = 1000, 937.5, 833.3, 625

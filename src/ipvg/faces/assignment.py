@@ -25,6 +25,7 @@ from PIL import Image
 
 from ipvg.errors import MissingDependencyError
 from ipvg.faces.base import Face
+from ipvg.words import FEMALE_WORDS, MALE_WORDS  # the decoupler reads the same lists (tests/test_words.py)
 
 Similarity = Callable[[Face, Face], float | None]  # (reference, found face) -> similarity or None
 MAX_BRUTE_FORCE_PERMUTATIONS = 40_320  # 8!: exhaustive search stays under ~0.1 s
@@ -37,8 +38,6 @@ def people_order(prompt: str, genders: Sequence[str | None]) -> tuple[list[int],
     The prompt's gendered words ("a man and a woman", "she ... her husband") give an order when
     every reference face has a known, different gender; otherwise the references' own order.
     """
-    from ipvg.prompts.lexicon import FEMALE_WORDS, MALE_WORDS  # the decoupler's word lists
-
     given = list(range(len(genders)))
     known = [g.lower() if g else None for g in genders]
     if len(genders) < 2 or None in known or len(set(known)) != len(known):

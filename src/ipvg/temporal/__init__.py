@@ -52,12 +52,11 @@ _VACE_SUMMARIES = {
 
 
 def register(registry: Any) -> None:
-    from ipvg.temporal.cogvideox import RECIPE as COGVIDEOX_RECIPE
-    from ipvg.temporal.vace import RECIPES as VACE_RECIPES
-    from ipvg.temporal.wan import RECIPES
+    # The recipe tables are data (no torch): registering, listing and preflight stay torch-free.
+    from ipvg.temporal.recipes import RECIPES
 
     # The Wan and VACE families: one module each, one factory per recipe.
-    for module, summaries, recipes in (("wan", _SUMMARIES, RECIPES), ("vace", _VACE_SUMMARIES, VACE_RECIPES)):
+    for module, summaries in (("wan", _SUMMARIES), ("vace", _VACE_SUMMARIES)):
         for name, (factory, summary) in summaries.items():
             registry.register(
                 BackendSpec(
@@ -67,7 +66,7 @@ def register(registry: Any) -> None:
                     summary=summary,
                     requires=("diffusers", "transformers", "ftfy"),
                     pip_hint="pip install ipvg",
-                    weights=(recipes[name].model,),
+                    weights=(RECIPES[name].model,),
                 )
             )
     registry.register(
@@ -78,7 +77,7 @@ def register(registry: Any) -> None:
             summary="CogVideoX-5B-I2V (ConsisID's base): 720x480, 49 frames at 8 fps, 50 steps, CFG 6",
             requires=("diffusers", "transformers"),
             pip_hint="pip install ipvg",
-            weights=(COGVIDEOX_RECIPE.model,),
+            weights=(RECIPES["cogvideox-5b-i2v"].model,),
         )
     )
 

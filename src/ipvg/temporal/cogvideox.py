@@ -13,19 +13,11 @@ import torch
 
 from ipvg.config import RuntimeConfig, TemporalConfig
 from ipvg.errors import ConfigError, IpvgError
-from ipvg.temporal.base import TemporalRecipe, TemporalSettings
+from ipvg.temporal.base import TemporalSettings
+from ipvg.temporal.recipes import RECIPES
 from ipvg.temporal.wan import WanImageToVideo
 
-RECIPE = TemporalRecipe(
-    model="THUDM/CogVideoX-5b-I2V",
-    height=480,
-    width=720,
-    num_frames=49,
-    fps=8,
-    num_inference_steps=50,
-    guidance_scale=6.0,
-    size_multiple=16,
-)
+RECIPE = RECIPES["cogvideox-5b-i2v"]
 
 
 class CogVideoXImageToVideo(WanImageToVideo):

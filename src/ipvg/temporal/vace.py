@@ -28,57 +28,9 @@ from PIL import Image
 
 from ipvg.config import RuntimeConfig, TemporalConfig
 from ipvg.errors import IpvgError
-from ipvg.temporal.base import TemporalRecipe, TemporalSettings
-from ipvg.temporal.wan import WAN_NEGATIVE_PROMPT, WanImageToVideo
-
-# Official recipes. Wan2.1 VACE: Wan2.1's generate.py defaults for the vace tasks (50 steps, guidance
-# 5.0, flow shift 16, 81 frames at 16 fps); 14B accepts 1280x720 (its default size) and 832x480,
-# 1.3B only 832x480. Wan2.2 VACE-Fun A14B: VideoX-Fun's subject-to-video example (832x480, 81
-# frames at 16 fps, 50 steps, guidance 5.0, expert boundary 0.875); the example's default Euler
-# sampler uses shift 5, its UniPC option shift 12, and ipvg runs UniPC (as the Wan backends do).
-RECIPES: dict[str, TemporalRecipe] = {
-    "wan21-vace-14b": TemporalRecipe(
-        model="Wan-AI/Wan2.1-VACE-14B-diffusers",
-        height=720,
-        width=1280,
-        num_frames=81,
-        fps=16,
-        num_inference_steps=50,
-        guidance_scale=5.0,
-        flow_shift=16.0,
-        size_multiple=16,
-        negative_prompt=WAN_NEGATIVE_PROMPT,
-    ),
-    "wan21-vace-1.3b": TemporalRecipe(
-        model="Wan-AI/Wan2.1-VACE-1.3B-diffusers",
-        height=480,
-        width=832,
-        num_frames=81,
-        fps=16,
-        num_inference_steps=50,
-        guidance_scale=5.0,
-        flow_shift=16.0,
-        size_multiple=16,
-        negative_prompt=WAN_NEGATIVE_PROMPT,
-    ),
-    # alibaba-pai publishes this model in VideoX-Fun's own layout only; this id is the diffusers
-    # conversion by a Hugging Face staff member (not the authors'). Any diffusers copy can be passed
-    # with temporal.model.
-    "wan22-vace-fun-a14b": TemporalRecipe(
-        model="linoyts/Wan2.2-VACE-Fun-14B-diffusers",
-        height=480,
-        width=832,
-        num_frames=81,
-        fps=16,
-        num_inference_steps=50,
-        guidance_scale=5.0,
-        guidance_scale_2=5.0,
-        flow_shift=12.0,
-        boundary_ratio=0.875,
-        size_multiple=16,
-        negative_prompt=WAN_NEGATIVE_PROMPT,
-    ),
-}
+from ipvg.temporal.base import TemporalSettings
+from ipvg.temporal.recipes import RECIPES
+from ipvg.temporal.wan import WanImageToVideo
 
 KEEP, GENERATE = (0, 0, 0), (255, 255, 255)  # VACE's mask colours (the reverse of Wan I2V's 1 = keep)
 EMPTY_GREY = (127, 127, 127)  # a frame with nothing to keep: ~0 after diffusers' [-1, 1] scaling

@@ -20,92 +20,18 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ipvg.config import RuntimeConfig, TemporalConfig
+from ipvg.config import LIGHTNING_I2V_FOLDER, LIGHTNING_REPO, RuntimeConfig, TemporalConfig
 from ipvg.errors import ConfigError, IpvgError
 from ipvg.io.images import resize_center_crop
 from ipvg.progress import Progress, SilentProgress
 from ipvg.runtime import MemoryMeter, prepare_pipeline, resolve_device, resolve_dtype
 from ipvg.runtime.options import parse_mag_calibration
 from ipvg.temporal.base import AnimateOutput, TemporalRecipe, TemporalSettings
-from ipvg.temporal.distilled import LIGHTNING_I2V_FOLDER, LIGHTNING_REPO
+from ipvg.temporal.recipes import RECIPES
 from ipvg.types import StageRecord, Video
 from ipvg.weights import resolve_model
 
 logger = logging.getLogger(__name__)
-
-# Wan's official negative prompt (from its generation defaults), used unless overridden.
-WAN_NEGATIVE_PROMPT = (
-    "色调艳丽，过曝，静态，细节模糊不清，字幕，风格，作品，画作，画面，静止，整体发灰，最差质量，低质量，JPEG压缩残留，丑陋的，残缺的，"
-    "多余的手指，画得不好的手部，画得不好的脸部，畸形的，毁容的，形态畸形的肢体，手指融合，静止不动的画面，杂乱的背景，三条腿，背景人很多，倒着走"
-)
-
-RECIPES: dict[str, TemporalRecipe] = {
-    "wan22-ti2v-5b": TemporalRecipe(
-        model="Wan-AI/Wan2.2-TI2V-5B-Diffusers",
-        height=704,
-        width=1280,
-        num_frames=121,
-        fps=24,
-        num_inference_steps=50,
-        guidance_scale=5.0,
-        flow_shift=5.0,
-        size_multiple=32,
-        negative_prompt=WAN_NEGATIVE_PROMPT,
-    ),
-    "wan22-i2v-a14b": TemporalRecipe(
-        model="Wan-AI/Wan2.2-I2V-A14B-Diffusers",
-        height=720,
-        width=1280,
-        num_frames=81,
-        fps=16,
-        num_inference_steps=40,
-        guidance_scale=3.5,
-        guidance_scale_2=3.5,
-        flow_shift=5.0,
-        boundary_ratio=0.9,
-        size_multiple=16,
-        negative_prompt=WAN_NEGATIVE_PROMPT,
-    ),
-    "wan21-i2v-14b": TemporalRecipe(
-        model="Wan-AI/Wan2.1-I2V-14B-480P-Diffusers",
-        height=480,
-        width=832,
-        num_frames=81,
-        fps=16,
-        num_inference_steps=40,
-        guidance_scale=5.0,
-        flow_shift=3.0,
-        size_multiple=16,
-        negative_prompt=WAN_NEGATIVE_PROMPT,
-    ),
-    "wan21-i2v-14b-720p": TemporalRecipe(
-        model="Wan-AI/Wan2.1-I2V-14B-720P-Diffusers",
-        height=720,
-        width=1280,
-        num_frames=81,
-        fps=16,
-        num_inference_steps=40,
-        guidance_scale=5.0,
-        flow_shift=5.0,
-        size_multiple=16,
-        negative_prompt=WAN_NEGATIVE_PROMPT,
-    ),
-}
-
-RECIPES["wan22-i2v-a14b-lightning"] = TemporalRecipe(
-    model="Wan-AI/Wan2.2-I2V-A14B-Diffusers",
-    height=720,
-    width=1280,
-    num_frames=81,
-    fps=16,
-    num_inference_steps=4,
-    guidance_scale=1.0,  # distilled without classifier-free guidance: one pass per step
-    guidance_scale_2=1.0,
-    flow_shift=5.0,
-    boundary_ratio=0.9,  # steps 1-2 (t 999, 937) on the high-noise expert, 3-4 (833, 625) on the low-noise one
-    size_multiple=16,
-    negative_prompt="",  # unused without guidance
-)
 
 ASPECT_WARNING_FRACTION = 0.15  # warn when centre-cropping removes more than this share of the image
 
