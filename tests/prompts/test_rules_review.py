@@ -187,3 +187,68 @@ def test_a_predicate_adjective_is_not_a_fragment() -> None:
 
     assert piece_fragment("and his shoes are slightly muddy") is None
     assert piece_fragment("leaning against a slightly muddy") is not None
+
+
+@pytest.mark.parametrize(
+    ("prompt", "wanted", "wrong"),
+    [
+        # "from" always dropped its place: the teacup vanished
+        ("A queen is sipping tea from a delicate teacup.", "in a delicate teacup", "sipping"),
+        # "to" after a prop dropped the surface: the canvas vanished
+        ("An artist in a smock is applying paint to a canvas.", "on a canvas", "applying"),
+        # "out of" dropped the source: the waterfall vanished
+        ("A person sculpting a statue out of a waterfall.", "waterfall", "sculpting"),
+        # "to a group of animals": the group word hid the animals
+        ("A man sitting in a tree, reading a book to a group of attentive animals.", "animals", "reading"),
+        # "leading to" read as a movement: the castle vanished
+        ("A woman climbing a staircase made of clouds leading to a floating castle.", "castle", "climbing"),
+        # "out" before a noun was a direction, and the object went with it
+        ("A princess blowing out birthday candles on a cake.", "birthday candles", "blowing"),
+        # "oil painting" read as the verb "painting"
+        ("A man renders an oil painting on a canvas by the sea.", "oil painting", "renders"),
+        # ", eyes wide open": "eyes" read as a verb and the state lost
+        ("A baby sucking on a pacifier, eyes wide open.", "eyes wide open", "sucking"),
+        # "beast ears holds": the noun read as the verb, the real verb as a noun
+        ("A girl with beast ears holds a folder.", "holding a folder", "holds"),
+        # a participle after a body part dropped as a movement: "arms" alone
+        ("A woman stands on a beach, arms outstretched.", "arms outstretched", "stands"),
+        # a worn thing before a dropped verb went with the verb
+        ("A man wearing sunglasses and a long windbreaker turns his back.", "windbreaker", "turns"),
+        # "focused expression" turned into "focusing expression"
+        ("A runner on a track, focused expression, his fists clenched.", "focused expression", "focusing"),
+        # "moisture-wicking" read as a verb: "wearing a green, with jersey"
+        ("A cyclist wears a green, moisture-wicking jersey on a trail.", "moisture-wicking jersey", "with jersey"),
+        # "they slowly move forward": "move" read as a noun and kept
+        ("An explorer in a cave, shining a torch as they slowly move forward.", "torch", "move"),
+    ],
+)
+def test_more_static_phrases(rules: RulesBackend, prompt: str, wanted: str, wrong: str) -> None:
+    record = rules.decouple(prompt)
+    assert wanted in record.spatial and wrong not in record.spatial, record.spatial
+    assert fragments(record.spatial, record.temporal) == []
+
+
+def test_later_sentences_stay_out_of_the_first_frame(rules: RulesBackend) -> None:
+    """Catches a sentence after "Then," / "Moments later," feeding the first frame (a place or prop the
+    person only reaches later)."""
+    record = rules.decouple(
+        "A woman in a red coat stands on a pier. Moments later, she waves a lantern. Then, she runs to a lighthouse."
+    )
+    assert "pier" in record.spatial and "lantern" not in record.spatial and "lighthouse" not in record.spatial
+    assert "lighthouse" in record.temporal and "lantern" in record.temporal
+
+
+@pytest.mark.parametrize(
+    ("phrase", "category"),
+    [
+        ("a steaming cup of tea by his side", "prop"),  # was "other", dropped first over budget
+        ("hands on his knees", "appearance"),  # the pose, was "other"
+        ("an abandoned dark factory with light streaming through the windows", "setting"),  # was lighting
+        ("his long dreadlocks", "appearance"),  # hairstyles the lists lacked, was "other"
+    ],
+)
+def test_phrase_categories(phrase: str, category: str) -> None:
+    """Catches a concrete phrase filed as "other", the first group dropped when a long prompt is fitted."""
+    from ipvg.prompts.rules_spatial import category_of
+
+    assert category_of(phrase) == category

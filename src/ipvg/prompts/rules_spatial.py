@@ -88,8 +88,15 @@ def compose_spatial(
     groups["subject"].append(subject_np)
     seen: list[set[str]] = [set(_words(subject_np))]
     for s_index, pieces in enumerate(sentences):
+        later = False  # "Then, she runs along the beach", "Moments later, ...": not the first frame
         for p_index, piece in enumerate(pieces):
             own = match is not None and (s_index, p_index) == (match.sentence, match.piece)
+            if not own and p_index == 0 and piece.lower and (
+                piece.lower[0] in LATER_LEADS or piece.lower[-1:] == ["later"]
+            ) and piece.lower[:2] != ["next", "to"]:
+                later = True
+            if later and not own:
+                continue
             for phrase in static_phrases(piece, match if own else None):
                 words = set(_words(phrase))
                 if not words or any(words <= other for other in seen):
@@ -414,7 +421,9 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             current[1].append("ADJ")
             i += 1
             continue
-        if tag == "VERB" and (lower.endswith("ed") or "VBN" in en.verb_tags(lower)) and _with_body_part(current):
+        if tag == "VERB" and (lower.endswith("ed") or "VBN" in en.verb_tags(lower)) and (
+            _with_body_part(current) or (0 < len(current[0]) <= 3 and current[0][-1].lower() in _PLURAL_BODY)
+        ):
             current[0].append(word)  # "with his eyes closed": a held state, not the verb "close"
             current[1].append("ADJ")
             i += 1
@@ -789,8 +798,12 @@ def category_of(phrase: str) -> str:
     if phrase.lower().startswith(("with ", "holding ")):
         return "prop"
     lower_words = _words(phrase)
-    first_head = next((w for w in lower_words if w not in en.DETERMINERS and not en.is_adjective_only(w)), "")
-    if first_head in lx.PLACES:
+    first_np = []
+    for w in lower_words:
+        if w in en.PREPOSITIONS:
+            break
+        first_np.append(w)
+    if lower_words[:1] and lower_words[0] in en.DETERMINERS and set(first_np) & lx.PLACES:
         return "setting"  # "an abandoned dark factory with light streaming in": a place first
     if lower_words[:1] and (lower_words[0] in _PLURAL_BODY or (
         lower_words[0] in ("his", "her", "their") and lower_words[1:2] and lower_words[1] in _PLURAL_BODY
