@@ -254,9 +254,14 @@ CASES = [
     Case("batch-default-preset", BATCH[:-2], "Qwen/Qwen3-8B", 3),
     Case("animate-missing-hub-model", (*ANIM, "--model", "nobody/missing-model"), "nobody/missing-model", 3),
     Case("animate-missing-path", (*ANIM, "--model", "/nonexistent/model"), "/nonexistent/model", 3),
-    # A Wan model loaded as CogVideoX (the tiny preset's model, backend switched by --set) gave an
-    # AttributeError traceback from inside diffusers (found by the second fuzz pass).
-    Case("animate-wan-model-as-cogvideox", (*ANIM, "--set", "temporal.backend=cogvideox-5b-i2v"), "as a CogVideoX", 1),
+    # A Wan model loaded as CogVideoX gave an AttributeError traceback from inside diffusers (found by the
+    # second fuzz pass). The model is named: a switched backend alone now gets its own tiny model.
+    Case(
+        "animate-wan-model-as-cogvideox",
+        (*ANIM, "--set", "temporal.backend=cogvideox-5b-i2v", "--model", "ipvg-tiny:wan22-i2v-a14b"),
+        "as a CogVideoX",
+        1,
+    ),
     Case("animate-empty-model-folder", (*ANIM, "--model", "{w}/model"), "without model_index.json", 3, _empty_model_dir),
     Case("models-download-offline", ("models", "download", "eval"), "HF_HUB_OFFLINE", 1),
     Case("models-download-bad-target", ("models", "download", "bogus"), "not a preset", 2),
