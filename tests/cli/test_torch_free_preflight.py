@@ -35,13 +35,15 @@ print(json.dumps({{"code": code, "loaded": [m for m in {HEAVY!r} if m in sys.mod
 """
 
 
-def _run(argv: list[str], home: Path) -> tuple[int, list[str], str, float]:
+def _run(argv: list[str], home: Path, *, first_on_path: Path | None = None) -> tuple[int, list[str], str, float]:
     env = os.environ | {
         "HOME": str(home),  # no ~/.insightface model pack
         "HF_HOME": str(home / "hf"),  # an empty Hugging Face cache: every hub model is missing
         "IPVG_CACHE": str(home / "ipvg-cache"),
         "HF_HUB_OFFLINE": "1",
     }
+    if first_on_path is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(first_on_path), *filter(None, [os.environ.get("PYTHONPATH")])])
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, env=env, timeout=120
@@ -93,6 +95,18 @@ def test_missing_weights_answer_comes_before_torch(case: str, tmp_path: Path, ex
     assert "not here" in lines[0] and named in lines[0], lines[0]
     assert loaded == [], f"`ipvg {case}` imported {loaded} before refusing the run"
     assert not (tmp_path / "out").exists()  # refused before anything was written
+
+
+def test_a_broken_torch_install_still_gets_our_answer(tmp_path: Path, example_face: Path):
+    """The user-facing point of the above: with a torch that fails to import, the missing-weights
+    answer is still ipvg's one line (exit 3), not torch's ImportError traceback."""
+    broken = tmp_path / "broken-site"
+    (broken / "torch").mkdir(parents=True)
+    (broken / "torch" / "__init__.py").write_text("raise ImportError('broken torch (test)')\n", encoding="utf-8")
+    argv = ["generate", "--face", str(example_face), "--prompt", PROMPT, "--out", str(tmp_path / "out")]
+    code, loaded, stderr, _ = _run(argv, tmp_path, first_on_path=broken)
+    assert code == 3 and stderr.startswith("error:") and "not here" in stderr, stderr
+    assert "broken torch" not in stderr and loaded == []
 
 
 @pytest.mark.parametrize(
