@@ -252,3 +252,29 @@ def test_phrase_categories(phrase: str, category: str) -> None:
     from ipvg.prompts.rules_spatial import category_of
 
     assert category_of(phrase) == category
+
+
+@pytest.mark.parametrize(
+    ("prompt", "wanted", "wrong"),
+    [
+        # the tokenizer split letters outside ASCII: "flamb é ing", "caf é"
+        ("A chef in a white apron stands in a small café.", "small café", "caf é"),
+        # "cherry blossoms fall around him": the plural read as the verb, "fall" kept in the frame
+        ("A monk sits in a garden as cherry blossoms fall around him.", "cherry blossoms around him", "fall"),
+        # the manner of a movement kept as if it were a thing: "with satisfaction"
+        ("A gardener trims a hedge, nodding with satisfaction.", "with a hedge", "satisfaction"),
+        # "her body swaying": the body part left alone once its verb was dropped
+        ("A violinist plays on a stage, her body swaying gently.", "on a stage", "her body"),
+        # a motion word inside the prop: "with a floating apple"
+        ("An astronaut catches a floating apple inside a space station.", "with an apple", "floating"),
+        # the instrument of a movement is the person's own hands: "with both hands"
+        ("A boy pulls a carrot out of the soil with both hands.", "carrot", "both hands"),
+        # "face smeared with soot": a state of the face lost to the verb "smear"
+        ("A firefighter in a yellow helmet, face smeared with soot, stands by a truck.", "face smeared with soot",
+         ", with soot"),
+    ],
+)
+def test_long_prompt_phrases_round_two(rules: RulesBackend, prompt: str, wanted: str, wrong: str) -> None:
+    record = rules.decouple(prompt)
+    assert wanted in record.spatial and wrong not in record.spatial, record.spatial
+    assert fragments(record.spatial, record.temporal) == []

@@ -20,7 +20,7 @@ from ipvg.prompts.rules_words import CHILD_NOUNS, EMPTY_WITHOUT_OBJECT
 # A quoted span ("Tech Minute", 'thumbs up') is one token: a name or sign the frame shows whole.
 _TOKEN = re.compile(
     r'"[^"]{1,60}"|“[^”]{1,60}”|(?<![A-Za-z])\'[^\']{1,40}\'(?![A-Za-z])'
-    r"|[A-Za-z]+n't\b|[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*|'s\b|[^\sA-Za-z0-9]"
+    r"|[^\W\d_]+n't\b|[^\W_]+(?:[-.][^\W_]+)*|'s\b|[^\s\w]|_"  # letters of any script: "flambéing", "café"
 )
 _SENTENCE_END = re.compile(r'(?:(?<=[.!?]["”’\'])|(?<=[.!?]))\s+(?=["“‘\']?[A-Z0-9])')
 CLAUSE_CONJUNCTIONS = ("while", "as", "before", "after", "when", "until", "then", "whereas", "once", "and")
@@ -417,7 +417,7 @@ def _is_verb(
     plural = previous_word.endswith("s") and not previous_word.endswith(("ss", "us", "is", "as"))
     into_place = following in en.PREPOSITIONS and following not in ("of", "with", "for")
     if previous == "NOUN" and plural and (previous2 in ("DET", "CONJ", "START", "PUNCT", "NUM") or (
-        previous2 == "NOUN" and into_place
+        previous2 in ("NOUN", "ADJ", "VERB") and into_place  # "cherry blossoms fall around him"
     )) and (
         not following[:1].isalnum()
         or following in ("and", "up", "out", "down", "away")

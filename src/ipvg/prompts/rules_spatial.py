@@ -58,7 +58,7 @@ from ipvg.prompts.rules_words import (
     SURFACES,
     TIME_LEAD,
 )
-from ipvg.prompts.subject import subject_noun
+from ipvg.prompts.subject import indefinite, subject_noun
 
 if TYPE_CHECKING:
     from ipvg.prompts.rules import SubjectMatch
@@ -422,7 +422,9 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             i += 1
             continue
         if tag == "VERB" and (lower.endswith("ed") or "VBN" in en.verb_tags(lower)) and (
-            _with_body_part(current) or (0 < len(current[0]) <= 3 and current[0][-1].lower() in _PLURAL_BODY)
+            _with_body_part(current) or (0 < len(current[0]) <= 3 and (
+                current[0][-1].lower() in _PLURAL_BODY or current[0][-1].lower() in BODY_PARTS
+            ))
         ):
             current[0].append(word)  # "with his eyes closed": a held state, not the verb "close"
             current[1].append("ADJ")
@@ -462,8 +464,11 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             has_subject = (
                 bool(current[0]) and current[1][-1] == "NOUN" and "VERB" not in current[1] and current[1][0] != "PREP"
             )
-            if has_subject and (current[0][-1].lower() in BODY_PARTS or current[0][-1].lower().rstrip("s") in BODY_PARTS):
+            if has_subject and (current[0][-1].lower() in BODY_PARTS or current[0][-1].lower().rstrip("s") in BODY_PARTS) and (
+                i + 1 < len(tokens) and tags[i + 1] in ("DET", "ADJ", "NOUN", "NUM")
+            ):
                 has_subject = False  # "a pair of hands knitting a scarf": the person's hands, and the scarf a prop
+                # ("her body swaying", with no object, goes whole)
             if has_subject and lemma in HOVER_LEMMAS and i + 1 < len(tokens) and tokens[i + 1].lower() in HOVER_PLACES:
                 i += 1  # "a pink halo floats above her head" -> "a pink halo above her head"
                 while i < len(tokens) and tags[i] == "ADV":
@@ -510,6 +515,16 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             continue
         if tag in ("PUNCT", "CONJ", "REL") or (tag == "VERB"):
             after_motion = False
+        if tag == "PREP" and lower == "with" and after_motion and _np_head(tokens, tags, i + 1).lower().rstrip("s") in BODY_PARTS:
+            after = _skip_np(tokens, tags, i + 1)
+            if after >= len(tokens) or tags[after] not in ("ADJ", "VERB"):  # "with his eyes closed" is a state
+                i = after  # "pulling a carrot out of the soil with both hands": the movement's
+                continue
+        if tag == "PREP" and lower == "with" and after_motion and _np_head(tokens, tags, i + 1).lower() in MANNER_NOUNS:
+            i = _skip_np(tokens, tags, i + 1)  # "nodding with satisfaction", "with skill and enthusiasm"
+            while i + 1 < len(tokens) and tokens[i].lower() == "and" and _np_head(tokens, tags, i + 1).lower() in MANNER_NOUNS:
+                i = _skip_np(tokens, tags, i + 1)
+            continue
         if tag == "PREP" and lower in ("in", "with", "through", "into", "by") and _motion_noun(
             _np_head(tokens, tags, i + 1)
         ):
@@ -591,9 +606,20 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
     return segments
 
 
+MANNER_NOUNS = frozenset(
+    "satisfaction joy delight confidence enthusiasm skill ease grace precision care determination excitement pride "
+    "relief surprise curiosity passion focus intensity purpose elegance gusto vigor vigour energy finesse agility "
+    "speed force power effort concentration fervor fervour glee abandon flair style".split()
+)
 GROUP_WORDS = frozenset({"group", "pair", "herd", "flock", "crowd", "bunch", "pack", "row", "line", "couple", "circle"})
 LISTENERS = frozenset({"animals", "creatures", "birds", "children", "kids", "students", "friends", "audience"})
 _LONG_CONTAINERS = tuple(c for c in CONTAINERS if len(c) >= 3)  # "teacup", "wineglass", "flowerpot"
+
+
+def _article_for(word: str, article: str) -> str:
+    """ "a" or "an" before `word`, keeping the article's capital ("A apple" -> "An apple")."""
+    wanted = indefinite(word).split(" ", 1)[0]
+    return wanted.capitalize() if article[:1].isupper() else wanted
 
 
 def _of_head(tokens: list[str], tags: list[str], start: int) -> str:
@@ -712,8 +738,15 @@ def _object_as_prop(
     if not plain:
         current[0].append(preposition)
         current[1].append("PREP")
-    current[0].extend(tokens[index:end])
-    current[1].extend(tags[index:end])
+    for k in range(index, end):
+        if tokens[k].lower().endswith("ing") and tags[k] in ("ADJ", "VERB") and verb_lemma(tokens[k]) in lx.MOTION_VERBS and (
+            tokens[k].lower() not in ("swimming", "running", "climbing", "fishing", "riding", "skating", "diving")
+        ):
+            continue  # "catching a floating apple" -> "with an apple"
+        if current[0] and current[0][-1].lower() in ("a", "an") and tags[k] != "DET":
+            current[0][-1] = _article_for(tokens[k], current[0][-1])
+        current[0].append(tokens[k])
+        current[1].append(tags[k])
     if end + 1 < len(tokens) and tokens[end].lower() == "with" and _motion_noun(_np_head(tokens, tags, end + 1)):
         return _skip_np(tokens, tags, end + 1)  # "breaking a board with a powerful punch"
     after_with = _np_head(tokens, tags, end + 1).lower() if end + 1 < len(tokens) else ""
