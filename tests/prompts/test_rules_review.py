@@ -278,3 +278,31 @@ def test_long_prompt_phrases_round_two(rules: RulesBackend, prompt: str, wanted:
     record = rules.decouple(prompt)
     assert wanted in record.spatial and wrong not in record.spatial, record.spatial
     assert fragments(record.spatial, record.temporal) == []
+
+
+@pytest.mark.parametrize(
+    ("prompt", "wanted", "wrong"),
+    [
+        # an activity read as a prop: "with yoga", "with a cartwheel"
+        ("A woman practicing yoga on a rooftop at sunset.", "on a rooftop", "yoga"),
+        ("A teenage girl doing a cartwheel on a beach.", "on a beach", "cartwheel"),
+        # "chopping" after "a beard" read as a modifier ("a lace wedding dress") and kept
+        ("A man with a beard chopping wood outside a log cabin.", "with wood", "chopping"),
+        # "a leather riding jacket" must stay a jacket (the fix above must not break it)
+        ("A rider in a leather riding jacket stands beside a horse.", "leather riding jacket", "with a leather"),
+        # a sport lemminflect does not know kept as a word of the frame
+        ("A person skydiving over a desert.", "above a desert", "skydiving"),
+        # light falling into the room dropped as if it were a movement
+        ("A woman reads at a kitchen table, the morning sun streaming in.", "the morning sun streaming", "reads"),
+    ],
+)
+def test_activities_and_light(rules: RulesBackend, prompt: str, wanted: str, wrong: str) -> None:
+    record = rules.decouple(prompt)
+    assert wanted in record.spatial and wrong not in record.spatial, record.spatial
+
+
+def test_close_up_in_two_words_is_a_framing_lead(rules: RulesBackend) -> None:
+    """Catches "A man: close up of a man shaving ...": "Close up of" not read as a camera lead."""
+    record = rules.decouple("Close up of a man shaving in front of a foggy mirror.")
+    assert record.temporal.startswith("A man shaving"), record.temporal
+    assert record.spatial.endswith("close-up")

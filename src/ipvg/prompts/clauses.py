@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ipvg.prompts import english as en
 from ipvg.prompts import lexicon as lx
-from ipvg.prompts.rules_words import CHILD_NOUNS, EMPTY_WITHOUT_OBJECT
+from ipvg.prompts.rules_words import CHILD_NOUNS, COMPOUND_HEADS, EMPTY_WITHOUT_OBJECT
 
 # A quoted span ("Tech Minute", 'thumbs up') is one token: a name or sign the frame shows whole.
 _TOKEN = re.compile(
@@ -216,7 +216,8 @@ def tag_tokens(tokens: list[str]) -> list[str]:
             and following not in en.DETERMINERS
             and not en.verb_tags(following) & {"VBZ", "VBD", "VBG"}
         ):
-            tag = "ADJ"  # "a lace wedding dress"
+            if not (verb_lemma(word) in lx.MOTION_VERBS and following not in COMPOUND_HEADS):
+                tag = "ADJ"  # "a lace wedding dress", "a leather riding jacket"; not "a beard chopping wood"
         if (
             tag == "VERB"
             and i >= 3
@@ -306,6 +307,8 @@ def _tag(
         return "PREP"
     if word in en.CONJUNCTIONS:
         return "CONJ"
+    if word in lx.ACTIVITY_GERUNDS and previous not in ("DET", "ADJ", "PREP"):
+        return "VERB"  # "a person skydiving over a desert"
     classes = en.word_classes(word)
     if not classes and word.endswith("ly") and len(word) > 4:
         return "ADV"  # "weightlessly": adverbs the lexicon lacks

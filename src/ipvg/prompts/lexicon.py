@@ -99,6 +99,13 @@ EXPRESSION_FORMS = _form_table(EXPRESSION_VERBS)
 SPEECH_FORMS = _form_table(SPEECH_VERBS)
 
 # Forms that read far more often as nouns or adjectives than as verbs in prompts.
+# Sports and pastimes lemminflect does not know as verbs: movements all the same ("a person skydiving").
+ACTIVITY_GERUNDS = frozenset(
+    "skydiving paragliding parasailing hang-gliding snorkeling snorkelling kayaking canoeing windsurfing kitesurfing "
+    "kiteboarding wakeboarding bodyboarding paddleboarding bungee-jumping abseiling rappelling sledding tobogganing "
+    "snowboarding skateboarding rollerblading rollerskating longboarding bouldering parkour freerunning "
+    "breakdancing twerking moonwalking".split()
+)
 NOT_VERBS = {
     "saw",
     "left",

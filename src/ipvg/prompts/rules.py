@@ -58,6 +58,7 @@ from ipvg.prompts.text import MAX_SOURCE_CHARS, clean_source
 from ipvg.types import DecoupledPrompt
 
 _WORD = re.compile(r"[^\W\d_]+")
+_CLOSE_UP = re.compile(r"\b([Cc])lose up(?=\s+(?:of|shot|view|on)\b)")
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,8 @@ class RulesBackend:
             framing = framing_from_text(text, self.options.framing)
             spatial, cut2 = self.windows.fit_spatial([subject_phrase, framing], [0, 0])
             return make_record(prompt, spatial, temporal, subject_phrase, self.name, warnings + cut + cut2)
-        # 3. Read: sentences and pieces, the person, the framing asked for.
+        # 3. Read: sentences and pieces, the person, the framing asked for ("Close up of" is "Close-up of").
+        text = _CLOSE_UP.sub(r"\1lose-up", text)
         sentences = [split_pieces(s, i) for i, s in enumerate(split_sentences(text))]
         match = find_subject(sentences)
         subject_phrase, subject_np, possessive_np = subject_phrases(match, subject, text)

@@ -49,6 +49,8 @@ from ipvg.prompts.rules_words import (
     HOVER_LEMMAS,
     HOVER_PLACES,
     INGESTION_LEMMAS,
+    LIGHT_SUBJECTS,
+    LIGHT_VERBS,
     MOTION_NOUNS,
     MOTION_PARTICLES,
     PASSIVE_LEMMAS,
@@ -438,6 +440,8 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             )  # "looked bewildered": a held look
             phrasal = i + 1 < len(tokens) and tags[i + 1] == "PRT" and tokens[i + 1].lower() in MOTION_PARTICLES
             static = not is_motion_verb(lower) and not gaze and not (phrasal and lemma not in HELD_PHRASAL)
+            if lemma in LIGHT_VERBS and current[0] and current[0][-1].lower() in LIGHT_SUBJECTS:
+                static = True  # "the morning sun streaming in": the light, not a movement
             if lemma in ("lead", "stretch", "extend") and i + 1 < len(tokens) and tokens[i + 1].lower() in (
                 "to", "into", "toward", "towards", "up", "down", "across", "along", "through"
             ) and current[0] and person_kind(current[0][-1]) is None:
@@ -734,7 +738,9 @@ def _object_as_prop(
     last_is_noun = tags[end - 1] in ("NOUN", "NUM") or "NOUN" in en.word_classes(words[-1])
     if words[-1] in ("the", "a", "an") or not last_is_noun:
         return end  # "swings higher and higher": no object
-    preposition = "in" if head in lx.PLACES and not (head in HELD_OR_PLACE and words[0] in POSSESSIVES) else "with"
+    preposition = "in" if head in lx.PLACES and not (head in HELD_OR_PLACE and words[0] in POSSESSIVES) and (
+        tags[index] in ("DET", "NUM", "POS")  # "chopping wood": a bare object is a thing; "exploring the forest" a place
+    ) else "with"
     if not plain:
         current[0].append(preposition)
         current[1].append("PREP")

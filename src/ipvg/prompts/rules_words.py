@@ -48,7 +48,9 @@ TIME_LEAD = re.compile(
 MOTION_NOUNS = frozenset(
     "stroll walk run jog sprint dash jump leap hop dance twirl spin swing dive swim ride punch kick throw toss "
     "catch serve volley dribble duel fight nod stretch flip somersault climb hike race lap roll tumble slide "
-    "glide wink blink yawn sip bite stride gesture routine motion movement move kiss trick pace".split()
+    "glide wink blink yawn sip bite stride gesture routine motion movement move kiss trick pace yoga pilates "
+    "cartwheel cartwheels handstand handstands backflip backflips somersaults push-ups pull-ups sit-ups squats "
+    "lunges stretches workout exercises exercise splits jumping-jacks karate kung taekwondo".split()
 )
 APPEARANCE_NOUNS = frozenset(
     "hair hairstyle haircut bun ponytail braid braids curls beard moustache mustache stubble goatee sideburns "
@@ -110,3 +112,7 @@ HOVER_LEMMAS = frozenset({"float", "hover", "hang", "drift", "dangle", "glow", "
                           "flicker", "burn", "bob", "sway", "flutter", "swirl"})
 HOVER_PLACES = frozenset({"in", "above", "over", "on", "around", "near", "beside", "behind", "under", "below", "atop",
                           "overhead", "across", "among", "amid", "amidst", "against"})
+# "the morning sun streaming in", "sunlight filtering through the leaves": how the light falls, not a movement.
+LIGHT_SUBJECTS = frozenset("light sunlight sun moonlight sunbeams sunbeam rays beams glow lamplight candlelight "
+                           "firelight daylight starlight neon".split())
+LIGHT_VERBS = frozenset({"stream", "pour", "filter", "spill", "flood", "fall", "cascade", "shine", "slant", "peek"})
