@@ -293,7 +293,9 @@ def test_encoder_failing_mid_write_keeps_the_previous_video(
         rerun.save(out)  # the run writer every command uses (records.write_run)
     assert len(muxed) == 3
     assert {name: (out / name).read_bytes() for name in before} == before
-    assert not [p.name for p in out.rglob("*") if p.name.startswith(".") or "tmp" in p.name]
+    # Nothing half-written left, in the folder (its `.ipvg-run` marker aside) or beside it (staging).
+    assert not [p.name for p in out.rglob("*") if p.name != ".ipvg-run" and (p.name[0] == "." or "tmp" in p.name)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
 PLUGIN_MODULE = '''
