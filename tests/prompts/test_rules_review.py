@@ -306,3 +306,26 @@ def test_close_up_in_two_words_is_a_framing_lead(rules: RulesBackend) -> None:
     record = rules.decouple("Close up of a man shaving in front of a foggy mirror.")
     assert record.temporal.startswith("A man shaving"), record.temporal
     assert record.spatial.endswith("close-up")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "wanted", "wrong"),
+    [
+        # "and trekking poles trudges": the gerund read as a verb, then "trudges" as a noun, all kept
+        ("A hiker with a backpack and trekking poles trudges up a snowy ridge.", "trekking poles", "trudges"),
+        # "up a ridge" read as the particle of "trudges up", so the ridge became a prop
+        ("A hiker with a backpack and trekking poles trudges up a snowy ridge.", "on a snowy ridge", "with a snowy"),
+        ("A boy climbs up a tree in the park.", "on a tree", "with up"),
+        # "picks up a mug": the particle reading must stay for things
+        ("A woman picks up a mug from the table.", "with a mug", "up"),
+        # "launches off a ramp": "off" after a jump is where it happens
+        ("A skateboarder in a hoodie launches off a concrete ramp.", "on a concrete ramp", "with a concrete"),
+        # "a solo, sweat beading": two phrases run together ("a solo sweat") and the sweat lost
+        ("A saxophonist plays a solo, sweat beading on his forehead.", "sweat on his forehead", "solo sweat"),
+        # a motion participle dropped from a compound: "with a bag" for "a punching bag"
+        ("A boxer hits a punching bag in a gym.", "punching bag", "hits"),
+    ],
+)
+def test_particles_places_and_compounds(rules: RulesBackend, prompt: str, wanted: str, wrong: str) -> None:
+    record = rules.decouple(prompt)
+    assert wanted in record.spatial and wrong not in record.spatial, record.spatial

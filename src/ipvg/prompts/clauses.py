@@ -122,6 +122,7 @@ def tag_tokens(tokens: list[str]) -> list[str]:
                 or (following in en.PREPOSITIONS and following != "of")
                 or following.endswith("ly")
                 or ("ADV" in en.word_classes(following) and "NOUN" not in en.word_classes(following))
+                or following in PARTICLES
             )
         ):
             tag = "VERB"  # "twirls across", "sips a": a present-tense verb after the person's noun phrase
@@ -163,6 +164,8 @@ def tag_tokens(tokens: list[str]) -> list[str]:
             "NOUN" in en.word_classes(following) and following not in en.DETERMINERS and following not in PRONOUNS
         ):
             tag = "ADJ"  # "a green, moisture-wicking jersey" (but "spray-painting a bird")
+        if tag == "VERB" and word.endswith("ing") and following in COMPOUND_HEADS and previous not in ("AUX", "PRON"):
+            tag = "ADJ"  # "and trekking poles", "a punching bag": what the thing is for
         if tag == "VERB" and word in _ING_NOUNS and previous in ("NOUN", "ADJ", "DET") and not _person_word(lower[i - 1]) and (
             not following[:1].isalnum() or following in en.PREPOSITIONS or following in en.CONJUNCTIONS
         ):

@@ -49,6 +49,7 @@ from ipvg.prompts.rules_words import (
     HOVER_LEMMAS,
     HOVER_PLACES,
     INGESTION_LEMMAS,
+    INTRANSITIVE_MOTION,
     LIGHT_SUBJECTS,
     LIGHT_VERBS,
     MOTION_NOUNS,
@@ -484,9 +485,15 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             else:
                 bare_subject = len(current[0])
             i += 1
+            if i + 1 < len(tokens) and tokens[i].lower() in DIRECTIONAL and _is_place(_np_head(tokens, tags, i + 1)):
+                tags[i] = "PREP"  # "climbs up a tree", "trudges up a ridge": a direction with its place
             while i < len(tokens) and (
                 tags[i] in ("ADV", "PRT")
                 or (tokens[i].lower() in MOTION_PARTICLES and i + 1 < len(tokens) and tags[i + 1] in ("DET", "NOUN", "ADJ", "NUM") and not (
+                    lemma in INTRANSITIVE_MOTION and tokens[i].lower() in DIRECTIONAL  # "launches off a ramp"
+                ) and not (
+                    tokens[i].lower() in DIRECTIONAL and _is_place(_np_head(tokens, tags, i + 1))  # "trudges up a ridge"
+                ) and not (
                     has_subject and tokens[i].lower() in DIRECTIONAL  # "raindrops bounce off her umbrella"
                 ))
             ):
@@ -516,6 +523,13 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
                     i = _skip_np(tokens, tags, i)  # "her lips forming gentle words" -> "her lips"
                 else:
                     i = _object_as_prop(tokens, tags, i, current, plain=gaze)
+            continue
+        if tag == "PUNCT" and word == "," and current[1][-1:] == ["NOUN"] and i + 2 < len(tokens) and (
+            tags[i + 1] == "NOUN" and tags[i + 2] == "VERB"
+        ):
+            flush()  # "plays a solo, sweat beading on his forehead": two phrases, not "a solo sweat"
+            after_motion = False
+            i += 1
             continue
         if tag in ("PUNCT", "CONJ", "REL") or (tag == "VERB"):
             after_motion = False
@@ -618,6 +632,16 @@ MANNER_NOUNS = frozenset(
 GROUP_WORDS = frozenset({"group", "pair", "herd", "flock", "crowd", "bunch", "pack", "row", "line", "couple", "circle"})
 LISTENERS = frozenset({"animals", "creatures", "birds", "children", "kids", "students", "friends", "audience"})
 _LONG_CONTAINERS = tuple(c for c in CONTAINERS if len(c) >= 3)  # "teacup", "wineglass", "flowerpot"
+
+
+_CLIMBABLE = frozenset("hill ridge slope stairs staircase steps ladder mountain dune wall cliff ramp path trail "
+                       "road street tree rope pole".split())
+
+
+def _is_place(head: str) -> bool:
+    lower = head.lower()
+    singular = lower[:-1] if lower.endswith("s") and not lower.endswith("ss") else lower
+    return any(w in lx.PLACES or w in SURFACES or w in _CLIMBABLE for w in (lower, singular))
 
 
 def _article_for(word: str, article: str) -> str:
@@ -746,6 +770,8 @@ def _object_as_prop(
         current[1].append("PREP")
     for k in range(index, end):
         if tokens[k].lower().endswith("ing") and tags[k] in ("ADJ", "VERB") and verb_lemma(tokens[k]) in lx.MOTION_VERBS and (
+            k + 1 >= len(tokens) or tokens[k + 1].lower() not in COMPOUND_HEADS  # "a punching bag" stays
+        ) and (
             tokens[k].lower() not in ("swimming", "running", "climbing", "fishing", "riding", "skating", "diving")
         ):
             continue  # "catching a floating apple" -> "with an apple"

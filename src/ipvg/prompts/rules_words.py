@@ -73,6 +73,7 @@ EMPTY_WITHOUT_OBJECT = frozenset({"fill", "permeate", "flood", "accompany", "pun
 # "a rocking chair", "a swimming pool": the -ing word names the thing's use, not a movement.
 COMPOUND_HEADS = frozenset(
     "chair pool shoes shoe stick board door pin gloves wall rink boots suit cap goggles trunks mat gear lesson star stars "
+    "pole poles bag "
     "class costume outfit jacket helmet bag net rope horse cane table machine track trail lane".split()
 )
 ANIMALS = frozenset("dog dogs cat cats puppy kitten horse bird birds parrot rabbit goat cow baby".split())
@@ -108,7 +109,7 @@ POSSESSIVES = frozenset("his her their my your its our".split())
 # "pulls on his helmet", "slips on her shoes": the thing is in hand before it is worn.
 DRESSING_LEMMAS = frozenset({"put", "pull", "slip", "throw", "tug", "strap", "zip", "button", "try"})
 # "a halo floats above her head", "dust motes drift in the air": things that stay where they are.
-HOVER_LEMMAS = frozenset({"float", "hover", "hang", "drift", "dangle", "glow", "twinkle", "shimmer", "sparkle",
+HOVER_LEMMAS = frozenset({"float", "hover", "hang", "drift", "dangle", "glow", "twinkle", "shimmer", "sparkle", "bead",
                           "flicker", "burn", "bob", "sway", "flutter", "swirl"})
 HOVER_PLACES = frozenset({"in", "above", "over", "on", "around", "near", "beside", "behind", "under", "below", "atop",
                           "overhead", "across", "among", "amid", "amidst", "against"})
@@ -116,3 +117,6 @@ HOVER_PLACES = frozenset({"in", "above", "over", "on", "around", "near", "beside
 LIGHT_SUBJECTS = frozenset("light sunlight sun moonlight sunbeams sunbeam rays beams glow lamplight candlelight "
                            "firelight daylight starlight neon".split())
 LIGHT_VERBS = frozenset({"stream", "pour", "filter", "spill", "flood", "fall", "cascade", "shine", "slant", "peek"})
+# Movements that go off or out of a place ("launches off a ramp", "jumps off a rock"): "off" is a preposition.
+INTRANSITIVE_MOTION = frozenset({"jump", "leap", "hop", "launch", "dive", "fall", "slide", "step", "climb", "bounce",
+                                 "roll", "skate", "ride", "drive", "fly", "run", "walk", "spring", "swing", "tumble"})
