@@ -102,8 +102,10 @@ class DriftingVideos:
         frame = plant_face(
             np.full((64, 96, 3), 90, np.uint8), blend(REFERENCE_CODE, STRANGER_CODE, self.drift[seed]), BOX
         )
-        settings = TemporalSettings(64, 96, 9, 8.0, 2, 1.0, None, None, None, "")
-        return AnimateOutput(Video(np.stack([frame] * 9), 8.0), settings, models={"seed": seed})
+        return AnimateOutput(Video(np.stack([frame] * 9), 8.0), self.resolve_settings(), models={"seed": seed})
+
+    def resolve_settings(self, warnings: list[str] | None = None) -> TemporalSettings:
+        return TemporalSettings(64, 96, 9, 8.0, 2, 1.0, None, None, None, "")
 
     def describe_models(self) -> dict[str, Any]:
         return {"backend": self.name}

@@ -150,6 +150,18 @@ def test_a_run_that_fails_while_writing_leaves_out_dir_as_it_was(pipeline, face_
     assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
 
 
+def test_a_second_expert_setting_on_a_one_expert_model_is_refused_before_the_first_frame(face_path):
+    """Wrong code caught: `temporal.boundary_ratio` on TI2V-5B (one expert) ignored with a warning, or
+    refused only by the video stage after the first-frame models ran."""
+    from ipvg.errors import ConfigError
+
+    fresh = IdentityVideoPipeline.from_preset("tiny", {"temporal.boundary_ratio": 0.8})
+    with pytest.raises(ConfigError, match="single expert") as caught:
+        fresh(face_path, PROMPT)
+    assert "wan22-i2v-a14b" in (caught.value.fix or "") and "boundary_ratio" in caught.value.fix
+    assert fresh._spatial is None and fresh._prompts is None and fresh.temporal.pipe is None
+
+
 def test_empty_prompt_stops_first(face_path):
     fresh = IdentityVideoPipeline.from_preset("tiny")
     with pytest.raises(PromptError):

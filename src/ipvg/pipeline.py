@@ -341,6 +341,9 @@ class IdentityVideoPipeline:
         stages.append(
             StageRecord("faces.reference", time.perf_counter() - started, extra={"backend": self.faces.name})
         )
+        # The video settings are checked now (nothing loads), not after the first frame is made: e.g.
+        # `temporal.boundary_ratio` on a one-expert model. Their warnings are said by the video stage.
+        self.temporal.resolve_settings([])
 
         # 3. Decouple the prompt into spatial and temporal prompts (unless given, e.g. edited in the UI)
         started = time.perf_counter()

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from ipvg.config import RuntimeConfig, TemporalConfig
-from ipvg.errors import IpvgError, WeightsNotFoundError
+from ipvg.errors import ConfigError, IpvgError, WeightsNotFoundError
 from ipvg.temporal import create_temporal_backend
 from ipvg.temporal.wan import RECIPES, round_frames, round_to_multiple
 from ipvg.testing import ensure_tiny_model
@@ -103,10 +103,18 @@ def test_overrides_take_precedence():
     )
     settings = backend.resolve_settings()
     assert (settings.guidance_scale, settings.guidance_scale_2, settings.boundary_ratio) == (2.0, 1.5, 0.5)
-    single = create_temporal_backend(tiny_config("wan22-ti2v-5b", guidance_scale_2=2.0), CPU)
-    warnings: list[str] = []
-    assert single.resolve_settings(warnings).guidance_scale_2 is None
-    assert any("single expert" in w for w in warnings)
+
+
+@pytest.mark.parametrize("backend", ["wan22-ti2v-5b", "wan21-vace-14b", "cogvideox-5b-i2v"])
+@pytest.mark.parametrize("name", ["boundary_ratio", "guidance_scale_2"])
+def test_second_expert_settings_on_a_one_expert_model_are_refused(backend, name):
+    """Wrong code caught: the value ignored with a warning (the run went on without what was asked), or a
+    refusal that does not say what to do instead."""
+    single = create_temporal_backend(tiny_config(backend, **{name: 0.5}), CPU)
+    with pytest.raises(ConfigError, match=f"`temporal.{name}` is 0.5, but {backend} has a single expert") as caught:
+        single.resolve_settings([])
+    assert f"drop temporal.{name}" in caught.value.fix and "wan22-i2v-a14b" in caught.value.fix
+    assert create_temporal_backend(tiny_config(backend), CPU).resolve_settings().boundary_ratio is None
 
 
 def test_aspect_warning(face_image):

@@ -68,6 +68,19 @@ def round_frames(num_frames: int) -> int:
     return max(1, 4 * round((num_frames - 1) / 4) + 1)
 
 
+def refuse_second_expert_settings(config: TemporalConfig) -> None:
+    """`boundary_ratio` and `guidance_scale_2` steer the second expert of a two-expert model; on a
+    one-expert model nothing would read them, so a value there is a mistake, not a wish to ignore."""
+    for name in ("boundary_ratio", "guidance_scale_2"):
+        if getattr(config, name) is not None:
+            two_experts = sorted(key for key, recipe in RECIPES.items() if recipe.boundary_ratio is not None)
+            raise ConfigError(
+                f"`temporal.{name}` is {getattr(config, name)}, but {config.backend} has a single expert, "
+                "so nothing would use it.",
+                f"drop temporal.{name}, or pick a two-expert backend ({', '.join(two_experts)}).",
+            )
+
+
 def resolve_settings(recipe: TemporalRecipe, config: TemporalConfig, warnings: list[str]) -> TemporalSettings:
     """Recipe values overridden by the config, rounded to what the model accepts (with a warning)."""
 
@@ -89,10 +102,8 @@ def resolve_settings(recipe: TemporalRecipe, config: TemporalConfig, warnings: l
             f"`num_frames` {num_frames} rounded to {round_frames(num_frames)} (Wan needs 4k+1 frames)."
         )
     guidance_2 = pick("guidance_scale_2") if recipe.boundary_ratio is not None else None
-    if recipe.boundary_ratio is None and config.guidance_scale_2 is not None:
-        warnings.append("`guidance_scale_2` ignored: this model has a single expert.")
-    if recipe.boundary_ratio is None and config.boundary_ratio is not None:
-        warnings.append("`boundary_ratio` ignored: this model has a single expert.")
+    if recipe.boundary_ratio is None:
+        refuse_second_expert_settings(config)
     return TemporalSettings(
         height=round_to_multiple(height, recipe.size_multiple),
         width=round_to_multiple(width, recipe.size_multiple),
