@@ -317,7 +317,7 @@ def test_close_up_in_two_words_is_a_framing_lead(rules: RulesBackend) -> None:
         ("A hiker with a backpack and trekking poles trudges up a snowy ridge.", "on a snowy ridge", "with a snowy"),
         ("A boy climbs up a tree in the park.", "on a tree", "with up"),
         # "picks up a mug": the particle reading must stay for things
-        ("A woman picks up a mug from the table.", "with a mug", "up"),
+        ("A woman picks up a mug from the table.", "with a mug", "up a mug"),
         # "launches off a ramp": "off" after a jump is where it happens
         ("A skateboarder in a hoodie launches off a concrete ramp.", "on a concrete ramp", "with a concrete"),
         # "a solo, sweat beading": two phrases run together ("a solo sweat") and the sweat lost
