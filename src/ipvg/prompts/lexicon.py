@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from ipvg.words import FEMALE_WORDS, MALE_WORDS  # noqa: F401  (re-exported: one home for the word lists)
+
 # --- verbs -----------------------------------------------------------------------------------
 
 # Movements and actions of a person or of things in the scene: never in a first-frame prompt.
@@ -216,49 +218,6 @@ GENERIC_PERSON = {
     "woman": "woman",
     "lady": "woman",
     "female": "woman",
-}
-FEMALE_WORDS = {
-    "woman",
-    "women",
-    "girl",
-    "lady",
-    "she",
-    "her",
-    "hers",
-    "herself",
-    "female",
-    "mother",
-    "actress",
-    "waitress",
-    "queen",
-    "princess",
-    "bride",
-    "sister",
-    "daughter",
-    "grandmother",
-    "businesswoman",
-}
-MALE_WORDS = {
-    "man",
-    "men",
-    "boy",
-    "guy",
-    "gentleman",
-    "he",
-    "him",
-    "his",
-    "himself",
-    "male",
-    "father",
-    "actor",
-    "waiter",
-    "king",
-    "prince",
-    "groom",
-    "brother",
-    "son",
-    "grandfather",
-    "businessman",
 }
 ROLE_PERSON = set(
     """
