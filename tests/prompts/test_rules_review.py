@@ -329,3 +329,25 @@ def test_close_up_in_two_words_is_a_framing_lead(rules: RulesBackend) -> None:
 def test_particles_places_and_compounds(rules: RulesBackend, prompt: str, wanted: str, wrong: str) -> None:
     record = rules.decouple(prompt)
     assert wanted in record.spatial and wrong not in record.spatial, record.spatial
+
+
+@pytest.mark.parametrize(
+    ("prompt", "wanted", "wrong"),
+    [
+        # "wait" read as a movement, so "at a bus stop" went as its target
+        ("A man in a raincoat waits at a bus stop.", "waiting at a bus stop", "waits"),
+        # a motion verb before its object after the person's phrase read as a noun: "with pigtails feeds"
+        ("A young girl with pigtails feeds ducks at a pond.", "with ducks at a pond", "feeds"),
+        # what the person wears ended the search for the verb: "wearing headphones spins"
+        ("A DJ wearing headphones spins records in a club.", "with records in a club", "spins"),
+    ],
+)
+def test_the_main_verb_after_the_persons_phrase(rules: RulesBackend, prompt: str, wanted: str, wrong: str) -> None:
+    record = rules.decouple(prompt)
+    assert wanted in record.spatial and wrong not in record.spatial, record.spatial
+
+
+def test_a_role_keeps_its_capitals(rules: RulesBackend) -> None:
+    """Catches "A dj": the role lower-cased when the subject was rebuilt."""
+    record = rules.decouple("A DJ spins records in a club.")
+    assert record.spatial.startswith("A DJ,") and record.temporal.startswith("A DJ spins")

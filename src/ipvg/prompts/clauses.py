@@ -123,6 +123,7 @@ def tag_tokens(tokens: list[str]) -> list[str]:
                 or following.endswith("ly")
                 or ("ADV" in en.word_classes(following) and "NOUN" not in en.word_classes(following))
                 or following in PARTICLES
+                or (verb_lemma(word) in lx.MOTION_VERBS and "NOUN" in en.word_classes(following))  # "spins records"
             )
         ):
             tag = "VERB"  # "twirls across", "sips a": a present-tense verb after the person's noun phrase
@@ -205,8 +206,10 @@ def tag_tokens(tokens: list[str]) -> list[str]:
             tags[i - 1], tag = "DET", "ADJ"  # "in her gloved hands", "her tied-back hair"
         if tag == "NOUN" and _person_word(word) and "VERB" not in tags and "AUX" not in tags:
             awaiting_verb = True
-        elif tag in ("VERB", "AUX"):
-            awaiting_verb = False
+        elif tag == "AUX" or (tag == "VERB" and not (
+            word.endswith("ing") and previous in ("NOUN", "ADJ") and en.verb_lemma(word) in _CARRY_LEMMAS
+        )):
+            awaiting_verb = False  # "A DJ wearing headphones [spins]": what they wear does not end the wait
         if (
             tag == "VERB"
             and word.endswith("ing")

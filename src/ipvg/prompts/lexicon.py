@@ -45,7 +45,7 @@ swoop zoom pan tilt track dolly orbit
 
 # Posture and holding verbs: a still first frame can show them ("sitting at a desk").
 POSE_VERBS = """
-sit stand lean lie kneel crouch squat pose rest perch recline lounge hold grip clutch wear carry_on
+sit stand lean lie kneel crouch squat pose rest perch recline lounge hold grip clutch wear carry_on wait
 gaze look stare face watch
 """.split()
 

@@ -82,6 +82,7 @@ class SubjectMatch:
     first_np: str = ""  # "a man" of "A man and a woman": the two people named together
     partner_np: str = ""
     partner_head: str = ""
+    shown: str = ""  # the head as written when its case matters ("DJ", not "dj")
 
 
 class RulesBackend:
@@ -188,7 +189,8 @@ def find_subject(sentences: list[list[Piece]]) -> SubjectMatch | None:
                 possessive = i + 1 < len(lower) and lower[i + 1] == "'s"
                 end = i + 2 if possessive else i + 1
                 head = "man" if word == "spaceman" else word
-                found = SubjectMatch(s_index, p_index, start, end, head, kind, modifiers, possessive)
+                shown = piece.tokens[i] if piece.tokens[i].isupper() and len(piece.tokens[i]) > 1 else head  # "DJ"
+                found = SubjectMatch(s_index, p_index, start, end, head, kind, modifiers, possessive, shown=shown)
                 if not possessive and i + 2 < len(lower) and lower[i + 1] == "and":
                     j = i + 2
                     while j < len(lower) and piece.tags[j] in ("DET", "ADJ", "NOUN") and person_kind(lower[j]) is None:
@@ -260,7 +262,7 @@ def subject_phrases(match: SubjectMatch | None, subject: str | None, text: str) 
         other = match.first_np if match.partner_head == noun and match.head != noun else match.partner_np
         other = other[:1].lower() + other[1:] if other.split()[0].lower() in ("a", "an", "the") else other
         return phrase, f"{phrase} and {other}", _possessive(phrase)
-    role = " ".join([*match.modifiers, match.head])
+    role = " ".join([*match.modifiers, match.shown or match.head])
     if not given and phrase == UNKNOWN_SUBJECT:
         # Neither face nor words tell the gender: "A golfer", not "A person, a golfer".
         phrase = _capitalise(indefinite(role))
