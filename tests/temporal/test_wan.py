@@ -89,6 +89,9 @@ def test_official_recipes():
 
 def test_rounding_warns():
     assert round_frames(10) == 9 and round_frames(121) == 121 and round_frames(12) == 13
+    # A video, never the input image alone: 2-3 frames asked -> 5 (was 1); ties go up (3 -> 5, 11 -> 13:
+    # Python's round-half-even gave 3 -> 1 but 7 -> 9). Exactly 1 stays 1.
+    assert [round_frames(n) for n in (1, 2, 3, 4, 6, 7, 11)] == [1, 5, 5, 5, 5, 9, 13]
     assert round_to_multiple(700, 32) == 704 and round_to_multiple(5, 16) == 16
     backend = create_temporal_backend(tiny_config("wan22-ti2v-5b", height=70, width=100, num_frames=10), CPU)
     warnings: list[str] = []
@@ -115,6 +118,18 @@ def test_second_expert_settings_on_a_one_expert_model_are_refused(backend, name)
         single.resolve_settings([])
     assert f"drop temporal.{name}" in caught.value.fix and "wan22-i2v-a14b" in caught.value.fix
     assert create_temporal_backend(tiny_config(backend), CPU).resolve_settings().boundary_ratio is None
+
+
+def test_two_frames_make_a_five_frame_video_and_the_rounding_is_said_once(face_image, caplog):
+    """`--set temporal.num_frames=2`. Wrong code caught: rounding down to a 1-frame "video" (the input image
+    alone), and the warning logged again on every animate call of one run (identity guard, segments)."""
+    backend = create_temporal_backend(tiny_config("wan22-ti2v-5b", num_frames=2, num_inference_steps=1), CPU)
+    with caplog.at_level("WARNING", logger="ipvg.temporal.wan"):
+        outputs = [backend.animate(face_image.resize((96, 64)), "A man nods", seed=seed) for seed in (0, 1)]
+    assert [output.video.num_frames for output in outputs] == [5, 5]
+    said = "`num_frames` 2 rounded to 5"
+    assert all(any(said in warning for warning in output.warnings) for output in outputs)  # each record
+    assert sum(said in record.getMessage() for record in caplog.records) == 1  # the log: once
 
 
 def test_aspect_warning(face_image):

@@ -64,8 +64,11 @@ def check_rope_limits(pipe: Any, height: int, width: int, num_frames: int) -> No
 
 
 def round_frames(num_frames: int) -> int:
-    """Wan's VAE compresses time 4x after the first frame, so counts must be 4k+1."""
-    return max(1, 4 * round((num_frames - 1) / 4) + 1)
+    """Wan's VAE compresses time 4x after the first frame, so counts must be 4k+1: the nearest one, ties
+    up. More than one frame asked for gets at least 5: a single frame is the input image alone, no video."""
+    if num_frames <= 1:
+        return 1
+    return max(5, 4 * ((num_frames + 1) // 4) + 1)
 
 
 def refuse_second_expert_settings(config: TemporalConfig) -> None:
@@ -99,7 +102,8 @@ def resolve_settings(recipe: TemporalRecipe, config: TemporalConfig, warnings: l
             )
     if round_frames(num_frames) != num_frames:
         warnings.append(
-            f"`num_frames` {num_frames} rounded to {round_frames(num_frames)} (Wan needs 4k+1 frames)."
+            f"`num_frames` {num_frames} rounded to {round_frames(num_frames)} (this model makes 4k+1 "
+            "frames: 5, 9, 13, ...)."
         )
     guidance_2 = pick("guidance_scale_2") if recipe.boundary_ratio is not None else None
     if recipe.boundary_ratio is None:
@@ -136,6 +140,7 @@ class WanImageToVideo:
         self.model = config.model or self.recipe.model
         self.pipe: Any = None
         self.applied: Any = None
+        self.said: set[str] = set()  # warnings logged already (each call's record still lists them all)
         self.load_seconds = 0.0
 
     def resolve_settings(self, warnings: list[str] | None = None) -> TemporalSettings:
@@ -269,8 +274,10 @@ class WanImageToVideo:
             warnings.append(
                 f"The prompt has {num_tokens} tokens; the text encoder reads the first {window}, the rest is cut."
             )
-        for message in warnings:
-            logger.warning(message)
+        for message in warnings:  # said once: the identity guard and video segments call animate again
+            if message not in self.said:
+                self.said.add(message)
+                logger.warning(message)
         # 4. Denoise and decode
         kwargs = self._call_options(settings)
         generator = torch.Generator(device="cpu").manual_seed(seed)
