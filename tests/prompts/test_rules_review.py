@@ -351,3 +351,41 @@ def test_a_role_keeps_its_capitals(rules: RulesBackend) -> None:
     """Catches "A dj": the role lower-cased when the subject was rebuilt."""
     record = rules.decouple("A DJ spins records in a club.")
     assert record.spatial.startswith("A DJ,") and record.temporal.startswith("A DJ spins")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "start", "wanted", "wrong"),
+    [
+        # a group read as one person: "A person, two people walk along a beach" / "A woman, two women dance"
+        ("Two people walk along a beach at sunset.", "Two people", "on a beach", "walk"),
+        ("Two women dance in a ballroom.", "Two women", "in a ballroom", "dance"),
+        ("A group of friends laughing around a campfire at night.", "A group of friends", "around a campfire",
+         "laughing"),
+        ("A couple holding hands on a bridge.", "A couple", "holding hands on a bridge", "A person"),
+    ],
+)
+def test_groups_are_the_subject(rules: RulesBackend, prompt: str, start: str, wanted: str, wrong: str) -> None:
+    record = rules.decouple(prompt)
+    assert record.spatial.startswith(start + ",") and record.temporal.startswith(start + " "), record
+    assert wanted in record.spatial and wrong not in record.spatial, record.spatial
+
+
+def test_a_group_of_things_is_not_people(rules: RulesBackend) -> None:
+    """Catches "a group of trees" taken for the people of the prompt."""
+    record = rules.decouple("A group of trees sways in the wind as a man walks by.")
+    assert record.spatial.startswith("A man,")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "wanted", "wrong"),
+    [
+        # the plural-subject rule read "jacket" as a verb after "sports": the jacket vanished
+        ("Dressed in a white sports jacket over a black shirt, a player stands on a court.", "white sports jacket",
+         "near a black"),
+        # "has a smile ... and looks around": "has" not counted as the first verb, "looks" kept as a noun
+        ("The man has a kind smile on his face and looks around.", "kind smile", "looks"),
+    ],
+)
+def test_verbs_after_has_and_nouns_after_modifiers(rules: RulesBackend, prompt: str, wanted: str, wrong: str) -> None:
+    record = rules.decouple(prompt)
+    assert wanted in record.spatial and wrong not in record.spatial, record.spatial

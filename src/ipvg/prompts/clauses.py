@@ -246,8 +246,10 @@ def tag_tokens(tokens: list[str]) -> list[str]:
             tag = "NOUN"  # "he wears a brown beret and glasses" (not the verb "glass"); "... and smiles" stays
         if tag == "VERB":
             carrying = en.verb_lemma(word) in _CARRY_LEMMAS
-        if tag == "VERB" and en.verb_tags(word) & {"VBZ", "VBD", "VBP"} and "VBG" not in en.verb_tags(word):
-            finite_seen = True
+        if (tag == "VERB" and en.verb_tags(word) & {"VBZ", "VBD", "VBP"} and "VBG" not in en.verb_tags(word)) or (
+            tag == "AUX" and word in ("has", "have", "had") and following in en.DETERMINERS
+        ):
+            finite_seen = True  # "sits ... and eats"; "has a kind smile ... and looks around"
         elif tag == "VERB":
             finite_seen = False
         if tag in ("VERB", "AUX", "PUNCT", "CONJ", "REL"):
@@ -262,6 +264,7 @@ def tag_tokens(tokens: list[str]) -> list[str]:
 _ING_NOUNS = frozenset("painting paintings drawing drawings building buildings clothing ceiling wedding evening morning "
                        "carving carvings lighting setting landing railing awning frosting icing stuffing pudding "
                        "stocking stockings earring earrings offering recording sketching".split())
+_PEOPLE = frozenset("people men women children kids friends girls boys teenagers students dancers couples".split())
 _PLURAL_BODY_PARTS = frozenset({"eyes", "hands", "arms", "legs", "feet", "lips", "cheeks", "shoulders", "fingers",
                                 "fists", "palms", "knees", "ears", "brows", "eyebrows"})
 # Verbs whose coordinated objects are things the person has on or in hand ("wears a hat and gloves").
@@ -426,8 +429,8 @@ def _is_verb(
     plural = previous_word.endswith("s") and not previous_word.endswith(("ss", "us", "is", "as"))
     into_place = following in en.PREPOSITIONS and following not in ("of", "with", "for")
     if previous == "NOUN" and plural and (previous2 in ("DET", "CONJ", "START", "PUNCT", "NUM") or (
-        previous2 in ("NOUN", "ADJ", "VERB") and into_place  # "cherry blossoms fall around him"
-    )) and (
+        previous2 in ("NOUN", "ADJ", "VERB") and into_place and verb_lemma(word) in lx.MOTION_VERBS
+    )) and (  # "cherry blossoms fall around him", but "a white sports jacket over a shirt"
         not following[:1].isalnum()
         or following in ("and", "up", "out", "down", "away")
         or following.endswith("ly")
@@ -435,8 +438,8 @@ def _is_verb(
     ):
         return True  # "his nostrils flare", "the lily pads light up"
     # Base form: after "to", a modal/auxiliary, a pronoun, a relative pronoun ("pads that light up").
-    if previous == "NOUN" and _person_word(previous_word):
-        return True  # "A man and a woman dance together"
+    if previous == "NOUN" and (_person_word(previous_word) or previous_word in _PEOPLE):
+        return True  # "A man and a woman dance together", "Two people walk"
     if previous in ("NOUN", "ADJ") and not following[:1].isalnum() and not finite_seen and prep_seen:
         return False  # "on a cast-iron pan." (a noun the lexicon lists only as a verb)
 

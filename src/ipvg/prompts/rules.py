@@ -83,6 +83,7 @@ class SubjectMatch:
     partner_np: str = ""
     partner_head: str = ""
     shown: str = ""  # the head as written when its case matters ("DJ", not "dj")
+    text: str = ""  # a group's whole noun phrase ("Two young dancers")
 
 
 class RulesBackend:
@@ -165,6 +166,10 @@ def find_subject(sentences: list[list[Piece]]) -> SubjectMatch | None:
             if pronoun is not None and (s_index, p_index) == (pronoun.sentence, pronoun.piece):
                 return pronoun
             for i, word in enumerate(lower):
+                group = _group_at(piece, i)
+                if group is not None:
+                    return SubjectMatch(s_index, p_index, group[0], group[1], word, "group",
+                                        text=join_tokens(piece.tokens[group[0] : group[1]]))
                 kind = person_kind(word)
                 if kind is None or piece.tags[i] not in ("NOUN", "ADJ"):
                     continue
@@ -204,6 +209,39 @@ def find_subject(sentences: list[list[Piece]]) -> SubjectMatch | None:
     return None
 
 
+# Several people named as one subject: "Two people walk", "A group of friends laugh", "A couple holds hands".
+PEOPLE_PLURALS = frozenset("people men women children kids friends girls boys teenagers students dancers players "
+                           "workers tourists musicians couples soldiers athletes runners kids".split())
+GROUP_NOUNS = frozenset({"couple", "group", "family", "crowd", "team", "pair", "band", "trio", "duo"})
+
+
+def _group_at(piece: Piece, i: int) -> tuple[int, int] | None:
+    """(start, end) of a group of people whose head is at token `i`, or None."""
+    lower, tags = piece.lower, piece.tags
+    word = lower[i]
+    if word in PEOPLE_PLURALS and tags[i] == "NOUN":
+        start = i
+        while start > 0 and tags[start - 1] in ("ADJ", "NUM", "DET", "NOUN") and lower[start - 1] not in ("and", ","):
+            start -= 1
+        if start == i and (i == 0 or lower[i - 1] not in ("of",)):
+            return (i, i + 1) if i == 0 else None  # "People dance": a bare plural only at the start
+        if lower[start] == "of":
+            return None
+        return start, i + 1
+    if word in GROUP_NOUNS and i > 0 and tags[i - 1] == "DET" and lower[i - 1] in ("a", "an", "the"):
+        end = i + 1
+        if end + 1 < len(lower) and lower[end] == "of":
+            k = end + 1
+            while k < len(lower) and tags[k] in ("ADJ", "NUM", "DET", "NOUN") and lower[k] not in PEOPLE_PLURALS:
+                k += 1
+            if k < len(lower) and lower[k] in PEOPLE_PLURALS:
+                end = k + 1  # "a group of young friends"
+            elif word != "couple":
+                return None  # "a group of trees": no people
+        return i - 1, end
+    return None
+
+
 def _pronoun_subject(sentences: list[list[Piece]]) -> SubjectMatch | None:
     """ "She dances in the rain.": a sentence that opens with a personal pronoun names the person."""
     if sentences and sentences[0] and sentences[0][0].lower[:1] in (["she"], ["he"]):
@@ -230,6 +268,14 @@ def subject_phrases(match: SubjectMatch | None, subject: str | None, text: str) 
         phrase = given or subject_from_text(text)
         return phrase, phrase, _possessive(phrase)
     gender_noun = subject_noun(given) if given else None
+    if match.kind == "group":
+        # Several people: the group is the subject ("Two people walk ..."); a face's subject leads it.
+        group = match.text[:1].lower() + match.text[1:] if match.text.split()[0].lower() in ("a", "an", "the", "two",
+            "three", "four", "several", "some", "many") else match.text
+        if given:
+            return given, f"{given}, {group}", _possessive(given)
+        phrase = _capitalise(group)
+        return phrase, phrase, _possessive(phrase)
     if match.kind == "pronoun":
         phrase = given or ("A woman" if match.head == "she" else "A man")
         return phrase, phrase, _possessive(phrase)

@@ -599,6 +599,8 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
                 "water", "air", "crowd", "distance", "sky", "darkness", "light"
             ):
                 mapped = "with"  # "biting into an apple", "sneezing into a tissue": the thing, not a place
+            elif lower == "around" and head and singular not in lx.PLACES and head not in lx.PLACES:
+                mapped = "around"  # "laughing around a campfire": around the thing, not in it
             elif mapped == "in" and (head in SURFACES or singular in SURFACES):
                 mapped = "on"  # "twirls across the stage" -> "on the stage", not "in the stage"
             elif lower == "through" and (head in BROWSABLE or singular in BROWSABLE):
