@@ -389,3 +389,60 @@ def test_a_group_of_things_is_not_people(rules: RulesBackend) -> None:
 def test_verbs_after_has_and_nouns_after_modifiers(rules: RulesBackend, prompt: str, wanted: str, wrong: str) -> None:
     record = rules.decouple(prompt)
     assert wanted in record.spatial and wrong not in record.spatial, record.spatial
+
+
+@pytest.mark.parametrize(
+    ("prompt", "wanted", "wrong"),
+    [
+        # "at" after any movement read as a target: the desk vanished
+        ("In the afternoon, a man was focused on typing at his desk.", "at his desk", "typing"),
+        # "towards" always dropped its place: the mountain vanished
+        ("A tourist with a backpack is slowly walking towards the mountain top.", "facing the mountain top", "walking"),
+        # "from" a place dropped whole: where the movement starts is the first frame's place
+        ("A person skydiving from a hot air balloon into a sea of clouds.", "hot air balloon", "skydiving"),
+        # the person's own description of the light source lost: "from his flashlight"
+        ("A boy explores a dark cave, guided by the light from his flashlight.", "flashlight", "explores"),
+        # a descriptive hairstyle as the object of a movement dropped with it
+        ("A princess is brushing her long golden hair in the garden.", "her long golden hair", "brushing"),
+        # "music" in "the music room" read as a sound clause: the room vanished
+        ("Inside the music room, a woman is practicing the piano.", "music room", "practicing"),
+        # a "where" clause holding the person dropped whole: the fireplace vanished
+        ("The camera switches to a cozy cabin, where a man is sitting by the fireplace.", "by the fireplace", "switches"),
+        # "making" read as static (the lists have "made of"): "making pottery" kept in the frame
+        ("A person making pottery from clay at a wheel.", "pottery", "making"),
+        # a role the lists lacked: "A man, with ink" and no calligrapher
+        ("By the pond, a calligrapher is wielding his brush, with ink and paper neatly arranged.", "calligrapher",
+         "wielding"),
+        # "the drawing takes shape" read "drawing" as a verb: "the takes shape"
+        ("An artist sketching in a notebook as the drawing takes shape.", "notebook", "the takes"),
+    ],
+)
+def test_places_and_props_from_the_fresh_pool(rules: RulesBackend, prompt: str, wanted: str, wrong: str) -> None:
+    record = rules.decouple(prompt)
+    assert wanted in record.spatial and wrong not in record.spatial, record.spatial
+    assert fragments(record.spatial, record.temporal) == []
+
+
+@pytest.mark.parametrize(
+    ("prompt", "angle"),
+    [
+        ("A low-angle shot of a dancer leaping into the air.", "low-angle shot"),
+        ("A first-person view of an artist sketching in a notebook.", "first-person view"),
+        ("An over-the-shoulder shot of a writer sitting at a desk.", "over-the-shoulder shot"),
+    ],
+)
+def test_camera_angles_compose_the_first_frame(rules: RulesBackend, prompt: str, angle: str) -> None:
+    """Catches a camera angle dropped with the camera words (it composes the first frame) or kept as a
+    garbled prop ("with an over-the-shoulder angle")."""
+    record = rules.decouple(prompt)
+    assert angle in record.spatial and "with an over" not in record.spatial, record.spatial
+
+
+@pytest.mark.parametrize(
+    ("prompt", "framing"),
+    [("A man stands by a luxury car, captured in a full shot.", "full body shot"),
+     ("The camera follows him from behind at a medium distance.", "medium shot")],
+)
+def test_more_framing_cues(rules: RulesBackend, prompt: str, framing: str) -> None:
+    """Catches "full shot" / "medium distance" ignored (the default close-up written instead)."""
+    assert rules.decouple(prompt).spatial.endswith(framing)

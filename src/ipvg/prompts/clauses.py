@@ -167,10 +167,17 @@ def tag_tokens(tokens: list[str]) -> list[str]:
             tag = "ADJ"  # "a green, moisture-wicking jersey" (but "spray-painting a bird")
         if tag == "VERB" and word.endswith("ing") and following in COMPOUND_HEADS and previous not in ("AUX", "PRON"):
             tag = "ADJ"  # "and trekking poles", "a punching bag": what the thing is for
+        if tag == "ADJ" and word in _ING_NOUNS and previous == "DET" and "VBZ" in en.verb_tags(following):
+            tag = "NOUN"  # "as the drawing takes shape"
+        if tag == "NOUN" and previous == "NOUN" and lower[i - 1] in _ING_NOUNS and "VBZ" in en.verb_tags(word) and (
+            i >= 2 and tags[i - 2] == "DET"
+        ):
+            tag = "VERB"  # "the drawing [takes] shape"
         if tag == "VERB" and word in _ING_NOUNS and previous in ("NOUN", "ADJ", "DET") and not _person_word(lower[i - 1]) and (
             not following[:1].isalnum() or following in en.PREPOSITIONS or following in en.CONJUNCTIONS
+            or ("VBZ" in en.verb_tags(following) and previous == "DET")
         ):
-            tag = "NOUN"  # "renders an oil painting on a canvas", "a lace wedding."
+            tag = "NOUN"  # "renders an oil painting on a canvas", "a lace wedding.", "the drawing takes shape"
         if tag == "VERB" and "VBZ" in en.verb_tags(word) and word.endswith("s"):
             k = i - 1 if previous != "ADV" else i - 2
             if k >= 1 and tags[k] == "VERB" and "VBZ" in en.verb_tags(lower[k]) and "NOUN" in en.word_classes(lower[k]) and (
@@ -217,6 +224,7 @@ def tag_tokens(tokens: list[str]) -> list[str]:
             and previous == "NOUN"
             and tags[i - 2] in ("DET", "ADJ")
             and not _person_word(lower[i - 1])
+            and lower[i - 1] not in ("hand", "hands", "finger", "fingers", "foot", "feet", "arm", "arms")
             and "NOUN" in en.word_classes(following)
             and following not in PARTICLES
             and following not in en.DETERMINERS
@@ -429,8 +437,9 @@ def _is_verb(
     plural = previous_word.endswith("s") and not previous_word.endswith(("ss", "us", "is", "as"))
     into_place = following in en.PREPOSITIONS and following not in ("of", "with", "for")
     if previous == "NOUN" and plural and (previous2 in ("DET", "CONJ", "START", "PUNCT", "NUM") or (
-        previous2 in ("NOUN", "ADJ", "VERB") and into_place and verb_lemma(word) in lx.MOTION_VERBS
-    )) and (  # "cherry blossoms fall around him", but "a white sports jacket over a shirt"
+        previous2 in ("NOUN", "ADJ", "VERB") and (into_place or not following[:1].isalnum())
+        and verb_lemma(word) in lx.MOTION_VERBS
+    )) and (  # "cherry blossoms fall around him", "fallen leaves flutter.", but "a white sports jacket over"
         not following[:1].isalnum()
         or following in ("and", "up", "out", "down", "away")
         or following.endswith("ly")
@@ -460,6 +469,8 @@ def verb_lemma(word: str) -> str:
 def is_motion_verb(word: str) -> bool:
     """A verb a still frame cannot show: anything not a known posture or state verb."""
     lemma = verb_lemma(word)
+    if lemma == "make" and word.lower() != "made":
+        return True  # "making pottery" is an action; "made of clouds" is what a thing is
     return lemma not in STATIC_LEMMAS and word.lower() not in STATIC_LEMMAS
 
 
@@ -556,11 +567,7 @@ def without_nonvisual(piece: Piece, *, keep: bool = False, video: bool = False) 
     if not is_nonvisual(piece) or (video and _perceived_by_the_person(piece)):
         return piece
     lower = piece.lower
-    k = next(
-        i
-        for i, (w, t) in enumerate(zip(lower, piece.tags, strict=True))
-        if w in lx.NONVISUAL and t != "VERB" and not (t == "ADJ" and i + 1 < len(lower) and piece.tags[i + 1] == "NOUN")
-    )
+    k = next(i for i in range(len(lower)) if _sound_word_at(lower, piece.tags, i))
     b = k
     while b > 0 and piece.tags[b - 1] in ("DET", "ADJ", "NOUN", "POS", "NUM"):
         b -= 1
@@ -589,13 +596,17 @@ def _perceived_by_the_person(piece: Piece) -> bool:
 
 def is_nonvisual(piece: Piece) -> bool:
     """A sound or smell piece: a non-visual noun, not the person's own verb ("smelled something"),
-    nor an adjective before a noun ("a crackling fireplace" is a fireplace)."""
-    lower, tags = piece.lower, piece.tags
-    return any(
+    nor a modifier before a noun ("a crackling fireplace" is a fireplace, "a music room" a room)."""
+    return any(_sound_word_at(piece.lower, piece.tags, k) for k in range(len(piece.lower)))
+
+
+def _sound_word_at(lower: list[str], tags: list[str], k: int) -> bool:
+    word, tag = lower[k], tags[k]
+    return (
         word in lx.NONVISUAL
         and not any(t == "VERB" and verb_lemma(w) in SOUND_ACTIONS for w, t in zip(lower[:k], tags[:k], strict=True))
         and tag != "VERB"
         and word not in ("feel", "feeling", "feels", "taste")
         and not (tag == "ADJ" and k + 1 < len(tags) and tags[k + 1] == "NOUN")
-        for k, (word, tag) in enumerate(zip(lower, tags, strict=True))
+        and not (tag == "NOUN" and k + 1 < len(tags) and tags[k + 1] == "NOUN" and not en.can_be_adjective(lower[k + 1]))
     )

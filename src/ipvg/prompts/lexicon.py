@@ -17,6 +17,7 @@ from ipvg.words import FEMALE_WORDS, MALE_WORDS  # noqa: F401  (re-exported: one
 # Movements and actions of a person or of things in the scene: never in a first-frame prompt.
 MOTION_VERBS = """
 walk run jog sprint dash rush hurry race stride stroll march wander hike climb crawl creep jump leap hop
+make create craft prepare
 skip bounce dance twirl spin rotate turn twist swing swirl sway rock roll tumble flip somersault dive
 swim surf ski skate skateboard snowboard ride cycle pedal drive steer swerve speed accelerate brake
 fly float soar glide hover drift fall drop land slide slip trip stumble collapse kneel_down sit_down
@@ -45,7 +46,7 @@ swoop zoom pan tilt track dolly orbit
 
 # Posture and holding verbs: a still first frame can show them ("sitting at a desk").
 POSE_VERBS = """
-sit stand lean lie kneel crouch squat pose rest perch recline lounge hold grip clutch wear carry_on wait
+sit stand lean lie kneel crouch squat pose rest perch recline lounge hold grip clutch wear carry_on wait sport
 gaze look stare face watch
 """.split()
 
@@ -221,6 +222,10 @@ GENERIC_PERSON = {
 }
 ROLE_PERSON = set(
     """
+artisan calligrapher potter weaver sommelier florist rancher shepherd shaman sorcerer sorceress viking physicist
+landlord landlady tenant mime filmmaker director spy fairy adventurer archaeologist housewife janitor seamstress
+jeweler jeweller welder miner lumberjack beekeeper angler novelist widow widower granny mum uncle aunt nanny
+babysitter
 astronaut teacher chef cook gymnast driver racer cyclist biker rider firefighter photographer presenter
 host anchor reporter journalist speaker lecturer student doctor nurse surgeon scientist engineer worker
 farmer fisherman soldier officer policeman policewoman detective pilot sailor captain athlete runner

@@ -35,6 +35,7 @@ from ipvg.prompts.rules_words import (
     APPEARANCE_NOUNS,
     BODY_PARTS,
     BROWSABLE,
+    CAMERA_ANGLES,
     CAMERA_WORDS,
     COGNITION_LEMMAS,
     COMPOUND_HEADS,
@@ -106,6 +107,13 @@ def compose_spatial(
                     continue
                 seen.append(words)
                 groups[category_of(phrase)].append(phrase)
+    # Camera angles the frame is composed from ("a low-angle shot of", "first-person view"), once each.
+    source = " ".join(p.text for pieces in sentences for p in pieces).lower()
+    for pattern, term in CAMERA_ANGLES:
+        if re.search(pattern, source):
+            for name in SPATIAL_ORDER:
+                groups[name] = [g for g in groups[name] if not re.search(pattern, g.lower())]
+            groups["lighting_style"].append(term)
     pronoun = PRONOUN_OF.get(subject_noun(subject_np.split(",")[0].split(" and ")[0]), "their")
     phrases: list[str] = []
     priorities: list[int] = []
@@ -332,7 +340,7 @@ def _strip_camera(tokens: list[str], tags: list[str]) -> tuple[list[str], list[s
     for i, word in enumerate(lower[:5]):  # a camera lead opens its piece ("A close-up shot of ...")
         if word in CAMERA_WORDS or i in close_up:
             for j in range(i + 1, min(i + 5, len(lower))):
-                if lower[j] in ("of", "on", "to", "from", "featuring", "into", "following", "follows"):
+                if lower[j] in ("of", "on", "to", "from", "featuring", "into", "following", "follows", "toward", "towards"):
                     return tokens[j + 1 :], tags[j + 1 :]
             if all(t in ("DET", "ADJ", "NOUN", "PUNCT") for t in tags):
                 return [], []  # "a low-angle shot", "cinematic wide portrait"
@@ -346,6 +354,9 @@ def _strip_motion_relatives(tokens: list[str], tags: list[str]) -> tuple[list[st
         if tag != "REL":
             continue
         verbs = [j for j in range(i + 1, len(tokens)) if tags[j] == "VERB"]
+        if tokens[i].lower() == "where" and not any(is_motion_verb(tokens[j]) for j in verbs):
+            # "a cozy cabin, where a man is sitting by the fireplace": the place, then the static clause
+            return _strip_motion_relatives([*tokens[:i], "while", *tokens[i + 1 :]], [*tags[:i], "CONJ", *tags[i + 1 :]])
         if tokens[i].lower() == "where" or any(is_motion_verb(tokens[j]) for j in verbs):
             return tokens[:i], tags[:i]
         if verbs and verbs[0] == i + 1:
@@ -510,8 +521,13 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
                     i += 1
             if i + 1 < len(tokens) and tokens[i].lower() == "on" and lemma in INGESTION_LEMMAS:
                 i += 1  # "sips on a smoothie", "munching on chips": the food is the prop, not a surface
-            if i < len(tokens) and tokens[i].lower() == "at" and not gaze:
-                i = _skip_np(tokens, tags, i + 1)  # "waves at a neighbour", "emerges at the edge": a target
+            if i < len(tokens) and tokens[i].lower() == "at" and not gaze and (
+                lemma in TARGET_LEMMAS or person_kind(_np_head(tokens, tags, i + 1)) or (
+                    _np_head(tokens, tags, i + 1).lower() in ANIMALS | {"camera", "viewer", "viewers", "audience"}
+                )
+            ):
+                i = _skip_np(tokens, tags, i + 1)  # "waves at a neighbour", "barks at the camera": a target
+                # ("typing at his desk" keeps its place)
             if lemma in COGNITION_LEMMAS:
                 # "pondering the history of the universe": what is thought about is not in the frame
                 i = _skip_np(tokens, tags, i)
@@ -586,6 +602,13 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             singular_head = head[:-1] if head.endswith("s") and not head.endswith("ss") else head
             if lower == "from" and (singular_head in CONTAINERS or singular_head.endswith(_LONG_CONTAINERS)):
                 mapped = "in"  # "sipping tea from a delicate teacup" -> "with tea in a delicate teacup"
+            np_words = [t.lower() for t in tokens[i + 1 : _skip_np(tokens, tags, i + 1)]]
+            if lower in ("toward", "towards") and any(_is_place(w) or w in _LANDMARKS for w in np_words):
+                mapped = "facing"  # "walking towards the mountain top" -> "facing the mountain top"
+            if lower == "from" and mapped is None and (_is_place(head) or singular_head in VEHICLES):
+                mapped = "on" if head in SURFACES or singular_head in _CLIMBABLE else "in"  # where the move starts
+            if lower == "from" and mapped is None and i + 1 < len(tokens) and tokens[i + 1].lower() in POSSESSIVES:
+                mapped = "from"  # "the light from his flashlight": the flashlight is in his hand
             if mapped is None:  # "toward the sink", "from the mug": where it moves, not where it is
                 i = _skip_np(tokens, tags, i + 1)
                 if i < len(tokens) and tags[i] == "PRON" and i == _skip_np(tokens, tags, i):
@@ -636,6 +659,13 @@ LISTENERS = frozenset({"animals", "creatures", "birds", "children", "kids", "stu
 _LONG_CONTAINERS = tuple(c for c in CONTAINERS if len(c) >= 3)  # "teacup", "wineglass", "flowerpot"
 
 
+_LANDMARKS = frozenset("door window horizon sunset sunrise sun light exit gate shore sea ocean house building "
+                       "castle tower lighthouse bridge".split())
+VEHICLES = frozenset("balloon plane airplane helicopter boat ship train bus car truck van bike bicycle motorcycle "
+                     "horse cart sled tram".split())
+TARGET_LEMMAS = frozenset({"wave", "point", "smile", "grin", "wink", "nod", "shout", "yell", "scream", "laugh", "throw",
+                           "toss", "aim", "shoot", "fire", "bark", "growl", "stare", "glare", "frown", "sneer",
+                           "swing", "swat", "kick", "punch", "emerge", "arrive", "appear", "stop", "pause"})
 _CLIMBABLE = frozenset("hill ridge slope stairs staircase steps ladder mountain dune wall cliff ramp path trail "
                        "road street tree rope pole".split())
 
@@ -727,9 +757,15 @@ def _object_as_prop(
     end = index
 
     def in_np(k: int) -> bool:  # "mashed potatoes": a participle before its noun belongs to the phrase
+        if tokens[k] == "," and k > index and tags[k - 1] == "ADJ" and k + 2 < len(tokens) and (
+            tags[k + 1] == "ADJ" or (tokens[k + 1].lower().endswith("ing") and tags[k + 2] == "NOUN")
+        ):
+            return True  # "her long, flowing hair": a list of adjectives
         return tags[k] in ("DET", "ADJ", "NOUN", "NUM", "POS", "ADV") or (
             tags[k] == "VERB" and tokens[k].lower().endswith("ed") and k + 1 < len(tokens) and tags[k + 1] == "NOUN"
-        )
+        ) or (tags[k] in ("VERB", "ADJ") and tokens[k].lower().endswith("ing") and k + 1 < len(tokens) and (
+            tags[k + 1] == "NOUN" and k > index and tokens[k - 1] == ","
+        ))
 
     while end < len(tokens) and in_np(end) and tags[end] != "ADV":
         end += 1
@@ -749,6 +785,17 @@ def _object_as_prop(
     words = [t.lower() for t in tokens[index:end]]
     head = words[-1] if words else ""
     singular = head[:-1] if head.endswith("s") and not head.endswith("ss") else head
+    if words and head in APPEARANCE_NOUNS and any(
+        tags[k] == "ADJ" or (tags[k] == "VERB" and tokens[k].lower().endswith("ed")) for k in range(index, end)
+    ):
+        # "brushing her long golden hair" -> "with her long golden hair"; "her long, flowing hair" -> "her long hair"
+        kept = [k for k in range(index, end) if not (
+            tokens[k].lower().endswith("ing") and verb_lemma(tokens[k]) in lx.MOTION_VERBS
+        )]
+        kept = [k for j, k in enumerate(kept) if not (tokens[k] == "," and (j + 1 == len(kept) or tags[kept[j + 1]] != "ADJ"))]
+        current[0].extend(["with", *(tokens[k] for k in kept)])
+        current[1].extend(["PREP", *(tags[k] for k in kept)])
+        return end
     if words and (head in APPEARANCE_NOUNS or singular in BODY_PARTS):
         if end + 1 < len(tokens) and tokens[end].lower() == "with":
             after = _skip_np(tokens, tags, end + 1)

@@ -7,13 +7,14 @@ import re
 
 CHILD_NOUNS = {"girl": "girl", "boy": "boy", "child": "child", "kid": "child", "toddler": "toddler",
                "baby": "baby", "daughter": "girl", "son": "boy", "schoolgirl": "girl", "schoolboy": "boy",
-               "teenager": "teenager", "teen": "teenager", "adolescent": "teenager"}
+               "teenager": "teenager", "teen": "teenager", "adolescent": "teenager",
+               "infant": "baby", "newborn": "baby"}
 # Framing cues in the prompt -> the term the spatial prompt ends with (first cue in the text wins).
 FRAMING_CUES: tuple[tuple[str, str], ...] = (
     (r"extreme close[- ]?up", "extreme close-up"),
     (r"medium close[- ]?up", "medium close-up"),
-    (r"from the waist up|waist[- ]up|medium shot|upper body|half[- ]body", "medium shot"),
-    (r"head to toe|head-to-toe|full[- ]body|full[- ]length", "full body shot"),
+    (r"from the waist up|waist[- ]up|medium shot|upper body|half[- ]body|medium distance", "medium shot"),
+    (r"head to toe|head-to-toe|full[- ]body|full[- ]length|full shot", "full body shot"),
     (r"wide shot|long shot|wide[- ]angle|establishing shot|aerial|drone view|drone shot", "wide shot"),
     (r"close[- ]?up|macro shot|headshot|zoom[- ]in on", "close-up"),
 )
@@ -89,7 +90,8 @@ DIRECTIONAL = {"across": "in", "through": "in", "into": "in", "onto": "on", "alo
 SURFACES = frozenset(
     "stage floor field street road beach ice court grass sand sidewalk pavement track lawn meadow deck bridge "
     "rooftop roof runway desert snow platform pier boardwalk path trail playground pitch rink table desk counter "
-    "carpet mat tightrope rope dancefloor dance-floor tundra prairie plain plains slope slopes hillside".split()
+    "carpet mat tightrope rope dancefloor dance-floor tundra prairie plain plains slope slopes hillside page paper "
+    "canvas sheet screen board whiteboard blackboard".split()
 )
 # "scrolling through her phone", "flipping through a book": things held in the hands, not places.
 BROWSABLE = frozenset(
@@ -120,3 +122,15 @@ LIGHT_VERBS = frozenset({"stream", "pour", "filter", "spill", "flood", "fall", "
 # Movements that go off or out of a place ("launches off a ramp", "jumps off a rock"): "off" is a preposition.
 INTRANSITIVE_MOTION = frozenset({"jump", "leap", "hop", "launch", "dive", "fall", "slide", "step", "climb", "bounce",
                                  "roll", "skate", "ride", "drive", "fly", "run", "walk", "spring", "swing", "tumble"})
+# Camera angles the first frame is composed from (kept as a style phrase; camera moves are the video's).
+CAMERA_ANGLES: tuple[tuple[str, str], ...] = (
+    (r"low[- ]angle", "low-angle shot"),
+    (r"high[- ]angle", "high-angle shot"),
+    (r"bird'?s[- ]eye", "bird's-eye view"),
+    (r"worm'?s[- ]eye", "worm's-eye view"),
+    (r"first[- ]person|\bpov\b|point[- ]of[- ]view", "first-person view"),
+    (r"over[- ]the[- ]shoulder", "over-the-shoulder shot"),
+    (r"eye[- ]level", "eye-level shot"),
+    (r"top[- ]down|overhead shot", "top-down view"),
+    (r"dutch angle", "dutch angle"),
+)
