@@ -9,12 +9,12 @@ from __future__ import annotations
 FEMALE_WORDS = frozenset(
     """
     woman women girl lady she her hers herself female mother actress waitress queen princess bride sister
-    daughter grandmother businesswoman landlady sorceress seamstress housewife widow granny mum aunt
+    daughter grandmother businesswoman landlady sorceress seamstress housewife widow granny mum aunt empress geisha
 """.split()
 )
 MALE_WORDS = frozenset(
     """
     man men boy guy gentleman he him his himself male father actor waiter king prince groom brother son
-    grandfather businessman landlord widower uncle
+    grandfather businessman landlord widower uncle emperor postman mailman deliveryman paperboy newsboy
 """.split()
 )

@@ -446,3 +446,29 @@ def test_camera_angles_compose_the_first_frame(rules: RulesBackend, prompt: str,
 def test_more_framing_cues(rules: RulesBackend, prompt: str, framing: str) -> None:
     """Catches "full shot" / "medium distance" ignored (the default close-up written instead)."""
     assert rules.decouple(prompt).spatial.endswith(framing)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "wanted", "wrong"),
+    [
+        # "approaches the window" made the window a prop: "with the window"
+        ("A man in a coat approaches the window of a quiet room.", "near the window", "with the window"),
+        # "The camel carries a bundle": the object of a thing's carrying dropped with the verb
+        ("A person leads a camel. The camel carries a bundle on its back.", "bundle", "carries"),
+        # "He then turns ...": a later event in the middle of the prompt kept in the frame
+        ("A man stands by a window. He then turns his body to the right.", "by a window", "turns"),
+        # "The room is brightly lit" -> "the room": the lighting lost
+        ("A man sits at a desk. The room is brightly lit.", "brightly lit room", "the room,"),
+        # "he has light skin" -> "lighting skin": the adjective read as the verb "light"
+        ("A man in a suit. He has light skin and short hair.", "light skin", "lighting"),
+        # "leisurely eating potato chips": "leisurely" read as an adjective, so the food was lost
+        ("A woman lies on a sofa while leisurely eating potato chips.", "potato chips", "eating"),
+        # a role the lists lacked: the goalie vanished and "A person" was left alone
+        ("A soccer goalie making a diving save with outstretched arms.", "A soccer goalie", "save"),
+        # "with outstretched arms" dropped as if it were the hands doing a movement
+        ("A soccer goalie making a diving save with outstretched arms.", "with outstretched arms", "diving"),
+    ],
+)
+def test_dev4_rules(rules: RulesBackend, prompt: str, wanted: str, wrong: str) -> None:
+    record = rules.decouple(prompt)
+    assert wanted in record.spatial and wrong not in record.spatial, record.spatial

@@ -324,6 +324,10 @@ def _tag(
         return "PREP"
     if word in en.CONJUNCTIONS:
         return "CONJ"
+    if word.endswith("ly") and following.endswith("ing") and "VBG" in en.verb_tags(following) and (
+        "ADV" in en.word_classes(word) or previous in ("CONJ", "AUX", "PRON")
+    ):
+        return "ADV"  # "while leisurely eating potato chips"
     if word in lx.ACTIVITY_GERUNDS and previous not in ("DET", "ADJ", "PREP"):
         return "VERB"  # "a person skydiving over a desert"
     classes = en.word_classes(word)
@@ -399,6 +403,10 @@ def _is_verb(
         return False  # "blurred green forest visible through the window"
     if previous == "NOUN" and previous2 == "DET" and prep_seen and not following[:1].isalnum() and not word.endswith(("ed", "ing")):
         return False  # "on a gas stove." ("stove" is also a past tense)
+    if previous_word in ("has", "have", "had") and en.can_be_adjective(word) and following[:1].isalnum() and (
+        "NOUN" in en.word_classes(following) and not en.verb_tags(following) & {"VBN", "VBD"}
+    ):
+        return False  # "he has light skin": an adjective, not the verb "light"
     base_like = word == en.verb_lemma(word) and not word.endswith("ed")  # "gown", "set": listed as VBN too
     if tags & {"VBG", "VBD", "VBN"} and not (base_like and previous not in ("AUX", "PRON", "REL")):
         return True

@@ -225,7 +225,11 @@ ROLE_PERSON = set(
 artisan calligrapher potter weaver sommelier florist rancher shepherd shaman sorcerer sorceress viking physicist
 landlord landlady tenant mime filmmaker director spy fairy adventurer archaeologist housewife janitor seamstress
 jeweler jeweller welder miner lumberjack beekeeper angler novelist widow widower granny mum uncle aunt nanny
-babysitter
+babysitter goalie quarterback batter midfielder defender shortstop matador bullfighter cheerleader caddie caddy
+lineman linebacker marathoner triathlete weightlifter bodybuilder powerlifter paddler alpinist spelunker camper
+backpacker hitchhiker pedestrian motorist trucker cabbie courier postman mailman deliveryman paperboy newsboy
+busker merchant stallholder banker broker trader accountant emperor empress pharaoh geisha gladiator centurion
+outlaw sheriff poacher trapper
 astronaut teacher chef cook gymnast driver racer cyclist biker rider firefighter photographer presenter
 host anchor reporter journalist speaker lecturer student doctor nurse surgeon scientist engineer worker
 farmer fisherman soldier officer policeman policewoman detective pilot sailor captain athlete runner

@@ -56,6 +56,7 @@ from ipvg.prompts.rules_words import (
     MOTION_NOUNS,
     MOTION_PARTICLES,
     PASSIVE_LEMMAS,
+    PLACE_OBJECT,
     POSSESSIVES,
     PRONOUN_OF,
     STILL_GAZE,
@@ -96,9 +97,11 @@ def compose_spatial(
         for p_index, piece in enumerate(pieces):
             own = match is not None and (s_index, p_index) == (match.sentence, match.piece)
             if not own and p_index == 0 and piece.lower and (
-                piece.lower[0] in LATER_LEADS or piece.lower[-1:] == ["later"]
+                piece.lower[0] in LATER_LEADS or piece.lower[-1:] == ["later"] or (
+                    piece.lower[1:2] and piece.lower[1] in ("then", "finally", "later", "eventually")
+                )
             ) and piece.lower[:2] != ["next", "to"]:
-                later = True
+                later = True  # "Then, she runs", "Moments later", "He then turns"
             if later and not own:
                 continue
             for phrase in static_phrases(piece, match if own else None):
@@ -405,7 +408,10 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             if complement and current[0] and all(t in ("DET", "ADJ", "NOUN") for t in current[1]):
                 # "The lighting is bright and even" -> "bright and even lighting"
                 nouns = [w for w, t in zip(*current, strict=True) if t != "DET"]
-                current = ([*tokens[i + 1 : complement], *nouns], [*tags[i + 1 : complement], *(["NOUN"] * len(nouns))])
+                current = (
+                    [*tokens[i + 1 : complement], *nouns],
+                    [*("ADJ" if t == "ADV" else t for t in tags[i + 1 : complement]), *(["NOUN"] * len(nouns))],
+                )  # "brightly lit room": the adverb stays with its participle
                 i = complement
                 continue
             if following not in ("VERB", "ADV", "AUX"):
@@ -534,6 +540,15 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
                 while i + 1 < len(tokens) and tokens[i].lower() == "of":
                     i = _skip_np(tokens, tags, i + 1)
                 continue
+            if i < len(tokens) and tags[i] in ("DET", "ADJ", "NOUN", "NUM") and lemma in PLACE_OBJECT and not has_subject:
+                current[0].append(PLACE_OBJECT[lemma])  # "approaches the window" -> "near the window"
+                current[1].append("PREP")
+                continue
+            if i < len(tokens) and tags[i] in ("DET", "ADJ", "NOUN", "NUM") and has_subject and lemma in ("carry", "hold",
+                                                                                                        "bear", "wear"):
+                i = _object_as_prop(tokens, tags, i, current, plain=False)  # "the camel carries a bundle"
+                bare_subject = -1
+                continue
             if i < len(tokens) and tags[i] in ("DET", "ADJ", "NOUN", "NUM"):
                 if has_subject:
                     i = _skip_np(tokens, tags, i)  # "her lips forming gentle words" -> "her lips"
@@ -551,7 +566,9 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             after_motion = False
         if tag == "PREP" and lower == "with" and after_motion and _np_head(tokens, tags, i + 1).lower().rstrip("s") in BODY_PARTS:
             after = _skip_np(tokens, tags, i + 1)
-            if after >= len(tokens) or tags[after] not in ("ADJ", "VERB"):  # "with his eyes closed" is a state
+            described = any(tags[k] == "ADJ" or tokens[k].lower().endswith("ed") for k in range(i + 1, after))
+            if not described and (after >= len(tokens) or tags[after] not in ("ADJ", "VERB")):
+                # "with his eyes closed", "with outstretched arms": states the frame shows
                 i = after  # "pulling a carrot out of the soil with both hands": the movement's
                 continue
         if tag == "PREP" and lower == "with" and after_motion and _np_head(tokens, tags, i + 1).lower() in MANNER_NOUNS:
@@ -706,7 +723,11 @@ def _with_body_part(current: tuple[list[str], list[str]]) -> bool:
 def _adjective_complement(tokens: list[str], tags: list[str], start: int) -> int:
     """End of an adjective-only complement after "is" ("bright and even"), or 0."""
     end = start
-    while end < len(tokens) and (tags[end] in ("ADJ", "ADV") or tokens[end].lower() == "and"):
+    while end < len(tokens) and (tags[end] in ("ADJ", "ADV") or tokens[end].lower() == "and" or (
+        end > start and tags[end - 1] == "ADV" and tokens[end].lower() in ("lit", "decorated", "furnished", "painted")
+    )):
+        if tags[end] == "VERB":
+            tags[end] = "ADJ"  # "The room is brightly lit" -> "brightly lit room"
         end += 1
     ends_clause = end >= len(tokens) or tags[end] in ("PUNCT", "CONJ")
     return end if end > start and tags[end - 1] == "ADJ" and ends_clause else 0

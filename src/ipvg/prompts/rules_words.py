@@ -38,7 +38,12 @@ INGESTION_LEMMAS = frozenset({"sip", "munch", "chew", "nibble", "suck", "snack",
 # Thinking verbs: their object is what is thought about, never a prop in the frame.
 COGNITION_LEMMAS = frozenset({"ponder", "contemplate", "consider", "think", "wonder", "imagine", "remember",
                               "recall", "realize", "realise", "understand", "solve", "plan", "dream", "reflect",
-                              "puzzle", "figure", "decide", "forget", "muse"})
+                              "puzzle", "figure", "decide", "forget", "muse", "appreciate", "sense", "try",
+                              "attempt"})
+# Movements whose object is where the person is ("approaches the window" -> "near the window").
+PLACE_OBJECT = {"approach": "near", "reach": "near", "near": "near", "enter": "in", "explore": "in", "roam": "in",
+                "wander": "in", "tour": "in", "traverse": "on", "patrol": "in", "cross": "on", "leave": "in",
+                "exit": "in", "circle": "near", "descend": "on", "ascend": "on", "navigate": "on"}
 MOTION_PARTICLES = frozenset({"up", "out", "off", "away", "down", "back"})
 HELD_PHRASAL = frozenset({"stand", "sit", "hold", "dress", "lie", "set", "line", "fill"})
 TIME_LEAD = re.compile(
@@ -51,7 +56,7 @@ MOTION_NOUNS = frozenset(
     "catch serve volley dribble duel fight nod stretch flip somersault climb hike race lap roll tumble slide "
     "glide wink blink yawn sip bite stride gesture routine motion movement move kiss trick pace yoga pilates "
     "cartwheel cartwheels handstand handstands backflip backflips somersaults push-ups pull-ups sit-ups squats "
-    "lunges stretches workout exercises exercise splits jumping-jacks karate kung taekwondo".split()
+    "lunges stretches workout exercises exercise splits jumping-jacks karate kung taekwondo save saves".split()
 )
 APPEARANCE_NOUNS = frozenset(
     "hair hairstyle haircut bun ponytail braid braids curls beard moustache mustache stubble goatee sideburns "
