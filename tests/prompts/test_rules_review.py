@@ -472,3 +472,23 @@ def test_more_framing_cues(rules: RulesBackend, prompt: str, framing: str) -> No
 def test_dev4_rules(rules: RulesBackend, prompt: str, wanted: str, wrong: str) -> None:
     record = rules.decouple(prompt)
     assert wanted in record.spatial and wrong not in record.spatial, record.spatial
+
+
+@pytest.mark.parametrize(
+    ("prompt", "wanted", "wrong"),
+    [
+        # "..., then turns and walks away through the tall flowers": pieces after "then" fed the frame
+        ("A woman stands in a sunflower field. She smiles, then turns and walks away through the tall flowers.",
+         "sunflower field", "tall flowers"),
+        # "among the tomato plants under": "plants" read as a verb and dropped
+        ("A gardener kneels in a patch, bees buzzing among the tomato plants under the sun.", "tomato plants",
+         "buzzing"),
+        # the verb after "A woman in the kitchen" must still be a verb (the compound rule above must not eat it)
+        ("A woman in the kitchen stirs a pot of soup.", "with a pot of soup", "stirs"),
+        # "takes a sip from a white mug" with the sip dropped: "in a white mug" with nothing in it
+        ("A man at a desk takes a sip from a white coffee mug.", "with a white coffee mug", "in a white"),
+    ],
+)
+def test_later_pieces_and_compounds(rules: RulesBackend, prompt: str, wanted: str, wrong: str) -> None:
+    record = rules.decouple(prompt)
+    assert wanted in record.spatial and wrong not in record.spatial, record.spatial

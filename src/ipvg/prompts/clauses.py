@@ -403,6 +403,10 @@ def _is_verb(
         return False  # "blurred green forest visible through the window"
     if previous == "NOUN" and previous2 == "DET" and prep_seen and not following[:1].isalnum() and not word.endswith(("ed", "ing")):
         return False  # "on a gas stove." ("stove" is also a past tense)
+    if previous == "NOUN" and previous2 == "DET" and prep_seen and "VBZ" in tags and "NOUN" in classes and (
+        following in en.PREPOSITIONS and not _person_word(previous_word)
+    ):
+        return False  # "among the tomato plants under the sun": a compound inside a prepositional phrase
     if previous_word in ("has", "have", "had") and en.can_be_adjective(word) and following[:1].isalnum() and (
         "NOUN" in en.word_classes(following) and not en.verb_tags(following) & {"VBN", "VBD"}
     ):

@@ -96,10 +96,11 @@ def compose_spatial(
         later = False  # "Then, she runs along the beach", "Moments later, ...": not the first frame
         for p_index, piece in enumerate(pieces):
             own = match is not None and (s_index, p_index) == (match.sentence, match.piece)
-            if not own and p_index == 0 and piece.lower and (
-                piece.lower[0] in LATER_LEADS or piece.lower[-1:] == ["later"] or (
-                    piece.lower[1:2] and piece.lower[1] in ("then", "finally", "later", "eventually")
-                )
+            if not own and piece.lower and (
+                piece.lead in LATER_LEADS
+                or piece.lower[0] in LATER_LEADS
+                or piece.lower[-1:] == ["later"]
+                or (piece.lower[1:2] and piece.lower[1] in ("then", "finally", "later", "eventually"))
             ) and piece.lower[:2] != ["next", "to"]:
                 later = True  # "Then, she runs", "Moments later", "He then turns"
             if later and not own:
@@ -177,7 +178,9 @@ def static_phrases(piece: Piece, match: SubjectMatch | None) -> list[str]:
     tokens, tags = _strip_motion_relatives(tokens, tags)
     # 4. Walk the clause: keep static words, turn motion verbs into props and places.
     tokens, tags = _strip_person_mentions(tokens, tags)
-    if match is None and visual.lower[:1] and visual.lower[0] in LATER_LEADS and visual.lower[:2] != ["next", "to"]:
+    if match is None and ((visual.lower[:1] and visual.lower[0] in LATER_LEADS and visual.lower[:2] != ["next", "to"]) or (
+        visual.lead in LATER_LEADS
+    )):
         return [body_part] if body_part else []  # "then to a surprised look", "Finally, she dances": later events
     segments = _segments(tokens, tags)
     phrases = [body_part] if body_part else []
@@ -618,7 +621,9 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
                 mapped = "on"  # "applying paint to a canvas" -> "with paint on a canvas"
             singular_head = head[:-1] if head.endswith("s") and not head.endswith("ss") else head
             if lower == "from" and (singular_head in CONTAINERS or singular_head.endswith(_LONG_CONTAINERS)):
-                mapped = "in"  # "sipping tea from a delicate teacup" -> "with tea in a delicate teacup"
+                # "sipping tea from a delicate teacup" -> "with tea in a delicate teacup"; "takes a sip from a mug"
+                # (the sip dropped) -> "with a mug"
+                mapped = "in" if prop_before else "with"
             np_words = [t.lower() for t in tokens[i + 1 : _skip_np(tokens, tags, i + 1)]]
             if lower in ("toward", "towards") and any(_is_place(w) or w in _LANDMARKS for w in np_words):
                 mapped = "facing"  # "walking towards the mountain top" -> "facing the mountain top"
