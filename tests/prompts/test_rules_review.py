@@ -492,3 +492,34 @@ def test_dev4_rules(rules: RulesBackend, prompt: str, wanted: str, wrong: str) -
 def test_later_pieces_and_compounds(rules: RulesBackend, prompt: str, wanted: str, wrong: str) -> None:
     record = rules.decouple(prompt)
     assert wanted in record.spatial and wrong not in record.spatial, record.spatial
+
+
+@pytest.mark.parametrize(
+    ("prompt", "wanted", "wrong"),
+    [
+        # a sentence about the video dropped whole, with the style it names
+        ("A girl cries by a window. The video presents a sorrowful atmosphere.", "sorrowful atmosphere", "presents"),
+        ("A man rides a motorcycle. The entire video is in a sci-fi art style.", "sci-fi art style", "entire"),
+        ("Create a pixel art video of a man on a park trail.", "pixel art", "Create"),
+        # a short piece with "closeup" dropped as a framing-only piece: the hands and the bills vanished
+        ("closeup of hands counting dollar bills", "with dollar bills", "counting"),
+        # "strolled leisurely along" read as a participle inside the hat's phrase
+        ("An elderly man wearing a straw hat strolled leisurely along a wheat field.", "straw hat", "strolled"),
+        # "coat and hat is whisking eggs": the clothing read as the subject of the verb, the eggs lost
+        ("A young man dressed in a white coat and hat is whisking eggs in a glass bowl.", "eggs", "whisking"),
+        # "slowly stands up": a posture verb with a particle is a movement
+        ("A student in a gray coat slowly stands up in the rain.", "in the rain", "standing up"),
+        # "aiming at a nearby elk": the aim is a pose, and the elk is in the frame
+        ("A hunter is aiming at a nearby elk in a forest.", "elk", "A person"),
+    ],
+)
+def test_dev5_rules(rules: RulesBackend, prompt: str, wanted: str, wrong: str) -> None:
+    record = rules.decouple(prompt)
+    assert wanted in record.spatial and wrong not in record.spatial, record.spatial
+
+
+def test_a_long_shot_is_a_full_shot(rules: RulesBackend) -> None:
+    """Catches "long shot" read as a wide shot (in film terms it frames the whole figure; an extreme
+    long shot is the wide one)."""
+    assert rules.decouple("An explorer on a mountain path, captured in a long shot.").spatial.endswith("full body shot")
+    assert rules.decouple("An explorer on a ridge, an extreme long shot.").spatial.endswith("wide shot")

@@ -46,7 +46,7 @@ swoop zoom pan tilt track dolly orbit
 
 # Posture and holding verbs: a still first frame can show them ("sitting at a desk").
 POSE_VERBS = """
-sit stand lean lie kneel crouch squat pose rest perch recline lounge hold grip clutch wear carry_on wait sport
+sit stand lean lie kneel crouch squat pose rest perch recline lounge hold grip clutch wear carry_on wait sport aim
 gaze look stare face watch
 """.split()
 
@@ -229,7 +229,7 @@ babysitter goalie quarterback batter midfielder defender shortstop matador bullf
 lineman linebacker marathoner triathlete weightlifter bodybuilder powerlifter paddler alpinist spelunker camper
 backpacker hitchhiker pedestrian motorist trucker cabbie courier postman mailman deliveryman paperboy newsboy
 busker merchant stallholder banker broker trader accountant emperor empress pharaoh geisha gladiator centurion
-outlaw sheriff poacher trapper
+outlaw sheriff poacher trapper keeper zookeeper gamekeeper innkeeper shopkeeper beekeeper
 astronaut teacher chef cook gymnast driver racer cyclist biker rider firefighter photographer presenter
 host anchor reporter journalist speaker lecturer student doctor nurse surgeon scientist engineer worker
 farmer fisherman soldier officer policeman policewoman detective pilot sailor captain athlete runner

@@ -167,7 +167,7 @@ def static_phrases(piece: Piece, match: SubjectMatch | None) -> list[str]:
             start = 0
         tokens, tags = tokens[:start] + tokens[end:], tags[:start] + tags[end:]
     elif _is_meta(piece) or _is_framing_cue(piece):
-        return []
+        return _style_of(piece)  # "The entire video presents a melancholic atmosphere" -> "melancholic atmosphere"
     elif _is_commentary(piece):
         return _places_of(piece)
     # 2. A camera phrase ("A close-up shot of", "the camera pulls back") is not content; the style a
@@ -223,14 +223,35 @@ _EMPTY_HEADS = frozenset({"lighting", "light", "scene", "atmosphere", "mood", "b
 _MEDIA = ("film", "movie", "animation", "clip", "trailer", "video")
 
 
+_STYLE_HEADS = frozenset({"style", "atmosphere", "mood", "aesthetic", "tone", "vibe", "ambiance", "ambience", "look",
+                          "palette", "texture", "grain", "quality"})
+
+
+def _style_of(piece: Piece) -> list[str]:
+    """The style a piece about the video names ("in a sci-fi art style", "a sorrowful atmosphere"), or []."""
+    lower, tags = piece.lower, piece.tags
+    for k, word in enumerate(lower):
+        if word in _STYLE_HEADS and k > 0:
+            start = k
+            while start > 0 and (tags[start - 1] in ("ADJ", "NOUN", "NUM") or lower[start - 1] in ("-",)) and (
+                lower[start - 1] not in META_WORDS | {"entire", "whole", "overall"}
+            ):
+                start -= 1
+            if start < k:
+                return [join_tokens(piece.tokens[start : k + 1])]
+    return []
+
+
 def _medium_style(tokens: list[str], tags: list[str]) -> str:
     """The style words of a leading "<style> film of ..." ("Japanese animated film"), or "".
 
     A bare "A movie trailer featuring" or "A video of" names no style and gives nothing."""
     lower = [t.lower() for t in tokens]
-    for k, word in enumerate(lower[:4]):
+    lead = 1 if lower[:1] and lower[0] in ("create", "generate", "make", "produce", "render", "show") else 0
+    for k, word in enumerate(lower[: 4 + lead]):
         if word in _MEDIA and k + 1 < len(lower) and lower[k + 1] in ("of", "featuring", "showing", "about"):
-            words = [t for t, tag in zip(tokens[: k + 1], tags[: k + 1], strict=True) if tag != "DET"]
+            # "A Japanese animated film of", "Create a pixel art video of"
+            words = [t for t, tag in zip(tokens[lead : k + 1], tags[lead : k + 1], strict=True) if tag != "DET"]
             if any(w.lower() not in _MEDIA for w in words):
                 return join_tokens(words)
             return ""
@@ -286,6 +307,8 @@ def _places_of(piece: Piece) -> list[str]:
 def _is_framing_cue(piece: Piece) -> bool:
     """ "Framed from the waist up", "seen from head to toe": the framing term says it."""
     text = piece.text.lower()
+    if any(t in ("VERB",) for t in piece.tags) and not re.search(r"framed|seen|shot|captured|filmed|viewed", text):
+        return False  # "closeup of hands counting dollar bills": the hands and the bills are the content
     return any(re.search(pattern, text) for pattern, _ in FRAMING_CUES) and len(piece.tokens) <= 8
 
 
@@ -318,7 +341,7 @@ def _strip_camera(tokens: list[str], tags: list[str]) -> tuple[list[str], list[s
     lower = [t.lower() for t in tokens]
     close_up = [i for i, w in enumerate(lower) if w.startswith(("close-up", "closeup")) or (
         w == "close" and i + 1 < len(lower) and lower[i + 1] == "up")]
-    for k, word in enumerate(lower[:4]):
+    for k, word in enumerate(lower[:5]):
         if word in ("film", "movie", "animation", "clip", "trailer", "video") and k + 1 < len(lower) and lower[k + 1] in (
             "of", "featuring", "showing", "about"
         ):
@@ -439,7 +462,9 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             continue
         if tag == "VERB" and "VERB" in current[1] and (lower.endswith("ed") or "VBN" in en.verb_tags(lower)) and (
             current[1][-1] in ("NOUN", "ADV")
-        ):
+        ) and not (
+            is_motion_verb(lower) and (i + 1 >= len(tokens) or tags[i + 1] in ("ADV", "PREP", "PUNCT", "ADJ"))
+        ):  # (but "wearing a straw hat strolled leisurely along": the verb)
             current[0].append(word)  # "a loaf of freshly baked bread": a participle inside the object
             current[1].append("ADJ")
             i += 1
@@ -461,6 +486,8 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             )  # "looked bewildered": a held look
             phrasal = i + 1 < len(tokens) and tags[i + 1] == "PRT" and tokens[i + 1].lower() in MOTION_PARTICLES
             static = not is_motion_verb(lower) and not gaze and not (phrasal and lemma not in HELD_PHRASAL)
+            if i + 1 < len(tokens) and (lemma, tokens[i + 1].lower()) in _PHRASAL_MOTIONS:
+                static = False  # "slowly stands up", "showing off the muscles": movements of posture verbs
             if lemma in LIGHT_VERBS and current[0] and current[0][-1].lower() in LIGHT_SUBJECTS:
                 static = True  # "the morning sun streaming in": the light, not a movement
             if lemma in ("lead", "stretch", "extend") and i + 1 < len(tokens) and tokens[i + 1].lower() in (
@@ -494,6 +521,11 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             ):
                 has_subject = False  # "a pair of hands knitting a scarf": the person's hands, and the scarf a prop
                 # ("her body swaying", with no object, goes whole)
+            if has_subject and (current[0][-1].lower() in lx.CLOTHING) and i + 1 < len(tokens) and tags[i + 1] in (
+                "DET", "ADJ", "NOUN", "NUM"
+            ):
+                has_subject = False  # "dressed in a coat and hat is whisking eggs": the person's own clause
+                bare_subject = -1
             if has_subject and lemma in HOVER_LEMMAS and i + 1 < len(tokens) and tokens[i + 1].lower() in HOVER_PLACES:
                 i += 1  # "a pink halo floats above her head" -> "a pink halo above her head"
                 while i < len(tokens) and tags[i] == "ADV":
@@ -676,6 +708,8 @@ MANNER_NOUNS = frozenset(
     "relief surprise curiosity passion focus intensity purpose elegance gusto vigor vigour energy finesse agility "
     "speed force power effort concentration fervor fervour glee abandon flair style".split()
 )
+_PHRASAL_MOTIONS = frozenset({("stand", "up"), ("sit", "up"), ("sit", "down"), ("lie", "down"), ("show", "off"),
+                              ("hold", "up"), ("hold", "out"), ("lean", "in"), ("lean", "back")})
 GROUP_WORDS = frozenset({"group", "pair", "herd", "flock", "crowd", "bunch", "pack", "row", "line", "couple", "circle"})
 LISTENERS = frozenset({"animals", "creatures", "birds", "children", "kids", "students", "friends", "audience"})
 _LONG_CONTAINERS = tuple(c for c in CONTAINERS if len(c) >= 3)  # "teacup", "wineglass", "flowerpot"

@@ -14,8 +14,8 @@ FRAMING_CUES: tuple[tuple[str, str], ...] = (
     (r"extreme close[- ]?up", "extreme close-up"),
     (r"medium close[- ]?up", "medium close-up"),
     (r"from the waist up|waist[- ]up|medium shot|upper body|half[- ]body|medium distance", "medium shot"),
-    (r"head to toe|head-to-toe|full[- ]body|full[- ]length|full shot", "full body shot"),
-    (r"wide shot|long shot|wide[- ]angle|establishing shot|aerial|drone view|drone shot", "wide shot"),
+    (r"head to toe|head-to-toe|full[- ]body|full[- ]length|full shot|(?<!extreme )long shot", "full body shot"),
+    (r"wide shot|extreme long shot|wide[- ]angle|establishing shot|aerial|drone view|drone shot", "wide shot"),
     (r"close[- ]?up|macro shot|headshot|zoom[- ]in on", "close-up"),
 )
 # Angles that suggest a framing only when the prompt names no shot size ("over-the-shoulder angle ...
