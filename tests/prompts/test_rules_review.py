@@ -523,3 +523,15 @@ def test_a_long_shot_is_a_full_shot(rules: RulesBackend) -> None:
     long shot is the wide one)."""
     assert rules.decouple("An explorer on a mountain path, captured in a long shot.").spatial.endswith("full body shot")
     assert rules.decouple("An explorer on a ridge, an extreme long shot.").spatial.endswith("wide shot")
+
+
+def test_a_plural_possessive_stays_whole_in_the_video_prompt(rules: RulesBackend) -> None:
+    """Catches the tokenizer splitting "photographers'" into "photographers '" in the temporal prompt."""
+    record = rules.decouple("A woman walks down a red carpet as photographers' flashes go off.")
+    assert "photographers' flashes" in record.temporal
+
+
+def test_clothing_the_lexicon_knows_only_as_a_verb(rules: RulesBackend) -> None:
+    """Catches "A nurse, with checks a patient's IV drip ..., in blue": "scrubs" read as the verb."""
+    record = rules.decouple("A nurse in blue scrubs checks a patient's IV drip in a hospital room.")
+    assert "in blue scrubs" in record.spatial and "checks" not in record.spatial

@@ -20,7 +20,8 @@ from ipvg.prompts.rules_words import CHILD_NOUNS, COMPOUND_HEADS, EMPTY_WITHOUT_
 # A quoted span ("Tech Minute", 'thumbs up') is one token: a name or sign the frame shows whole.
 _TOKEN = re.compile(
     r'"[^"]{1,60}"|“[^”]{1,60}”|(?<![A-Za-z])\'[^\']{1,40}\'(?![A-Za-z])'
-    r"|[^\W\d_]+n't\b|[^\W_]+(?:[-.][^\W_]+)*|'s\b|[^\s\w]|_"  # letters of any script: "flambéing", "café"
+    r"|[^\W\d_]+n't\b|[^\W_]+(?:[-.][^\W_]+)*s'(?!\w)"  # "photographers' flashes": a plural possessive
+    r"|[^\W_]+(?:[-.][^\W_]+)*|'s\b|[^\s\w]|_"  # letters of any script: "flambéing", "café"
 )
 _SENTENCE_END = re.compile(r'(?:(?<=[.!?]["”’\'])|(?<=[.!?]))\s+(?=["“‘\']?[A-Z0-9])')
 CLAUSE_CONJUNCTIONS = ("while", "as", "before", "after", "when", "until", "then", "whereas", "once", "and")
@@ -145,10 +146,10 @@ def tag_tokens(tokens: list[str]) -> list[str]:
             tag == "NOUN"
             and previous == "VERB"
             and i >= 2
-            and tags[i - 2] == "NOUN"
+            and tags[i - 2] in ("NOUN", "ADJ")
             and "VBZ" in en.verb_tags(word)
             and "VBZ" in en.verb_tags(lower[i - 1])
-            and "NOUN" in en.word_classes(lower[i - 1])
+            and ("NOUN" in en.word_classes(lower[i - 1]) or lower[i - 1] in lx.CLOTHING)  # "blue scrubs checks"
             and following in en.DETERMINERS
         ):
             tags[i - 1], tag = "NOUN", "VERB"  # "with beast ears holds a folder": the noun, then its verb
