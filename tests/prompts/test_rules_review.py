@@ -535,3 +535,19 @@ def test_clothing_the_lexicon_knows_only_as_a_verb(rules: RulesBackend) -> None:
     """Catches "A nurse, with checks a patient's IV drip ..., in blue": "scrubs" read as the verb."""
     record = rules.decouple("A nurse in blue scrubs checks a patient's IV drip in a hospital room.")
     assert "in blue scrubs" in record.spatial and "checks" not in record.spatial
+
+
+@pytest.mark.parametrize(
+    ("prompt", "wanted", "wrong"),
+    [
+        # "hands" read as the verb "hand" after the person's phrase: "his wrinkled" left dangling
+        ("A close-up of an elderly man's wrinkled hands carving a wooden bird.", "his wrinkled hands", "carving"),
+        # "push-ups" missed as a movement (only its singular was looked up)
+        ("A woman doing push-ups on a beach at sunrise.", "on a beach", "push-ups"),
+        # "juggling flaming torches": the second -ing read as a verb, the torches left without "with"
+        ("A man juggling flaming torches on a street corner.", "with flaming torches", "juggling"),
+    ],
+)
+def test_body_parts_and_exercise(rules: RulesBackend, prompt: str, wanted: str, wrong: str) -> None:
+    record = rules.decouple(prompt)
+    assert wanted in record.spatial and wrong not in record.spatial, record.spatial

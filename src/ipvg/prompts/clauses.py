@@ -116,6 +116,7 @@ def tag_tokens(tokens: list[str]) -> list[str]:
         if (
             tag in ("NOUN", "ADJ")
             and awaiting_verb
+            and word not in _PLURAL_BODY_PARTS  # "a man's wrinkled hands carving": the hands are no verb
             and previous in ("NOUN", "ADJ")
             and "VBZ" in en.verb_tags(word)
             and (
@@ -166,6 +167,10 @@ def tag_tokens(tokens: list[str]) -> list[str]:
             "NOUN" in en.word_classes(following) and following not in en.DETERMINERS and following not in PRONOUNS
         ):
             tag = "ADJ"  # "a green, moisture-wicking jersey" (but "spray-painting a bird")
+        if tag == "VERB" and word.endswith("ing") and previous == "VERB" and lower[i - 1].endswith("ing") and (
+            following[:1].isalnum() and tag_of_noun(following)
+        ):
+            tag = "ADJ"  # "juggling flaming torches": the second -ing describes the thing
         if tag == "VERB" and word.endswith("ing") and following in COMPOUND_HEADS and previous not in ("AUX", "PRON"):
             tag = "ADJ"  # "and trekking poles", "a punching bag": what the thing is for
         if tag == "ADJ" and word in _ING_NOUNS and previous == "DET" and "VBZ" in en.verb_tags(following):
@@ -466,6 +471,11 @@ def _is_verb(
         return False  # "on a cast-iron pan." (a noun the lexicon lists only as a verb)
 
     return previous in ("PRON", "REL", "AUX", "NEG") or previous_word == "to" or (not nounish and previous != "PREP")
+
+
+def tag_of_noun(word: str) -> bool:
+    """`word` is a noun that is not also a verb form ("torches", not "turns")."""
+    return "NOUN" in en.word_classes(word) and not en.verb_tags(word) & {"VBG", "VBD", "VBN"}
 
 
 def _person_word(word: str) -> bool:

@@ -904,7 +904,7 @@ def _motion_noun(word: str) -> bool:
     """ "stroll", "punch", "duel", "swing": a noun that names a movement."""
     lower = word.lower()
     singular = lower[:-1] if lower.endswith("s") and not lower.endswith("ss") else lower
-    if singular in MOTION_NOUNS:
+    if singular in MOTION_NOUNS or lower in MOTION_NOUNS:  # "save", "push-ups"
         return True
     # A compound of a word and a movement: "backflip", "handspring" ("space" is not s + "pace": the part
     # in front must be a word of four letters or more).
