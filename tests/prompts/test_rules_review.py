@@ -551,3 +551,32 @@ def test_clothing_the_lexicon_knows_only_as_a_verb(rules: RulesBackend) -> None:
 def test_body_parts_and_exercise(rules: RulesBackend, prompt: str, wanted: str, wrong: str) -> None:
     record = rules.decouple(prompt)
     assert wanted in record.spatial and wrong not in record.spatial, record.spatial
+
+
+@pytest.mark.parametrize(
+    ("prompt", "wanted", "wrong"),
+    [
+        # the prop an activity needs, when the prompt does not name it
+        ("An older man is mountain biking on a rugged trail.", "with a bike", "mountain on"),
+        ("An 8-year-old girl is brushing her teeth in front of a mirror.", "with a toothbrush", "brushing"),
+        # ... but not a second one when the prompt names it
+        ("A surfer rides a wave on his red surfboard.", "red surfboard", "with a surfboard"),
+        # "The color of the apple changes from green": "changes" read as a noun and kept
+        ("A wizard waves a wand. The color of the apple changes from green to red.", "with a wand", "changes"),
+        # the camera angle "handheld" composes the frame
+        ("A handheld perspective of someone hiking up a rocky trail.", "handheld shot", "hiking"),
+    ],
+)
+def test_implied_props_and_angles(rules: RulesBackend, prompt: str, wanted: str, wrong: str) -> None:
+    record = rules.decouple(prompt)
+    assert wanted in record.spatial and wrong not in record.spatial, record.spatial
+
+
+@pytest.mark.parametrize(("noun", "phrase"), [("8-year-old girl", "an 8-year-old girl"),
+                                             ("11-year-old boy", "an 11-year-old boy"),
+                                             ("30-year-old man", "a 30-year-old man")])
+def test_articles_before_numbers(noun: str, phrase: str) -> None:
+    """Catches "A 8-year-old little girl": the article chosen by the digit's letter, not its sound."""
+    from ipvg.prompts.subject import indefinite
+
+    assert indefinite(noun) == phrase

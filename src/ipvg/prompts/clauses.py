@@ -217,6 +217,10 @@ def tag_tokens(tokens: list[str]) -> list[str]:
             and not en.verb_tags(following) & {"VBD", "VBG"}
         ):
             tags[i - 1], tag = "DET", "ADJ"  # "in her gloved hands", "her tied-back hair"
+        if tag == "NOUN" and i >= 3 and lower[i - 3] == "of" and previous == "NOUN" and tags[i - 2] == "DET" and (
+            "VBZ" in en.verb_tags(word) and "VERB" not in tags and "AUX" not in tags and following in en.PREPOSITIONS
+        ):
+            tag = "VERB"  # "The color of the apple changes from green": the first verb of the sentence
         if tag == "NOUN" and _person_word(word) and "VERB" not in tags and "AUX" not in tags:
             awaiting_verb = True
         elif tag == "AUX" or (tag == "VERB" and not (

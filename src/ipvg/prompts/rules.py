@@ -58,6 +58,11 @@ from ipvg.prompts.text import MAX_SOURCE_CHARS, clean_source
 from ipvg.types import DecoupledPrompt
 
 _WORD = re.compile(r"[^\W\d_]+")
+_COMPOUND_ACTIVITY = re.compile(
+    r"\b(mountain|rock|ice|figure|scuba|bungee|road|trail|dirt|free|sky|snow|deep-sea|cliff|speed|power)"
+    r" (biking|cycling|climbing|skating|diving|jumping|running|skiing|boarding|walking)\b",
+    re.IGNORECASE,
+)
 _CLOSE_UP = re.compile(r"\b([Cc])lose up(?=\s+(?:of|shot|view|on)\b)")
 
 
@@ -134,6 +139,10 @@ class RulesBackend:
         dropped = [p.text for s in sentences for p in s if is_nonvisual(p)]
         temporal = compose_temporal(sentences, match, subject_phrase, subject_np, possessive_np)
         temporal, temporal_cut = self.windows.fit_temporal(temporal)
+        joined = _COMPOUND_ACTIVITY.sub(r"\1-\2", text)  # "mountain biking" -> "mountain-biking": one activity
+        if joined != text:
+            sentences = [split_pieces(s, i) for i, s in enumerate(split_sentences(joined))]
+            match = find_subject(sentences)
         phrases, priorities = compose_spatial(sentences, match, subject_np, framing)
         spatial, spatial_cut = self.windows.fit_spatial(phrases, priorities)
         if dropped:

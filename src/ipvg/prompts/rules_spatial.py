@@ -31,6 +31,7 @@ from ipvg.prompts.clauses import (
 )
 from ipvg.prompts.rules_words import (
     ABSTRACT_OBJECTS,
+    ACTIVITY_PROPS,
     ANIMALS,
     APPEARANCE_NOUNS,
     BODY_PARTS,
@@ -62,6 +63,7 @@ from ipvg.prompts.rules_words import (
     STILL_GAZE,
     SURFACES,
     TIME_LEAD,
+    TOOL_FOR,
 )
 from ipvg.prompts.subject import indefinite, subject_noun
 
@@ -536,6 +538,10 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
                 flush()
             else:
                 bare_subject = len(current[0])
+            prop = _implied_prop(lemma, tokens, tags, i + 1) if not has_subject else ""
+            if prop:  # "mountain biking on a trail" -> "with a bike"; "brushing her teeth" -> "with a toothbrush"
+                segments.append((["with", *prop.split()], ["PREP", *(["DET"] if prop.split()[0] in ("a", "an") else []),
+                                                          *(["NOUN"] * (len(prop.split()) - (prop.split()[0] in ("a", "an"))))]))
             i += 1
             if i + 1 < len(tokens) and tokens[i].lower() in DIRECTIONAL and _is_place(_np_head(tokens, tags, i + 1)):
                 tags[i] = "PREP"  # "climbs up a tree", "trudges up a ridge": a direction with its place
@@ -736,6 +742,18 @@ def _article_for(word: str, article: str) -> str:
     """ "a" or "an" before `word`, keeping the article's capital ("A apple" -> "An apple")."""
     wanted = indefinite(word).split(" ", 1)[0]
     return wanted.capitalize() if article[:1].isupper() else wanted
+
+
+def _implied_prop(lemma: str, tokens: list[str], tags: list[str], start: int) -> str:
+    """The prop a dropped activity needs when the prompt does not name it, or ""."""
+    words = {t.lower() for t in tokens}
+    prop = ACTIVITY_PROPS.get(lemma, "")
+    if not prop and start < len(tokens):
+        object_head = _np_head(tokens, tags, start).lower() if tags[start] in ("DET", "ADJ", "NOUN") else ""
+        prop = TOOL_FOR.get((lemma, object_head), "")
+    if prop and not words & {prop.split()[-1], prop.split()[-1].rstrip("s"), *prop.split()[-1].split("-")}:
+        return prop
+    return ""
 
 
 def _of_head(tokens: list[str], tags: list[str], start: int) -> str:

@@ -138,4 +138,12 @@ CAMERA_ANGLES: tuple[tuple[str, str], ...] = (
     (r"eye[- ]level", "eye-level shot"),
     (r"top[- ]down|overhead shot", "top-down view"),
     (r"dutch angle", "dutch angle"),
+    (r"handheld", "handheld shot"),
 )
+# The prop an activity needs when the prompt names none ("mountain biking on a trail" -> "with a bike");
+# (verb lemma, body part) pairs name a tool ("brushing her teeth" -> "with a toothbrush").
+ACTIVITY_PROPS = {"bike": "a bike", "cycle": "a bicycle", "skateboard": "a skateboard", "surf": "a surfboard",
+                  "ski": "skis", "snowboard": "a snowboard", "kayak": "a kayak", "paddleboard": "a paddleboard",
+                  "fish": "a fishing rod", "golf": "a golf club", "skate": "skates", "canoe": "a canoe"}
+TOOL_FOR = {("brush", "teeth"): "a toothbrush", ("brush", "hair"): "a hairbrush", ("comb", "hair"): "a comb",
+            ("shave", "face"): "a razor", ("shave", "beard"): "a razor", ("floss", "teeth"): "dental floss"}

@@ -84,4 +84,8 @@ def indefinite(noun_phrase: str) -> str:
     article = "an" if first[:1] in "aeio" or first.startswith(("hour", "honest", "heir")) else "a"
     if first.startswith(("uni", "use", "usu", "eu", "one")):
         article = "a"
+    number = re.match(r"\d+", first)
+    if number:  # "an 8-year-old", "an 11-year-old", "an 80-year-old", "a 30-year-old"
+        digits = number.group(0)
+        article = "an" if digits.startswith("8") or (len(digits) in (2, 5) and digits.startswith(("11", "18"))) else "a"
     return f"{article} {noun_phrase.strip()}"
