@@ -580,3 +580,22 @@ def test_articles_before_numbers(noun: str, phrase: str) -> None:
     from ipvg.prompts.subject import indefinite
 
     assert indefinite(noun) == phrase
+
+
+@pytest.mark.parametrize(
+    ("prompt", "wanted", "wrong"),
+    [
+        # "paints a landscape": a work in hand read as a place ("in a landscape")
+        ("A woman in a wheelchair paints a landscape on an easel by a lake.", "with a landscape", "in a landscape"),
+        # "sprays water at": "water" read as the verb and "sprays" as a noun
+        ("A firefighter sprays water at a burning house.", "with water", "sprays"),
+        # a role that says the gender: "A woman, a businesswoman"
+        ("A businesswoman in a navy pantsuit stands in a lobby.", "A businesswoman,", "A woman"),
+        # "a presentation" (a word about videos) took the room with it
+        ("A businesswoman gives a presentation in a glass-walled conference room.", "glass-walled conference room",
+         "presentation"),
+    ],
+)
+def test_work_roles_and_rooms(rules: RulesBackend, prompt: str, wanted: str, wrong: str) -> None:
+    record = rules.decouple(prompt)
+    assert wanted in record.spatial and wrong not in record.spatial, record.spatial

@@ -136,6 +136,7 @@ def tag_tokens(tokens: list[str]) -> list[str]:
             and previous == "VERB"
             and i >= 2
             and tags[i - 2] in ("NOUN", "ADJ", "DET")
+            and not _person_word(lower[i - 2])  # "A firefighter sprays water at": the person's verb stays
             and lower[i - 1].endswith("s")
             and "NOUN" in en.word_classes(lower[i - 1])
             and word == en.verb_lemma(word)

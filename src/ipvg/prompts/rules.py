@@ -37,6 +37,7 @@ from ipvg.prompts.clauses import (
     split_sentences,
     without_nonvisual,
 )
+from ipvg.prompts.lexicon import FEMALE_WORDS, MALE_WORDS
 from ipvg.prompts.rules_spatial import (
     compose_spatial,
 )
@@ -318,6 +319,12 @@ def subject_phrases(match: SubjectMatch | None, subject: str | None, text: str) 
         other = other[:1].lower() + other[1:] if other.split()[0].lower() in ("a", "an", "the") else other
         return phrase, f"{phrase} and {other}", _possessive(phrase)
     role = " ".join([*match.modifiers, match.shown or match.head])
+    if match.head in (FEMALE_WORDS if noun == "woman" else MALE_WORDS if noun == "man" else ()):
+        # "A businesswoman", not "A woman, a businesswoman": the role already says the gender
+        phrase = _capitalise(indefinite(role)) if not given else phrase
+        return phrase, _capitalise(indefinite(role)) if not given else f"{phrase}, {indefinite(role)}", _possessive(
+            phrase
+        )
     if not given and phrase == UNKNOWN_SUBJECT:
         # Neither face nor words tell the gender: "A golfer", not "A person, a golfer".
         phrase = _capitalise(indefinite(role))

@@ -193,6 +193,8 @@ def static_phrases(piece: Piece, match: SubjectMatch | None) -> list[str]:
             continue  # "the lighting" left when "is very cinematic with ..." went its own way: says nothing
         if set(_words(phrase)) & MOVEMENT_HEADS:
             continue  # "lively gestures", "her movements graceful and deliberate": the video's, not the frame's
+        if set(_words(phrase)) & META_WORDS:
+            phrase = _place_after(phrase)  # "with a presentation in a glass-walled room" -> "in a glass-walled room"
         if phrase and not framing_classes(phrase) and not set(_words(phrase)) & META_WORDS and not _the_camera(
             phrase
         ) and piece_fragment(
@@ -223,6 +225,14 @@ def _the_camera(phrase: str) -> bool:
 _EMPTY_HEADS = frozenset({"lighting", "light", "scene", "atmosphere", "mood", "background", "setting", "movement",
                           "motion", "shot", "view", "image", "picture"})
 _MEDIA = ("film", "movie", "animation", "clip", "trailer", "video")
+
+
+def _place_after(phrase: str) -> str:
+    """The place phrase after a word about the video ("... in a conference room"), or ""."""
+    match = re.search(r"\b(?:in|on|at|inside|beside|near|under|by) (?:an?|the|his|her|their) [^,]*$", phrase)
+    if match and set(_words(match.group(0))) & lx.PLACES and not set(_words(match.group(0))) & META_WORDS:
+        return match.group(0)
+    return ""
 
 
 _STYLE_HEADS = frozenset({"style", "atmosphere", "mood", "aesthetic", "tone", "vibe", "ambiance", "ambience", "look",
@@ -714,6 +724,9 @@ MANNER_NOUNS = frozenset(
     "relief surprise curiosity passion focus intensity purpose elegance gusto vigor vigour energy finesse agility "
     "speed force power effort concentration fervor fervour glee abandon flair style".split()
 )
+# Making something: the object is the work in hand, even when it names a place ("paints a landscape").
+_CREATING = frozenset({"paint", "draw", "sketch", "carve", "sculpt", "build", "write", "knit", "sew", "photograph",
+                       "film", "design", "model", "mold", "mould", "craft"})
 _PHRASAL_MOTIONS = frozenset({("stand", "up"), ("sit", "up"), ("sit", "down"), ("lie", "down"), ("show", "off"),
                               ("hold", "up"), ("hold", "out"), ("lean", "in"), ("lean", "back")})
 GROUP_WORDS = frozenset({"group", "pair", "herd", "flock", "crowd", "bunch", "pack", "row", "line", "couple", "circle"})
@@ -889,7 +902,8 @@ def _object_as_prop(
     last_is_noun = tags[end - 1] in ("NOUN", "NUM") or "NOUN" in en.word_classes(words[-1])
     if words[-1] in ("the", "a", "an") or not last_is_noun:
         return end  # "swings higher and higher": no object
-    preposition = "in" if head in lx.PLACES and not (head in HELD_OR_PLACE and words[0] in POSSESSIVES) and (
+    creating = verb_lemma(tokens[index - 1]) in _CREATING if index > 0 else False
+    preposition = "in" if head in lx.PLACES and not creating and not (head in HELD_OR_PLACE and words[0] in POSSESSIVES) and (
         tags[index] in ("DET", "NUM", "POS")  # "chopping wood": a bare object is a thing; "exploring the forest" a place
     ) else "with"
     if not plain:
