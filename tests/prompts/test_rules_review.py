@@ -557,7 +557,9 @@ def test_body_parts_and_exercise(rules: RulesBackend, prompt: str, wanted: str, 
     ("prompt", "wanted", "wrong"),
     [
         # the prop an activity needs, when the prompt does not name it
-        ("An older man is mountain biking on a rugged trail.", "with a bike", "mountain on"),
+        ("An older man is mountain biking on a rugged trail.", "with a bicycle", "mountain on"),
+        # gear named like its movement is not added ("surfing" -> "a surfboard" reads as the movement)
+        ("A person surfing on a wave of stars.", "wave of stars", "surf"),
         ("An 8-year-old girl is brushing her teeth in front of a mirror.", "with a toothbrush", "brushing"),
         # ... but not a second one when the prompt names it
         ("A surfer rides a wave on his red surfboard.", "red surfboard", "with a surfboard"),

@@ -142,8 +142,8 @@ CAMERA_ANGLES: tuple[tuple[str, str], ...] = (
 )
 # The prop an activity needs when the prompt names none ("mountain biking on a trail" -> "with a bike");
 # (verb lemma, body part) pairs name a tool ("brushing her teeth" -> "with a toothbrush").
-ACTIVITY_PROPS = {"bike": "a bike", "cycle": "a bicycle", "skateboard": "a skateboard", "surf": "a surfboard",
-                  "ski": "skis", "snowboard": "a snowboard", "kayak": "a kayak", "paddleboard": "a paddleboard",
-                  "fish": "a fishing rod", "golf": "a golf club", "skate": "skates", "canoe": "a canoe"}
+# Only props whose word does not start like the verb: "surfing" -> "a surfboard" would read as the movement
+# to a checker (and to the image model), so the activities whose gear shares their name are left alone.
+ACTIVITY_PROPS = {"bike": "a bicycle", "cycle": "a bicycle", "pedal": "a bicycle", "row": "a boat"}
 TOOL_FOR = {("brush", "teeth"): "a toothbrush", ("brush", "hair"): "a hairbrush", ("comb", "hair"): "a comb",
             ("shave", "face"): "a razor", ("shave", "beard"): "a razor", ("floss", "teeth"): "dental floss"}
