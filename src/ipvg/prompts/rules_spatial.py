@@ -38,13 +38,16 @@ from ipvg.prompts.rules_words import (
     BROWSABLE,
     CAMERA_ANGLES,
     CAMERA_WORDS,
+    CLIMBABLE,
     COGNITION_LEMMAS,
     COMPOUND_HEADS,
     CONTAINERS,
+    CREATING,
     DIRECTIONAL,
     DRESSING_LEMMAS,
     FRAMING_CUES,
     GAZE_LEMMAS,
+    GROUP_WORDS,
     HELD_OR_PLACE,
     HELD_PHRASAL,
     HIGH_OVER,
@@ -52,18 +55,27 @@ from ipvg.prompts.rules_words import (
     HOVER_PLACES,
     INGESTION_LEMMAS,
     INTRANSITIVE_MOTION,
+    LANDMARKS,
     LIGHT_SUBJECTS,
     LIGHT_VERBS,
+    LISTENERS,
+    LONG_CONTAINERS,
+    MANNER_NOUNS,
     MOTION_NOUNS,
     MOTION_PARTICLES,
     PASSIVE_LEMMAS,
+    PHRASAL_MOTIONS,
     PLACE_OBJECT,
+    PLURAL_BODY,
+    POSITIONS,
     POSSESSIVES,
     PRONOUN_OF,
     STILL_GAZE,
     SURFACES,
+    TARGET_LEMMAS,
     TIME_LEAD,
     TOOL_FOR,
+    VEHICLES,
 )
 from ipvg.prompts.subject import indefinite, subject_noun
 
@@ -483,7 +495,7 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             continue
         if tag == "VERB" and (lower.endswith("ed") or "VBN" in en.verb_tags(lower)) and (
             _with_body_part(current) or (0 < len(current[0]) <= 3 and (
-                current[0][-1].lower() in _PLURAL_BODY or current[0][-1].lower() in BODY_PARTS
+                current[0][-1].lower() in PLURAL_BODY or current[0][-1].lower() in BODY_PARTS
             ))
         ):
             current[0].append(word)  # "with his eyes closed": a held state, not the verb "close"
@@ -498,7 +510,7 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             )  # "looked bewildered": a held look
             phrasal = i + 1 < len(tokens) and tags[i + 1] == "PRT" and tokens[i + 1].lower() in MOTION_PARTICLES
             static = not is_motion_verb(lower) and not gaze and not (phrasal and lemma not in HELD_PHRASAL)
-            if i + 1 < len(tokens) and (lemma, tokens[i + 1].lower()) in _PHRASAL_MOTIONS:
+            if i + 1 < len(tokens) and (lemma, tokens[i + 1].lower()) in PHRASAL_MOTIONS:
                 static = False  # "slowly stands up", "showing off the muscles": movements of posture verbs
             if lemma in LIGHT_VERBS and current[0] and current[0][-1].lower() in LIGHT_SUBJECTS:
                 static = True  # "the morning sun streaming in": the light, not a movement
@@ -668,15 +680,15 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             if lower == "to" and prop_before and head and head not in lx.PLACES:
                 mapped = "on"  # "applying paint to a canvas" -> "with paint on a canvas"
             singular_head = head[:-1] if head.endswith("s") and not head.endswith("ss") else head
-            if lower == "from" and (singular_head in CONTAINERS or singular_head.endswith(_LONG_CONTAINERS)):
+            if lower == "from" and (singular_head in CONTAINERS or singular_head.endswith(LONG_CONTAINERS)):
                 # "sipping tea from a delicate teacup" -> "with tea in a delicate teacup"; "takes a sip from a mug"
                 # (the sip dropped) -> "with a mug"
                 mapped = "in" if prop_before else "with"
             np_words = [t.lower() for t in tokens[i + 1 : _skip_np(tokens, tags, i + 1)]]
-            if lower in ("toward", "towards") and any(_is_place(w) or w in _LANDMARKS for w in np_words):
+            if lower in ("toward", "towards") and any(_is_place(w) or w in LANDMARKS for w in np_words):
                 mapped = "facing"  # "walking towards the mountain top" -> "facing the mountain top"
             if lower == "from" and mapped is None and (_is_place(head) or singular_head in VEHICLES):
-                mapped = "on" if head in SURFACES or singular_head in _CLIMBABLE else "in"  # where the move starts
+                mapped = "on" if head in SURFACES or singular_head in CLIMBABLE else "in"  # where the move starts
             if lower == "from" and mapped is None and i + 1 < len(tokens) and tokens[i + 1].lower() in POSSESSIVES:
                 mapped = "from"  # "the light from his flashlight": the flashlight is in his hand
             if mapped is None:  # "toward the sink", "from the mug": where it moves, not where it is
@@ -719,36 +731,10 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
     return segments
 
 
-MANNER_NOUNS = frozenset(
-    "satisfaction joy delight confidence enthusiasm skill ease grace precision care determination excitement pride "
-    "relief surprise curiosity passion focus intensity purpose elegance gusto vigor vigour energy finesse agility "
-    "speed force power effort concentration fervor fervour glee abandon flair style".split()
-)
-# Making something: the object is the work in hand, even when it names a place ("paints a landscape").
-_CREATING = frozenset({"paint", "draw", "sketch", "carve", "sculpt", "build", "write", "knit", "sew", "photograph",
-                       "film", "design", "model", "mold", "mould", "craft"})
-_PHRASAL_MOTIONS = frozenset({("stand", "up"), ("sit", "up"), ("sit", "down"), ("lie", "down"), ("show", "off"),
-                              ("hold", "up"), ("hold", "out"), ("lean", "in"), ("lean", "back")})
-GROUP_WORDS = frozenset({"group", "pair", "herd", "flock", "crowd", "bunch", "pack", "row", "line", "couple", "circle"})
-LISTENERS = frozenset({"animals", "creatures", "birds", "children", "kids", "students", "friends", "audience"})
-_LONG_CONTAINERS = tuple(c for c in CONTAINERS if len(c) >= 3)  # "teacup", "wineglass", "flowerpot"
-
-
-_LANDMARKS = frozenset("door window horizon sunset sunrise sun light exit gate shore sea ocean house building "
-                       "castle tower lighthouse bridge".split())
-VEHICLES = frozenset("balloon plane airplane helicopter boat ship train bus car truck van bike bicycle motorcycle "
-                     "horse cart sled tram".split())
-TARGET_LEMMAS = frozenset({"wave", "point", "smile", "grin", "wink", "nod", "shout", "yell", "scream", "laugh", "throw",
-                           "toss", "aim", "shoot", "fire", "bark", "growl", "stare", "glare", "frown", "sneer",
-                           "swing", "swat", "kick", "punch", "emerge", "arrive", "appear", "stop", "pause"})
-_CLIMBABLE = frozenset("hill ridge slope stairs staircase steps ladder mountain dune wall cliff ramp path trail "
-                       "road street tree rope pole".split())
-
-
 def _is_place(head: str) -> bool:
     lower = head.lower()
     singular = lower[:-1] if lower.endswith("s") and not lower.endswith("ss") else lower
-    return any(w in lx.PLACES or w in SURFACES or w in _CLIMBABLE for w in (lower, singular))
+    return any(w in lx.PLACES or w in SURFACES or w in CLIMBABLE for w in (lower, singular))
 
 
 def _article_for(word: str, article: str) -> str:
@@ -902,7 +888,7 @@ def _object_as_prop(
     last_is_noun = tags[end - 1] in ("NOUN", "NUM") or "NOUN" in en.word_classes(words[-1])
     if words[-1] in ("the", "a", "an") or not last_is_noun:
         return end  # "swings higher and higher": no object
-    creating = verb_lemma(tokens[index - 1]) in _CREATING if index > 0 else False
+    creating = verb_lemma(tokens[index - 1]) in CREATING if index > 0 else False
     preposition = "in" if head in lx.PLACES and not creating and not (head in HELD_OR_PLACE and words[0] in POSSESSIVES) and (
         tags[index] in ("DET", "NUM", "POS")  # "chopping wood": a bare object is a thing; "exploring the forest" a place
     ) else "with"
@@ -990,11 +976,6 @@ def _tidy(tokens: list[str], tags: list[str]) -> str:
     return text if tokens and not piece_fragment(text) else ""
 
 
-_PLURAL_BODY = frozenset({"hands", "arms", "legs", "feet", "eyes", "fingers", "knees", "shoulders", "head", "chin"})
-_POSITIONS = frozenset({"by", "above", "on", "under", "beside", "behind", "near", "around", "atop", "against", "over",
-                        "across", "at"})
-
-
 def category_of(phrase: str) -> str:
     words = set(_words(phrase.replace("-", " "))) | set(_words(phrase))
     if words & APPEARANCE_NOUNS:
@@ -1011,11 +992,11 @@ def category_of(phrase: str) -> str:
         first_np.append(w)
     if lower_words[:1] and lower_words[0] in en.DETERMINERS and set(first_np) & lx.PLACES:
         return "setting"  # "an abandoned dark factory with light streaming in": a place first
-    if lower_words[:1] and (lower_words[0] in _PLURAL_BODY or (
-        lower_words[0] in ("his", "her", "their") and lower_words[1:2] and lower_words[1] in _PLURAL_BODY
+    if lower_words[:1] and (lower_words[0] in PLURAL_BODY or (
+        lower_words[0] in ("his", "her", "their") and lower_words[1:2] and lower_words[1] in PLURAL_BODY
     )):
         return "appearance"  # "hands on his knees": the person's pose
-    if lower_words[:1] and lower_words[0] in ("a", "an") and words & _POSITIONS:
+    if lower_words[:1] and lower_words[0] in ("a", "an") and words & POSITIONS:
         return "prop"  # "a steaming cup of tea by his side", "a pink halo above her head": a thing placed
     if words & lx.LIGHTING_STYLE or (len(words) <= 3 and words & lx.LIGHTING_WEAK):
         return "lighting_style"

@@ -147,3 +147,32 @@ CAMERA_ANGLES: tuple[tuple[str, str], ...] = (
 ACTIVITY_PROPS = {"bike": "a bicycle", "cycle": "a bicycle", "pedal": "a bicycle", "row": "a boat"}
 TOOL_FOR = {("brush", "teeth"): "a toothbrush", ("brush", "hair"): "a hairbrush", ("comb", "hair"): "a comb",
             ("shave", "face"): "a razor", ("shave", "beard"): "a razor", ("floss", "teeth"): "dental floss"}
+MANNER_NOUNS = frozenset(
+    "satisfaction joy delight confidence enthusiasm skill ease grace precision care determination excitement pride "
+    "relief surprise curiosity passion focus intensity purpose elegance gusto vigor vigour energy finesse agility "
+    "speed force power effort concentration fervor fervour glee abandon flair style".split()
+)
+# Making something: the object is the work in hand, even when it names a place ("paints a landscape").
+CREATING = frozenset({"paint", "draw", "sketch", "carve", "sculpt", "build", "write", "knit", "sew", "photograph",
+                       "film", "design", "model", "mold", "mould", "craft"})
+PHRASAL_MOTIONS = frozenset({("stand", "up"), ("sit", "up"), ("sit", "down"), ("lie", "down"), ("show", "off"),
+                              ("hold", "up"), ("hold", "out"), ("lean", "in"), ("lean", "back")})
+GROUP_WORDS = frozenset({"group", "pair", "herd", "flock", "crowd", "bunch", "pack", "row", "line", "couple", "circle"})
+LISTENERS = frozenset({"animals", "creatures", "birds", "children", "kids", "students", "friends", "audience"})
+LONG_CONTAINERS = tuple(c for c in CONTAINERS if len(c) >= 3)  # "teacup", "wineglass", "flowerpot"
+
+
+LANDMARKS = frozenset("door window horizon sunset sunrise sun light exit gate shore sea ocean house building "
+                       "castle tower lighthouse bridge".split())
+VEHICLES = frozenset("balloon plane airplane helicopter boat ship train bus car truck van bike bicycle motorcycle "
+                     "horse cart sled tram".split())
+TARGET_LEMMAS = frozenset({"wave", "point", "smile", "grin", "wink", "nod", "shout", "yell", "scream", "laugh", "throw",
+                           "toss", "aim", "shoot", "fire", "bark", "growl", "stare", "glare", "frown", "sneer",
+                           "swing", "swat", "kick", "punch", "emerge", "arrive", "appear", "stop", "pause"})
+CLIMBABLE = frozenset("hill ridge slope stairs staircase steps ladder mountain dune wall cliff ramp path trail "
+                       "road street tree rope pole".split())
+
+
+PLURAL_BODY = frozenset({"hands", "arms", "legs", "feet", "eyes", "fingers", "knees", "shoulders", "head", "chin"})
+POSITIONS = frozenset({"by", "above", "on", "under", "beside", "behind", "near", "around", "atop", "against", "over",
+                        "across", "at"})
