@@ -1,11 +1,13 @@
-"""The `rules` decoupler on hand-labelled prompts (camera moves, two people, negations, very long,
-one word, non-English, prompt injection, ...): `labelled_prompts.jsonl` (51 prompts, written with
-the decoupler and used to tune it) and `labelled_prompts_heldout.jsonl` (16 prompts written after
-tuning; first run: 76% phrases, 81% prompt checks, then the bugs they exposed were fixed).
+"""The `rules` decoupler on the first round's hand-labelled prompts (camera moves, two people,
+negations, very long, one word, non-English, prompt injection, ...), kept as regression tests:
+`labelled_prompts.jsonl` (51 prompts, written with the first decoupler and used to tune it) and
+`labelled_prompts_heldout.jsonl` (16 prompts written after that tuning).
 
-Two scores, both per category: phrase classification (each labelled phrase vs the category of the
-piece that covers most of it) and prompt checks (spatial/temporal must/must-not contain, the
-temporal start, expected warnings). Run `python tests/prompts/test_labelled.py` to print the tables.
+Scored by prompt checks per group (spatial/temporal must/must-not contain, the temporal start, expected
+warnings). The first round also scored a phrase classifier (`prompts.phrases`), which the rebuilt
+decoupler no longer uses; it was removed with its test. In session 3 five expected starts changed
+from "A person, a chef" to "A chef" (the issue lists "A person, a golfer" as a wrong output).
+Run `python tests/prompts/test_labelled.py` to print the table.
 """
 
 from __future__ import annotations
@@ -14,9 +16,7 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from ipvg.prompts.phrases import analyse
 from ipvg.prompts.rules import RulesBackend
-from ipvg.prompts.text import clean_source
 
 DATA = Path(__file__).parent / "data"
 FILES = ("labelled_prompts.jsonl", "labelled_prompts_heldout.jsonl")
@@ -25,18 +25,6 @@ FILES = ("labelled_prompts.jsonl", "labelled_prompts_heldout.jsonl")
 def load_labelled(names: tuple[str, ...] = FILES) -> list[dict]:
     lines = [line for name in names for line in (DATA / name).read_text(encoding="utf-8").splitlines()]
     return [json.loads(line) for line in lines if line.strip()]
-
-
-def _covering_category(pieces: list, phrase: str) -> str:
-    """Category of the piece whose text overlaps `phrase` most (by shared words)."""
-    target = phrase.lower().split()
-    best, best_overlap = "none", 0
-    for piece in pieces:
-        words = piece.text.lower().split()
-        overlap = sum(1 for w in target if w in words)
-        if overlap > best_overlap:
-            best, best_overlap = piece.category, overlap
-    return best
 
 
 def prompt_checks(item: dict, record) -> list[str]:
@@ -58,22 +46,16 @@ def prompt_checks(item: dict, record) -> list[str]:
 
 def evaluate(items: list[dict]) -> dict:
     backend = RulesBackend()
-    phrase_scores: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     group_scores: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     failures: dict[str, list[str]] = {}
     for item in items:
         record = backend.decouple(item["prompt"], subject=item.get("subject"))
-        pieces, _, _ = analyse(clean_source(item["prompt"]).text)
-        for phrase, label in item.get("phrases", {}).items():
-            predicted = _covering_category(pieces, phrase)
-            phrase_scores[label][0] += predicted == label
-            phrase_scores[label][1] += 1
         failed = prompt_checks(item, record)
         group_scores[item["group"]][0] += not failed
         group_scores[item["group"]][1] += 1
         if failed:
             failures[item["id"]] = failed
-    return {"phrases": dict(phrase_scores), "groups": dict(group_scores), "failures": failures}
+    return {"groups": dict(group_scores), "failures": failures}
 
 
 def _accuracy(scores: dict[str, list[int]]) -> float:
@@ -90,16 +72,11 @@ def test_labelled_set_is_large_and_varied() -> None:
     }
 
 
-def test_phrase_classification_accuracy() -> None:
-    result = evaluate(load_labelled())
-    assert _accuracy(result["phrases"]) >= 0.85, result["phrases"]
-    for label, (right, total) in result["phrases"].items():
-        assert right / total >= 0.6, (label, right, total)
-
-
 def test_prompt_checks_pass_rate() -> None:
     result = evaluate(load_labelled())
-    assert _accuracy(result["groups"]) >= 0.8, result["failures"]
+    # 66 of 67 pass today (the one failure: "A woman and her dog run" keeps "run"); a drop below 95%
+    # means a rule broke prompts it used to handle.
+    assert _accuracy(result["groups"]) >= 0.95, result["failures"]
     # Safety-critical groups must be perfect: injected text and unreadable languages.
     for group in ("injection", "non_english"):
         right, total = result["groups"][group]
@@ -108,10 +85,6 @@ def test_prompt_checks_pass_rate() -> None:
 
 if __name__ == "__main__":
     outcome = evaluate(load_labelled())
-    print("phrase classification (right/total):")
-    for name, (right, total) in sorted(outcome["phrases"].items()):
-        print(f"  {name:15s} {right:3d}/{total:<3d} {right / total:6.1%}")
-    print(f"  {'all':15s} {_accuracy(outcome['phrases']):6.1%}")
     print("prompt checks passed (per group):")
     for name, (right, total) in sorted(outcome["groups"].items()):
         print(f"  {name:15s} {right:3d}/{total:<3d} {right / total:6.1%}")

@@ -57,22 +57,6 @@ contain remain stay appear seem be have keep hang illuminate light bathe cast re
 suggest indicate imply reflect signal highlight label write_on paint_on
 """.split()
 
-# Changes of facial expression; temporal only, but a held expression ("a gentle smile") is static.
-EXPRESSION_VERBS = """
-smile grin frown smirk pout laugh giggle chuckle cry weep sob blink wink squint gasp sigh yawn grimace
-scowl beam blush tear_up widen narrow furrow wince sneer
-""".split()
-
-SPEECH_VERBS = (
-    "talk speak say tell explain discuss present introduce announce address chat argue call sing".split()
-)
-
-def ing_form(lemma: str) -> str:
-    """Present participle from lemminflect's lexicon: sit -> sitting, lie -> lying."""
-    from ipvg.prompts.english import gerund
-
-    return gerund(lemma)
-
 
 def inflections(lemma: str) -> set[str]:
     """Every form of an English verb lemma (walk, walks, walked, walking), from lemminflect's
@@ -83,25 +67,6 @@ def inflections(lemma: str) -> set[str]:
     return {lemma, *(form for group in forms.values() for form in group)}
 
 
-def _form_table(lemmas: list[str]) -> dict[str, str]:
-    """form -> lemma for single-word lemmas (multi-word entries such as `stand_up` are documentation
-    of intent only: their first word alone would misread "stands" as motion)."""
-    table: dict[str, str] = {}
-    for lemma in lemmas:
-        if "_" in lemma:
-            continue
-        for form in inflections(lemma):
-            table.setdefault(form, lemma)
-    return table
-
-
-MOTION_FORMS = _form_table(MOTION_VERBS)
-POSE_FORMS = _form_table(POSE_VERBS)
-STATIC_FORMS = _form_table(STATIC_VERBS)
-EXPRESSION_FORMS = _form_table(EXPRESSION_VERBS)
-SPEECH_FORMS = _form_table(SPEECH_VERBS)
-
-# Forms that read far more often as nouns or adjectives than as verbs in prompts.
 # Sports and pastimes lemminflect does not know as verbs: movements all the same ("a person skydiving").
 ACTIVITY_GERUNDS = frozenset(
     "skydiving paragliding parasailing hang-gliding snorkeling snorkelling kayaking canoeing windsurfing kitesurfing "
@@ -109,6 +74,7 @@ ACTIVITY_GERUNDS = frozenset(
     "snowboarding skateboarding rollerblading rollerskating longboarding bouldering parkour freerunning "
     "breakdancing twerking moonwalking".split()
 )
+# Forms that read far more often as nouns or adjectives than as verbs in prompts.
 NOT_VERBS = {
     "saw",
     "left",
@@ -252,14 +218,6 @@ mountaineer paraglider skydiver parachutist astronomer chemist biologist botanis
 entrepreneur executive ceo politician candidate senator president mayor lawyer judge attorney
 """.split()
 )
-OTHER_PEOPLE = set(
-    """
-students crowd fans audience guests spectators people onlookers passersby children kids friends
-colleagues team teammates players dancers others family couple bystanders customers pedestrians
-viewers workers soldiers tourists shoppers opponents rivals partner partners
-""".split()
-)
-PRONOUNS_SUBJECT = {"he", "she", "they"}
 
 CLOTHING = set(
     """
@@ -298,18 +256,7 @@ paper number butter color colour door floor mirror motor tractor elevator radiat
 feather leather sweater trailer container helicopter scooter poster banner counter timer meter theater
 """.split()
 )
-PERSON_SUFFIXES = ("er", "or", "ist", "ian", "smith", "man", "woman", "wright", "ess", "ant")
 
-APPEARANCE = set(
-    """
-hair hairstyle haircut bun ponytail braid braids curls curly wavy straight bald beard moustache
-mustache stubble goatee sideburns eyes eyebrows eyelashes lips skin complexion freckles wrinkles
-dimples cheeks face features makeup lipstick tattoo tattoos piercing tan tanned pale
-blonde blond brunette redhead ginger auburn gray-haired grey-haired silver-haired dark-haired
-tall short slim slender thin muscular athletic stocky petite chubby young old elderly aged
-middle-aged teenage youthful handsome beautiful pretty expression smile grin gaze
-""".split()
-)
 
 PLACES = set(
     """
@@ -360,35 +307,8 @@ breath breathing heartbeat vibration vibrating feel feeling feels
 """.split()
 )
 
-CAMERA_MOTION = set(
-    """
-pan pans panning zoom zooms zooming dolly dollies tracking tilt tilts tilting orbit orbits orbiting
-crane handheld push-in pull-back follows truck trucking arc arcs whip-pan steadicam drone aerial
-rotates circling slow-motion timelapse time-lapse
-""".split()
-)
 CAMERA_WORDS = {"camera", "shot", "lens", "angle", "footage", "view", "frame", "pov"}
 
-FRAMING_TERMS = (
-    "extreme close-up",
-    "medium close-up",
-    "close-up",
-    "closeup",
-    "close up",
-    "headshot",
-    "head shot",
-    "medium shot",
-    "medium-shot",
-    "wide shot",
-    "long shot",
-    "full-body shot",
-    "full body shot",
-    "full-length shot",
-    "portrait shot",
-    "upper body",
-    "bust shot",
-    "cowboy shot",
-)
 
 COMMENTARY = set(
     """
@@ -424,60 +344,6 @@ DETERMINERS = {
     "many",
     "few",
 }
-STATIC_PREPOSITIONS = (
-    "in front of",
-    "next to",
-    "on top of",
-    "in",
-    "at",
-    "on",
-    "inside",
-    "beside",
-    "near",
-    "under",
-    "beneath",
-    "behind",
-    "against",
-    "amid",
-    "amidst",
-    "among",
-    "within",
-    "by",
-    "atop",
-)
-DIRECTIONAL_PREPOSITIONS = {
-    "across": "in",
-    "through": "in",
-    "into": "in",
-    "around": "in",
-    "down": "on",
-    "up": "on",
-    "along": "on",
-    "onto": "on",
-    "over": "above",
-    "toward": None,
-    "towards": None,
-    "from": None,
-    "to": None,
-    "past": None,
-    "out": None,
-}
-CONNECTORS = (
-    "and then",
-    "and",
-    "while",
-    "as",
-    "before",
-    "after",
-    "then",
-    "when",
-    "until",
-    "whereas",
-    "meanwhile",
-    "once",
-    "before finally",
-    "finally",
-)
 NEGATIONS = {"not", "never", "no", "n't", "without", "nor"}
 
 # Text aimed at a language model rather than describing a video (prompt injection).

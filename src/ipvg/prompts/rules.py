@@ -170,6 +170,7 @@ def looks_english(text: str) -> bool:
 def find_subject(sentences: list[list[Piece]]) -> SubjectMatch | None:
     """The first person named in the first two sentences, with its determiner and modifiers."""
     pronoun = _pronoun_subject(sentences)
+    first_group: SubjectMatch | None = None
     for s_index, pieces in enumerate(sentences[:2]):
         for p_index, piece in enumerate(pieces):
             lower = piece.lower
@@ -177,9 +178,12 @@ def find_subject(sentences: list[list[Piece]]) -> SubjectMatch | None:
                 return pronoun
             for i, word in enumerate(lower):
                 group = _group_at(piece, i)
-                if group is not None:
-                    return SubjectMatch(s_index, p_index, group[0], group[1], word, "group",
-                                        text=join_tokens(piece.tokens[group[0] : group[1]]))
+                if group is not None and first_group is None:
+                    # kept in case no one person is named: "Two chess players sit ...; the older man moves"
+                    # is about the older man (one face), a group prompt about the group
+                    first_group = SubjectMatch(s_index, p_index, group[0], group[1], word, "group",
+                                               text=join_tokens(piece.tokens[group[0] : group[1]]))
+                    continue
                 kind = person_kind(word)
                 if kind is None or piece.tags[i] not in ("NOUN", "ADJ"):
                     continue
@@ -216,7 +220,7 @@ def find_subject(sentences: list[list[Piece]]) -> SubjectMatch | None:
                         found.partner_head = lower[j]
                         found.end = j + 1
                 return found
-    return None
+    return first_group
 
 
 # Several people named as one subject: "Two people walk", "A group of friends laugh", "A couple holds hands".

@@ -118,6 +118,12 @@ def compose_spatial(
             ) and piece.lower[:2] != ["next", "to"]:
                 later = True  # "Then, she runs", "Moments later", "He then turns"
             if later and not own:
+                # a later event's light is still the scene's ("then breaks into a smile under the spotlight");
+                # its places are not (the person may only get there later)
+                for phrase in _places_of(piece, lights_only=True):
+                    if not any(set(_words(phrase)) <= other for other in seen):
+                        seen.append(set(_words(phrase)))
+                        groups[category_of(phrase)].append(phrase)
                 continue
             for phrase in static_phrases(piece, match if own else None):
                 words = set(_words(phrase))
@@ -310,7 +316,7 @@ def _strip_person_mentions(tokens: list[str], tags: list[str]) -> tuple[list[str
     return out_tokens, out_tags
 
 
-def _places_of(piece: Piece) -> list[str]:
+def _places_of(piece: Piece, *, lights_only: bool = False) -> list[str]:
     """What a commentary piece still shows: "capturing the first dance under the soft glow of crystal
     chandeliers" -> "under the soft glow of crystal chandeliers" (a place or light, never the comment)."""
     phrases = []
@@ -321,7 +327,8 @@ def _places_of(piece: Piece) -> list[str]:
             while end + 1 < len(lower) and lower[end] == "of":
                 end = _skip_np(piece.tokens, tags, end + 1)
             words = set(lower[k:end])
-            if words & (lx.PLACES | lx.LIGHTING_STYLE) - {"background", "setting", "set", "atmosphere"}:
+            kinds = lx.LIGHTING_STYLE if lights_only else lx.PLACES | lx.LIGHTING_STYLE
+            if words & kinds - {"background", "setting", "set", "atmosphere"}:
                 phrase = _tidy(piece.tokens[k:end], tags[k:end])
                 if phrase:
                     phrases.append(phrase)
