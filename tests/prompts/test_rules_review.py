@@ -601,3 +601,19 @@ def test_articles_before_numbers(noun: str, phrase: str) -> None:
 def test_work_roles_and_rooms(rules: RulesBackend, prompt: str, wanted: str, wrong: str) -> None:
     record = rules.decouple(prompt)
     assert wanted in record.spatial and wrong not in record.spatial, record.spatial
+
+
+def test_one_person_named_after_a_group_is_the_subject(rules: RulesBackend) -> None:
+    """Catches the group rule taking "Two chess players" when the prompt then names the one person the
+    face belongs to ("the older man moves his knight")."""
+    record = rules.decouple(
+        "Two chess players sit across a table in a park; the older man moves his knight.", subject="A man"
+    )
+    assert record.temporal.startswith("An older man"), record.temporal
+
+
+def test_a_later_events_light_stays(rules: RulesBackend) -> None:
+    """Catches the later-event rule dropping the scene's light with the event ("then breaks into a
+    smile under the spotlight": the spotlight is there from the start)."""
+    record = rules.decouple("The singer closes her eyes, then breaks into a wide smile under the spotlight.")
+    assert "spotlight" in record.spatial and "smile" not in record.spatial
