@@ -617,3 +617,19 @@ def test_a_later_events_light_stays(rules: RulesBackend) -> None:
     smile under the spotlight": the spotlight is there from the start)."""
     record = rules.decouple("The singer closes her eyes, then breaks into a wide smile under the spotlight.")
     assert "spotlight" in record.spatial and "smile" not in record.spatial
+
+
+def test_a_scene_lead_moves_after_the_persons_clause(rules: RulesBackend) -> None:
+    """Catches "A young woman: in a quiet library, a young woman with glasses is flipping ...": the
+    subject put in front of a sentence that already names the person after a scene lead."""
+    record = rules.decouple("In a quiet library, a young woman with glasses is flipping through an old book.")
+    assert record.temporal == "A young woman with glasses is flipping through an old book, in a quiet library."
+    record = rules.decouple("At night, a woman in a long coat walks through an alley in the rain.")
+    assert record.temporal.startswith("A woman in a long coat walks") and record.temporal.endswith(", at night.")
+    assert "At night" not in record.spatial and "at night" in record.spatial
+
+
+def test_light_keeps_its_subject(rules: RulesBackend) -> None:
+    """Catches "shining through the tall windows, sunlight": the light split from its verb and reordered."""
+    record = rules.decouple("A woman reads in a library. Sunlight shines through the tall windows.")
+    assert "sunlight shining through the tall windows" in record.spatial

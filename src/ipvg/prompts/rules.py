@@ -428,6 +428,12 @@ def _subject_sentence(
         camera = _decapitalise(_join_pieces(before, capitalise=False).rstrip("."))
         tail = _tail_join(after, _join_pieces(after, capitalise=False)[:-1]) if after else ""
         return _end_sentence(_capitalise(head) + tail + ", " + camera)
+    if before and not lead_tokens and all(p.tags[:1] == ["PREP"] and "VERB" not in p.tags for p in before):
+        # "In a quiet library, a young woman ... is flipping through a book" -> "A young woman ... is
+        # flipping through a book, in a quiet library": the scene lead goes after the person's clause
+        scene = _decapitalise(_join_pieces(before, capitalise=False).rstrip("."))
+        tail = _tail_join(after, _join_pieces(after, capitalise=False)[:-1]) if after else ""
+        return _end_sentence(_capitalise(head) + tail + ", " + scene)
     if not before and (not lead_tokens or is_feature_lead(lead_lower)):
         first = head
         moved = ""

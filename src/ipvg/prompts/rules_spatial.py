@@ -154,8 +154,8 @@ def compose_spatial(
 def _sentence_case_off(phrase: str) -> str:
     """ "A pink halo above her head" -> "a pink halo ...": a sentence's first word inside a list."""
     first, _, rest = phrase.partition(" ")
-    if first in ("A", "An", "The") and rest[:1].islower():
-        return first.lower() + " " + rest
+    if (first in ("A", "An", "The") or first.lower() in en.PREPOSITIONS) and rest[:1].islower():
+        return first.lower() + " " + rest  # "A pink halo ..." / "At night" inside the list
     return phrase
 
 
@@ -263,7 +263,9 @@ def _style_of(piece: Piece) -> list[str]:
     for k, word in enumerate(lower):
         if word in _STYLE_HEADS and k > 0:
             start = k
-            while start > 0 and (tags[start - 1] in ("ADJ", "NOUN", "NUM") or lower[start - 1] in ("-",)) and (
+            while start > 0 and (tags[start - 1] in ("ADJ", "NOUN", "NUM") or (
+                lower[start - 1] == "," and start > 1 and tags[start - 2] == "ADJ"  # "a warm, nostalgic tone"
+            )) and (
                 lower[start - 1] not in META_WORDS | {"entire", "whole", "overall"}
             ):
                 start -= 1
@@ -519,7 +521,8 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             static = not is_motion_verb(lower) and not gaze and not (phrasal and lemma not in HELD_PHRASAL)
             if i + 1 < len(tokens) and (lemma, tokens[i + 1].lower()) in PHRASAL_MOTIONS:
                 static = False  # "slowly stands up", "showing off the muscles": movements of posture verbs
-            if lemma in LIGHT_VERBS and current[0] and current[0][-1].lower() in LIGHT_SUBJECTS:
+            light = lemma in LIGHT_VERBS and bool(current[0]) and current[0][-1].lower() in LIGHT_SUBJECTS
+            if light:
                 static = True  # "the morning sun streaming in": the light, not a movement
             if lemma in ("lead", "stretch", "extend") and i + 1 < len(tokens) and tokens[i + 1].lower() in (
                 "to", "into", "toward", "towards", "up", "down", "across", "along", "through"
@@ -529,7 +532,7 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
                 finite = bool(en.verb_tags(lower) & {"VBZ", "VBP"}) or (
                     "VBD" in en.verb_tags(lower) and not lower.endswith("ed")
                 )
-                if finite and current[0] and current[1][-1] != "REL":
+                if finite and current[0] and current[1][-1] != "REL" and not light:
                     flush()  # "with a white beard | sitting on a porch swing": the predicate is its own phrase
                 i = _keep_static_verb(tokens, tags, i, current)
                 after_motion = False  # "made of clouds leading to a castle": "to" is no longer a direction of travel
