@@ -1,7 +1,7 @@
 """Score a prompt decoupler on the annotated development set (issue 13), written as JSON.
 
 Usage:
-  python benchmarks/decouple.py [--backend rules] [--split heldout|dev|dev2..dev5|all] [--option KEY=VALUE ...]
+  python benchmarks/decouple.py [--backend rules] [--split heldout|dev|dev2..dev6|all] [--option KEY=VALUE ...]
                                 [--data benchmarks/data/decouple_dev_set.jsonl] [--output FILE.json]
 
 Writes benchmarks/results/decouple-<label>-<split>.json: the pass rate overall and per check
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", default="rules")
     parser.add_argument("--model", default=None)
     parser.add_argument("--option", action="append", default=[], help="backend option KEY=VALUE")
-    parser.add_argument("--split", default="heldout", choices=("dev", "dev2", "dev3", "dev4", "dev5", "heldout", "all"))
+    parser.add_argument("--split", default="heldout", choices=("dev", "dev2", "dev3", "dev4", "dev5", "dev6", "heldout", "all"))
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--label", default=None, help="name in the output file (default: the backend)")
     parser.add_argument("--output", type=Path, default=None)

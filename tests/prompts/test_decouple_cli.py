@@ -58,17 +58,18 @@ def test_dev_split_includes_the_added_parts_and_heldout_is_unchanged() -> None:
     half (which must stay the items frozen before they were added), or the ConsisID prompts coming back."""
     from ipvg.prompts.check import load_annotations
 
-    dev, dev2, dev3, dev4, dev5, held = (
-        load_annotations(DATA, s) for s in ("dev", "dev2", "dev3", "dev4", "dev5", "heldout")
+    dev, dev2, dev3, dev4, dev5, dev6, held = (
+        load_annotations(DATA, s) for s in ("dev", "dev2", "dev3", "dev4", "dev5", "dev6", "heldout")
     )
     assert len(dev2) >= 40 and {i.id for i in dev2} <= {i.id for i in dev}
     assert len(dev3) >= 100 and {i.id for i in dev3} <= {i.id for i in dev}
     assert len(dev4) >= 50 and {i.id for i in dev4} <= {i.id for i in dev}
     assert len(dev5) >= 50 and {i.id for i in dev5} <= {i.id for i in dev}
+    assert len(dev6) >= 50 and {i.id for i in dev6} <= {i.id for i in dev}
     # 65 frozen, less the two ConsisID prompts removed in session 3 (see benchmarks/data/README.md)
-    assert len(held) == 63 and not any(i.id.startswith(("mgb2-", "mgb3-", "oth3-", "p4-", "p5-")) for i in held)
+    assert len(held) == 63 and not any(i.id.startswith(("mgb2-", "mgb3-", "oth3-", "p4-", "p5-", "p6-")) for i in held)
     assert not any(i.id.startswith("concat-") for i in [*dev, *held])
-    assert len(dev) == 65 + len(dev2) + len(dev3) + len(dev4) + len(dev5)
+    assert len(dev) == 65 + len(dev2) + len(dev3) + len(dev4) + len(dev5) + len(dev6)
 
 
 def test_check_refuses_a_prompt_and_check_together(tmp_path: Path) -> None:

@@ -72,7 +72,7 @@ CheckOption = Annotated[
     ),
 ]
 SplitOption = Annotated[
-    str, typer.Option("--split", help="With --check: dev (every development part), dev2 to dev5 (an added part), heldout or all annotated prompts.")
+    str, typer.Option("--split", help="With --check: dev (every development part), dev2 to dev6 (an added part), heldout or all annotated prompts.")
 ]
 
 
@@ -132,8 +132,8 @@ def decouple_command(
             "Give one of --prompt, --input or --check.",
             'e.g. ipvg decouple --prompt "A woman waves", --input testset/ --out prompts.jsonl or --check annotations.jsonl.',
         )
-    if split not in ("dev", "dev2", "dev3", "dev4", "dev5", "heldout", "all"):
-        raise BadInputError(f"--split {split!r} is not dev, dev2, dev3, dev4, dev5, heldout or all.", "use e.g. --split heldout.")
+    if split not in ("dev", "dev2", "dev3", "dev4", "dev5", "dev6", "heldout", "all"):
+        raise BadInputError(f"--split {split!r} is not dev, dev2 to dev6, heldout or all.", "use e.g. --split heldout.")
     if output is not None and input_path is None:
         raise BadInputError(
             "--out writes the JSONL of an --input batch; one --prompt is printed.",
