@@ -633,3 +633,38 @@ def test_light_keeps_its_subject(rules: RulesBackend) -> None:
     """Catches "shining through the tall windows, sunlight": the light split from its verb and reordered."""
     record = rules.decouple("A woman reads in a library. Sunlight shines through the tall windows.")
     assert "sunlight shining through the tall windows" in record.spatial
+
+
+@pytest.mark.parametrize(
+    ("prompt", "wanted", "wrong"),
+    [
+        # "joy.The video presents a cheerful atmosphere": two sentences glued, the mood lost
+        ("A man won a gold medal and danced with joy.The video presents a cheerful atmosphere.", "cheerful atmosphere",
+         "presents"),
+        ("A woman stands on a tower. The entire scene presents a calm atmosphere.", "calm atmosphere", "presents"),
+        # a place adverb dropped with the movement's adverbs
+        ("a girl floating underwater", "underwater", "floating"),
+        # "with long blond hair walked briskly": the walk read as a state of the hair
+        ("A woman with long blond hair walked briskly down the busy city street.", "on the busy city street",
+         "walked"),
+        # "to make sure none are missing" -> "with sure none"
+        ("A farmer shears the wool of his sheep, counting them to make sure none are missing.", "farmer", "sure"),
+        # "wrapping his arms around his knees" read as the state "wrapped"
+        ("A soccer player sits alone on the ground, slowly wrapping his arms around his knees.", "on the ground",
+         "wrapping"),
+        # "pulling a rabbit from a black hat": the hat vanished
+        ("a magician pulling a rabbit from a black hat", "black hat", "pulling"),
+        # "taking off from the springboard": where the move starts
+        ("A slim woman is taking off from the springboard.", "springboard", "taking"),
+        # a role the lists lacked: the whole clause kept with its verbs
+        ("A centenarian looks at the night sky and murmurs to himself.", "a centenarian", "murmurs"),
+    ],
+)
+def test_dev6_rules(rules: RulesBackend, prompt: str, wanted: str, wrong: str) -> None:
+    record = rules.decouple(prompt)
+    assert wanted in record.spatial and wrong not in record.spatial, record.spatial
+
+
+def test_medium_long_shot_is_medium(rules: RulesBackend) -> None:
+    """Catches "Medium long shot" read as a long (full) shot."""
+    assert rules.decouple("A man in a black suit holding a cane. Medium long shot.").spatial.endswith("medium shot")

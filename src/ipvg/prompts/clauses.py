@@ -93,8 +93,12 @@ def join_tokens(tokens: list[str]) -> str:
     return out
 
 
+_GLUED_SENTENCE = re.compile(r"(?<=[a-z])([.!?])(?=[A-Z][a-z])")  # "danced with joy.The video presents"
+
+
 def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    text = _GLUED_SENTENCE.sub(r"\1 ", text.strip())
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
 # --- tags -----------------------------------------------------------------------------------------
@@ -422,6 +426,10 @@ def _is_verb(
         "NOUN" in en.word_classes(following) and not en.verb_tags(following) & {"VBN", "VBD"}
     ):
         return False  # "he has light skin": an adjective, not the verb "light"
+    if word in COLOURS and previous == "AUX" and previous_word in ("is", "are", "was", "were") and (
+        not following[:1].isalnum() or following in ("and", "or", "with")
+    ):
+        return False  # "His hair is brown and ...": the colour, not the verb "brown"
     base_like = word == en.verb_lemma(word) and not word.endswith("ed")  # "gown", "set": listed as VBN too
     if tags & {"VBG", "VBD", "VBN"} and not (base_like and previous not in ("AUX", "PRON", "REL")):
         return True
@@ -497,8 +505,9 @@ def verb_lemma(word: str) -> str:
 def is_motion_verb(word: str) -> bool:
     """A verb a still frame cannot show: anything not a known posture or state verb."""
     lemma = verb_lemma(word)
-    if lemma == "make" and word.lower() != "made":
-        return True  # "making pottery" is an action; "made of clouds" is what a thing is
+    lower = word.lower()
+    if (lemma == "make" and lower != "made") or (lemma == "wrap" and lower.endswith("ing")):
+        return True  # "making pottery", "wrapping his arms" are actions; "made of clouds", "wrapped in" are states
     return lemma not in STATIC_LEMMAS and word.lower() not in STATIC_LEMMAS
 
 

@@ -195,7 +195,7 @@ babysitter goalie quarterback batter midfielder defender shortstop matador bullf
 lineman linebacker marathoner triathlete weightlifter bodybuilder powerlifter paddler alpinist spelunker camper
 backpacker hitchhiker pedestrian motorist trucker cabbie courier postman mailman deliveryman paperboy newsboy
 busker merchant stallholder banker broker trader accountant emperor empress pharaoh geisha gladiator centurion
-outlaw sheriff poacher trapper keeper zookeeper gamekeeper innkeeper shopkeeper beekeeper
+outlaw sheriff poacher trapper centenarian octogenarian nonagenarian keeper zookeeper gamekeeper innkeeper shopkeeper beekeeper
 astronaut teacher chef cook gymnast driver racer cyclist biker rider firefighter photographer presenter
 host anchor reporter journalist speaker lecturer student doctor nurse surgeon scientist engineer worker
 farmer fisherman soldier officer policeman policewoman detective pilot sailor captain athlete runner

@@ -59,6 +59,7 @@ from ipvg.prompts.rules_words import (
     LIGHT_SUBJECTS,
     LIGHT_VERBS,
     LISTENERS,
+    LOCOMOTION,
     LONG_CONTAINERS,
     MANNER_NOUNS,
     MOTION_NOUNS,
@@ -186,7 +187,7 @@ def static_phrases(piece: Piece, match: SubjectMatch | None) -> list[str]:
         if is_feature_lead(lead):
             start = 0
         tokens, tags = tokens[:start] + tokens[end:], tags[:start] + tags[end:]
-    elif _is_meta(piece) or _is_framing_cue(piece):
+    elif _is_meta(piece) or _is_framing_cue(piece) or _presents_a_mood(piece):
         return _style_of(piece)  # "The entire video presents a melancholic atmosphere" -> "melancholic atmosphere"
     elif _is_commentary(piece):
         return _places_of(piece)
@@ -245,6 +246,14 @@ _EMPTY_HEADS = frozenset({"lighting", "light", "scene", "atmosphere", "mood", "b
 _MEDIA = ("film", "movie", "animation", "clip", "trailer", "video")
 
 
+def _presents_a_mood(piece: Piece) -> bool:
+    """ "The entire scene presents a calm atmosphere": a sentence about the mood, whose style phrase is kept."""
+    lower = piece.lower
+    return bool(lower[:4]) and "scene" in lower[:4] and bool(set(lower) & _STYLE_HEADS) and any(
+        w in ("presents", "has", "is", "shows", "conveys", "feels") for w in lower[:5]
+    )
+
+
 def _place_after(phrase: str) -> str:
     """The place phrase after a word about the video ("... in a conference room"), or ""."""
     match = re.search(r"\b(?:in|on|at|inside|beside|near|under|by) (?:an?|the|his|her|their) [^,]*$", phrase)
@@ -253,6 +262,8 @@ def _place_after(phrase: str) -> str:
     return ""
 
 
+PLACE_ADVERBS = frozenset({"underwater", "outdoors", "indoors", "upstairs", "downstairs", "offshore", "overhead",
+                           "underground", "onstage", "backstage", "ashore", "aboard", "midair", "mid-air"})
 _STYLE_HEADS = frozenset({"style", "atmosphere", "mood", "aesthetic", "tone", "vibe", "ambiance", "ambience", "look",
                           "palette", "texture", "grain", "quality"})
 
@@ -506,7 +517,7 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             _with_body_part(current) or (0 < len(current[0]) <= 3 and (
                 current[0][-1].lower() in PLURAL_BODY or current[0][-1].lower() in BODY_PARTS
             ))
-        ):
+        ) and verb_lemma(lower) not in LOCOMOTION:  # ("with long blond hair walked briskly": the person walked)
             current[0].append(word)  # "with his eyes closed": a held state, not the verb "close"
             current[1].append("ADJ")
             i += 1
@@ -577,6 +588,9 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             i += 1
             if i + 1 < len(tokens) and tokens[i].lower() in DIRECTIONAL and _is_place(_np_head(tokens, tags, i + 1)):
                 tags[i] = "PREP"  # "climbs up a tree", "trudges up a ridge": a direction with its place
+            if i < len(tokens) and tokens[i].lower() in PLACE_ADVERBS:
+                segments.append(([tokens[i]], ["NOUN"]))  # "a girl floating underwater" -> "underwater"
+                i += 1
             while i < len(tokens) and (
                 tags[i] in ("ADV", "PRT")
                 or (tokens[i].lower() in MOTION_PARTICLES and i + 1 < len(tokens) and tags[i + 1] in ("DET", "NOUN", "ADJ", "NUM") and not (
@@ -607,6 +621,9 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
             ):
                 i = _skip_np(tokens, tags, i + 1)  # "waves at a neighbour", "barks at the camera": a target
                 # ("typing at his desk" keeps its place)
+            if lemma == "make" and i < len(tokens) and tokens[i].lower() in ("sure", "certain"):
+                i = len(tokens)  # "to make sure none are missing": a purpose, nothing the frame shows
+                continue
             if lemma in COGNITION_LEMMAS:
                 # "pondering the history of the universe": what is thought about is not in the frame
                 i = _skip_np(tokens, tags, i)
@@ -701,6 +718,8 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
                 mapped = "on" if head in SURFACES or singular_head in CLIMBABLE else "in"  # where the move starts
             if lower == "from" and mapped is None and i + 1 < len(tokens) and tokens[i + 1].lower() in POSSESSIVES:
                 mapped = "from"  # "the light from his flashlight": the flashlight is in his hand
+            if lower == "from" and mapped is None and prop_before and head and not person_kind(head):
+                mapped = "and"  # "pulling a rabbit from a black hat" -> "with a rabbit and a black hat"
             if mapped is None:  # "toward the sink", "from the mug": where it moves, not where it is
                 i = _skip_np(tokens, tags, i + 1)
                 if i < len(tokens) and tags[i] == "PRON" and i == _skip_np(tokens, tags, i):
@@ -789,7 +808,9 @@ def _with_body_part(current: tuple[list[str], list[str]]) -> bool:
 def _adjective_complement(tokens: list[str], tags: list[str], start: int) -> int:
     """End of an adjective-only complement after "is" ("bright and even"), or 0."""
     end = start
-    while end < len(tokens) and (tags[end] in ("ADJ", "ADV") or tokens[end].lower() == "and" or (
+    while end < len(tokens) and (tags[end] in ("ADJ", "ADV") or (
+        tokens[end].lower() == "and" and not (end + 1 < len(tokens) and tags[end + 1] == "VERB")  # "brown and styled"
+    ) or (
         end > start and tags[end - 1] == "ADV" and tokens[end].lower() in ("lit", "decorated", "furnished", "painted")
     )):
         if tags[end] == "VERB":

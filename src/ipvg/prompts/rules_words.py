@@ -13,8 +13,10 @@ CHILD_NOUNS = {"girl": "girl", "boy": "boy", "child": "child", "kid": "child", "
 FRAMING_CUES: tuple[tuple[str, str], ...] = (
     (r"extreme close[- ]?up", "extreme close-up"),
     (r"medium close[- ]?up", "medium close-up"),
-    (r"from the waist up|waist[- ]up|medium shot|upper body|half[- ]body|medium distance", "medium shot"),
-    (r"head to toe|head-to-toe|full[- ]body|full[- ]length|full shot|(?<!extreme )long shot", "full body shot"),
+    (r"from the waist up|waist[- ]up|medium shot|upper body|half[- ]body|medium distance|medium (?:long|full) shot",
+     "medium shot"),
+    (r"head to toe|head-to-toe|full[- ]body|full[- ]length|(?<!medium )full shot|(?<!extreme )(?<!medium )long shot",
+     "full body shot"),
     (r"wide shot|extreme long shot|wide[- ]angle|establishing shot|aerial|drone view|drone shot", "wide shot"),
     (r"close[- ]?up|macro shot|headshot|zoom[- ]in on", "close-up"),
 )
@@ -82,7 +84,11 @@ COMPOUND_HEADS = frozenset(
     "pole poles bag "
     "class costume outfit jacket helmet bag net rope horse cane table machine track trail lane".split()
 )
-ANIMALS = frozenset("dog dogs cat cats puppy kitten horse bird birds parrot rabbit goat cow baby".split())
+ANIMALS = frozenset(
+    "dog dogs cat cats puppy kitten horse horses bird birds parrot rabbit goat goats cow cows baby sheep lamb lambs "
+    "cattle pig pigs chicken chickens duck ducks geese goose deer elk camel camels llama llamas donkey donkeys "
+    "pigeons seagulls fish dolphin dolphins whale whales elephant elephants monkey monkeys bear tiger lion".split()
+)
 PRONOUN_OF = {"woman": "her", "girl": "her", "lady": "her", "she": "her", "man": "his", "boy": "his", "guy": "his",
               "he": "his"}
 GAZE_LEMMAS = frozenset({"look", "watch", "stare", "gaze", "glance", "peer", "peek", "see", "notice", "spot",
@@ -170,9 +176,14 @@ TARGET_LEMMAS = frozenset({"wave", "point", "smile", "grin", "wink", "nod", "sho
                            "toss", "aim", "shoot", "fire", "bark", "growl", "stare", "glare", "frown", "sneer",
                            "swing", "swat", "kick", "punch", "emerge", "arrive", "appear", "stop", "pause"})
 CLIMBABLE = frozenset("hill ridge slope stairs staircase steps ladder mountain dune wall cliff ramp path trail "
+                      "springboard platform ledge edge rock roof balcony diving-board "
                        "road street tree rope pole".split())
 
 
 PLURAL_BODY = frozenset({"hands", "arms", "legs", "feet", "eyes", "fingers", "knees", "shoulders", "head", "chin"})
 POSITIONS = frozenset({"by", "above", "on", "under", "beside", "behind", "near", "around", "atop", "against", "over",
                         "across", "at"})
+# Moving oneself from place to place: never a state of the hair or eyes before it ("with long hair walked").
+LOCOMOTION = frozenset({"walk", "run", "stroll", "stride", "march", "wander", "hurry", "rush", "jog", "sprint", "dash",
+                        "hike", "climb", "dance", "skip", "hop", "jump", "leap", "ride", "drive", "swim", "fly", "race",
+                        "trudge", "stumble", "limp", "sneak", "tiptoe", "saunter", "amble", "pace", "step", "cross"})
