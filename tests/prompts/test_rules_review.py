@@ -668,3 +668,18 @@ def test_dev6_rules(rules: RulesBackend, prompt: str, wanted: str, wrong: str) -
 def test_medium_long_shot_is_medium(rules: RulesBackend) -> None:
     """Catches "Medium long shot" read as a long (full) shot."""
     assert rules.decouple("A man in a black suit holding a cane. Medium long shot.").spatial.endswith("medium shot")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "spatial", "temporal"),
+    [
+        # a prompt with no verb and the person second: "A violin player: two whales and a violin player."
+        ("Two whales and a violin player", "A violin player, two whales, close-up", "A violin player, two whales."),
+        # ... with the person's own words after it: the dress is the woman's, not the cat's
+        ("A cat and a woman in a red dress", "A woman, in a red dress, a cat, close-up", "A woman in a red dress, a cat."),
+    ],
+)
+def test_verbless_prompts_stay_whole(rules: RulesBackend, prompt: str, spatial: str, temporal: str) -> None:
+    record = rules.decouple(prompt)
+    assert (record.spatial, record.temporal) == (spatial, temporal)
+    assert fragments(record.spatial, record.temporal) == []

@@ -449,6 +449,12 @@ def _subject_sentence(
         ):
             moved_tokens.pop()  # "A tracking shot following" -> "a tracking shot"
         first, moved = head, join_tokens(moved_tokens)
+    elif not before and not after and not any(t in ("VERB", "AUX") for t in piece.tags):
+        # "Two whales and a violin player": no verb to hang the subject on; the person first, then the rest
+        own = join_tokens(rest_tokens).strip(" ,")  # "a woman in a red dress": the person's own words first
+        others = join_tokens([t for t in lead_tokens if t.lower() not in ("and", ",")])
+        text = subject_np.split(",")[0] + (" " + own if own else "") + (", " + _decapitalise(others) if others else "")
+        return _end_sentence(text)
     else:
         original = join_tokens(piece.tokens)
         prefix = _join_pieces(before).rstrip(".") + ", " if before else ""

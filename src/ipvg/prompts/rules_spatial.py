@@ -186,7 +186,11 @@ def static_phrases(piece: Piece, match: SubjectMatch | None) -> list[str]:
         lead = [t.lower() for t in tokens[:start]]
         if is_feature_lead(lead):
             start = 0
-        tokens, tags = tokens[:start] + tokens[end:], tags[:start] + tags[end:]
+        if 0 < start <= len(tokens) and tokens[start - 1].lower() in ("and", ","):
+            # "A cat and [a woman] in a red dress": two phrases ("a cat", "in a red dress"), no dangling "and"
+            tokens, tags = [*tokens[: start - 1], "while", *tokens[end:]], [*tags[: start - 1], "CONJ", *tags[end:]]
+        else:
+            tokens, tags = tokens[:start] + tokens[end:], tags[:start] + tags[end:]
     elif _is_meta(piece) or _is_framing_cue(piece) or _presents_a_mood(piece):
         return _style_of(piece)  # "The entire video presents a melancholic atmosphere" -> "melancholic atmosphere"
     elif _is_commentary(piece):
