@@ -91,6 +91,21 @@ def test_a_second_face_reaches_generate_people_in_order(
     assert final["download_report"] != gr.skip()  # the report's download button is shown
 
 
+def test_the_panel_frames_reach_a_two_person_run_after_a_one_person_run(
+    tmp_path: Path, faces: tuple[str, str]
+) -> None:
+    """The browser order (a one-person run first, so the video stage is already loaded, then two people
+    with frames=5) on one fresh pipeline. Catches an override that reaches only a stage created inside
+    it: the loaded video stage would keep the preset's 9 frames."""
+    app = make_app(tmp_path, IdentityVideoPipeline.from_preset("tiny"))
+    assert "Done in" in run(app, faces[0], "A woman waves at the camera")["progress"]
+    final = run(app, faces[0], "A woman and a man talk on a bench", second_face_path=faces[1], frames=5)
+    assert "Done in" in final["progress"], final["progress"]
+    records = sorted((tmp_path / "runs").glob("*/record.json"))
+    people = [json.loads(r.read_text()) for r in records if "people" in json.loads(r.read_text())["scores"]]
+    assert len(people) == 1 and people[0]["outputs"]["num_frames"] == 5
+
+
 def test_a_duration_reaches_generate_long(
     tmp_path: Path, tiny_pipeline: IdentityVideoPipeline, faces: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
