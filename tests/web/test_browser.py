@@ -153,10 +153,20 @@ def load_example(page: Any, index: int = 0) -> str:
 
 
 def set_number(page: Any, elem_id: str, value: float) -> None:
-    """Type into a slider's number box (Gradio applies it on blur)."""
+    """Type into a slider's number box (Gradio applies it on blur), and make sure it stays.
+
+    Under load a late update from an earlier event (loading an example resets the Advanced values to the
+    preset's) can land after the typing: a two-person run once made 9 frames, the default, instead of 5.
+    So the value is typed again until it has held for half a second."""
     box = page.locator(f"#{elem_id} input[type=number]")
-    box.fill(str(value))
-    box.press("Tab")
+    shown = f"Number(document.querySelector('#{elem_id} input[type=number]').value) === {float(value)}"
+    for _ in range(5):
+        box.fill(str(value))
+        box.press("Tab")
+        page.wait_for_timeout(500)
+        if page.evaluate(f"(() => {shown})()"):
+            return
+    raise AssertionError(f"#{elem_id} did not keep the value {value}")
 
 
 def open_advanced(page: Any) -> None:
