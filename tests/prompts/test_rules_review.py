@@ -249,7 +249,7 @@ def test_later_sentences_stay_out_of_the_first_frame(rules: RulesBackend) -> Non
 )
 def test_phrase_categories(phrase: str, category: str) -> None:
     """Catches a concrete phrase filed as "other", the first group dropped when a long prompt is fitted."""
-    from ipvg.prompts.rules_spatial import category_of
+    from ipvg.prompts.categories import category_of
 
     assert category_of(phrase) == category
 

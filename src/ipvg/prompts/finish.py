@@ -11,10 +11,11 @@ Temporal prompt: starts with the subject phrase; fitted to UMT5's window.
 from __future__ import annotations
 
 from ipvg.prompts.base import Windows
+from ipvg.prompts.categories import SPATIAL_PRIORITY, category_of
 from ipvg.prompts.check import framing_classes, piece_fragment, starts_with_subject
 from ipvg.prompts.clauses import is_motion_verb, split_pieces
 from ipvg.prompts.rules import framing_from_text
-from ipvg.prompts.rules_spatial import SPATIAL_PRIORITY, category_of, static_phrases
+from ipvg.prompts.rules_spatial import static_phrases
 
 
 def motion_words(text: str) -> list[str]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from ipvg.prompts import english as en
 from ipvg.prompts import lexicon as lx
+from ipvg.prompts.categories import SPATIAL_ORDER, SPATIAL_PRIORITY, category_of, letter_words
 from ipvg.prompts.check import framing_classes, piece_fragment
 from ipvg.prompts.clauses import (
     GERUND_PREPOSITIONS,
@@ -68,7 +69,6 @@ from ipvg.prompts.rules_words import (
     PHRASAL_MOTIONS,
     PLACE_OBJECT,
     PLURAL_BODY,
-    POSITIONS,
     POSSESSIVES,
     PRONOUN_OF,
     STILL_GAZE,
@@ -83,30 +83,13 @@ from ipvg.prompts.subject import indefinite, subject_noun
 if TYPE_CHECKING:
     from ipvg.prompts.rules import SubjectMatch
 
-# Order of phrase groups in the spatial prompt, and how early each is dropped over budget (higher
-# first; 0 never): the issue's priority order subject > face and hair > clothing > prop > setting >
-# lighting and style, with the framing term always kept.
-SPATIAL_ORDER = ("subject", "appearance", "clothing", "prop", "setting", "other", "lighting_style", "framing")
-SPATIAL_PRIORITY = {
-    "subject": 0,
-    "appearance": 2,
-    "clothing": 3,
-    "prop": 4,
-    "setting": 5,
-    "lighting_style": 6,
-    "other": 7,
-    "framing": 0,
-}
-_WORD = re.compile(r"[^\W\d_]+")
-
-
 def compose_spatial(
     sentences: list[list[Piece]], match: SubjectMatch | None, subject_np: str, framing: str
 ) -> tuple[list[str], list[int]]:
     """(phrases, drop priorities) in `SPATIAL_ORDER`, the framing term last."""
     groups: dict[str, list[str]] = {name: [] for name in SPATIAL_ORDER}
     groups["subject"].append(subject_np)
-    seen: list[set[str]] = [set(_words(subject_np))]
+    seen: list[set[str]] = [set(letter_words(subject_np))]
     for s_index, pieces in enumerate(sentences):
         later = False  # "Then, she runs along the beach", "Moments later, ...": not the first frame
         for p_index, piece in enumerate(pieces):
@@ -122,12 +105,12 @@ def compose_spatial(
                 # a later event's light is still the scene's ("then breaks into a smile under the spotlight");
                 # its places are not (the person may only get there later)
                 for phrase in _places_of(piece, lights_only=True):
-                    if not any(set(_words(phrase)) <= other for other in seen):
-                        seen.append(set(_words(phrase)))
+                    if not any(set(letter_words(phrase)) <= other for other in seen):
+                        seen.append(set(letter_words(phrase)))
                         groups[category_of(phrase)].append(phrase)
                 continue
             for phrase in static_phrases(piece, match if own else None):
-                words = set(_words(phrase))
+                words = set(letter_words(phrase))
                 if not words or any(words <= other for other in seen):
                     continue
                 seen.append(words)
@@ -158,10 +141,6 @@ def _sentence_case_off(phrase: str) -> str:
     if (first in ("A", "An", "The") or first.lower() in en.PREPOSITIONS) and rest[:1].islower():
         return first.lower() + " " + rest  # "A pink halo ..." / "At night" inside the list
     return phrase
-
-
-def _words(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(text)]
 
 
 def static_phrases(piece: Piece, match: SubjectMatch | None) -> list[str]:
@@ -212,13 +191,13 @@ def static_phrases(piece: Piece, match: SubjectMatch | None) -> list[str]:
     for segment_tokens, segment_tags in segments:
         phrase = _tidy(segment_tokens, segment_tags)
         phrase = TIME_LEAD.sub("", phrase).strip()
-        if set(_words(phrase)) - en.DETERMINERS <= _EMPTY_HEADS:
+        if set(letter_words(phrase)) - en.DETERMINERS <= _EMPTY_HEADS:
             continue  # "the lighting" left when "is very cinematic with ..." went its own way: says nothing
-        if set(_words(phrase)) & MOVEMENT_HEADS:
+        if set(letter_words(phrase)) & MOVEMENT_HEADS:
             continue  # "lively gestures", "her movements graceful and deliberate": the video's, not the frame's
-        if set(_words(phrase)) & META_WORDS:
+        if set(letter_words(phrase)) & META_WORDS:
             phrase = _place_after(phrase)  # "with a presentation in a glass-walled room" -> "in a glass-walled room"
-        if phrase and not framing_classes(phrase) and not set(_words(phrase)) & META_WORDS and not _the_camera(
+        if phrase and not framing_classes(phrase) and not set(letter_words(phrase)) & META_WORDS and not _the_camera(
             phrase
         ) and piece_fragment(
             phrase
@@ -234,7 +213,7 @@ MOVEMENT_HEADS = frozenset({"gesture", "gestures", "motion", "motions", "movemen
 
 def _the_camera(phrase: str) -> bool:
     """ "the camera" is the viewer (not content); "his camera", "a vintage camera" is a prop."""
-    words = _words(phrase)
+    words = letter_words(phrase)
     for k, word in enumerate(words):
         if word != "camera":
             continue
@@ -261,7 +240,7 @@ def _presents_a_mood(piece: Piece) -> bool:
 def _place_after(phrase: str) -> str:
     """The place phrase after a word about the video ("... in a conference room"), or ""."""
     match = re.search(r"\b(?:in|on|at|inside|beside|near|under|by) (?:an?|the|his|her|their) [^,]*$", phrase)
-    if match and set(_words(match.group(0))) & lx.PLACES and not set(_words(match.group(0))) & META_WORDS:
+    if match and set(letter_words(match.group(0))) & lx.PLACES and not set(letter_words(match.group(0))) & META_WORDS:
         return match.group(0)
     return ""
 
@@ -993,7 +972,7 @@ def _tidy(tokens: list[str], tags: list[str]) -> str:
     while tokens and (tags[-1] in ("DET", "PREP", "CONJ", "PUNCT", "AUX", "REL", "PRT", "ADV") or tokens[-1].lower() in _LEADING_JUNK):
         tokens, tags = tokens[:-1], tags[:-1]
     if not tokens or (all(t in ("PRON", "ADV", "DET", "PREP", "NUM", "ADJ", "CONJ") for t in tags) and not (
-        len(tokens) <= 3 and set(_words(" ".join(tokens))) & (lx.LIGHTING_STYLE | lx.LIGHTING_WEAK)
+        len(tokens) <= 3 and set(letter_words(" ".join(tokens))) & (lx.LIGHTING_STYLE | lx.LIGHTING_WEAK)
     )):
         return ""  # "higher and higher"; but "cinematic", "vivid" style tags stay
     if len(tokens) == 1 and tags[0] in ("VERB",):
@@ -1009,34 +988,3 @@ def _tidy(tokens: list[str], tags: list[str]) -> str:
             tokens, tags = tokens[:-1], tags[:-1]
         text = join_tokens(tokens)
     return text if tokens and not piece_fragment(text) else ""
-
-
-def category_of(phrase: str) -> str:
-    words = set(_words(phrase.replace("-", " "))) | set(_words(phrase))
-    if words & APPEARANCE_NOUNS:
-        return "appearance"
-    if words & lx.CLOTHING or words & set(lx.CLOTHING_LEADS) or "adorned" in words:
-        return "clothing"
-    if phrase.lower().startswith(("with ", "holding ")):
-        return "prop"
-    lower_words = _words(phrase)
-    first_np = []
-    for w in lower_words:
-        if w in en.PREPOSITIONS:
-            break
-        first_np.append(w)
-    if lower_words[:1] and lower_words[0] in en.DETERMINERS and set(first_np) & lx.PLACES:
-        return "setting"  # "an abandoned dark factory with light streaming in": a place first
-    if lower_words[:1] and (lower_words[0] in PLURAL_BODY or (
-        lower_words[0] in ("his", "her", "their") and lower_words[1:2] and lower_words[1] in PLURAL_BODY
-    )):
-        return "appearance"  # "hands on his knees": the person's pose
-    if lower_words[:1] and lower_words[0] in ("a", "an") and words & POSITIONS:
-        return "prop"  # "a steaming cup of tea by his side", "a pink halo above her head": a thing placed
-    if words & lx.LIGHTING_STYLE or (len(words) <= 3 and words & lx.LIGHTING_WEAK):
-        return "lighting_style"
-    if words & lx.PLACES or phrase.lower().split(" ")[0] in {"in", "at", "on", "under", "beside", "near",
-                                                              "behind", "against", "amid", "amidst", "inside",
-                                                              "standing", "sitting", "above", "beneath"}:
-        return "setting"
-    return "other"
