@@ -689,7 +689,7 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
                 continue
             if lower == "to" and prop_before and head and head not in lx.PLACES:
                 mapped = "on"  # "applying paint to a canvas" -> "with paint on a canvas"
-            singular_head = head[:-1] if head.endswith("s") and not head.endswith("ss") else head
+            singular_head = _singular(head)
             if lower == "from" and (singular_head in CONTAINERS or singular_head.endswith(LONG_CONTAINERS)):
                 # "sipping tea from a delicate teacup" -> "with tea in a delicate teacup"; "takes a sip from a mug"
                 # (the sip dropped) -> "with a mug"
@@ -711,7 +711,7 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
                     i = _skip_np(tokens, tags, i + 1)  # "past a row of cherry trees"
                 continue
             head = _np_head(tokens, tags, i + 1).lower()
-            singular = head[:-1] if head.endswith("s") and not head.endswith("ss") else head
+            singular = _singular(head)
             if lower == "into" and head and singular not in lx.PLACES and singular not in CONTAINERS and singular not in (
                 "water", "air", "crowd", "distance", "sky", "darkness", "light"
             ):
@@ -743,9 +743,14 @@ def _segments(tokens: list[str], tags: list[str]) -> list[tuple[list[str], list[
     return segments
 
 
+def _singular(noun: str) -> str:
+    """ "puddles" -> "puddle", "glass" stays: the plural -s off, enough for looking words up in the lists."""
+    return noun[:-1] if noun.endswith("s") and not noun.endswith("ss") else noun
+
+
 def _is_place(head: str) -> bool:
     lower = head.lower()
-    singular = lower[:-1] if lower.endswith("s") and not lower.endswith("ss") else lower
+    singular = _singular(lower)
     return any(w in lx.PLACES or w in SURFACES or w in CLIMBABLE for w in (lower, singular))
 
 
@@ -875,7 +880,7 @@ def _object_as_prop(
             end += 1
     words = [t.lower() for t in tokens[index:end]]
     head = words[-1] if words else ""
-    singular = head[:-1] if head.endswith("s") and not head.endswith("ss") else head
+    singular = _singular(head)
     if words and head in APPEARANCE_NOUNS and any(
         tags[k] == "ADJ" or (tags[k] == "VERB" and tokens[k].lower().endswith("ed")) for k in range(index, end)
     ):
@@ -935,7 +940,7 @@ def _object_as_prop(
 def _motion_noun(word: str) -> bool:
     """ "stroll", "punch", "duel", "swing": a noun that names a movement."""
     lower = word.lower()
-    singular = lower[:-1] if lower.endswith("s") and not lower.endswith("ss") else lower
+    singular = _singular(lower)
     if singular in MOTION_NOUNS or lower in MOTION_NOUNS:  # "save", "push-ups"
         return True
     # A compound of a word and a movement: "backflip", "handspring" ("space" is not s + "pace": the part
