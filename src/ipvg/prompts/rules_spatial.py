@@ -90,31 +90,26 @@ def compose_spatial(
     groups: dict[str, list[str]] = {name: [] for name in SPATIAL_ORDER}
     groups["subject"].append(subject_np)
     seen: list[set[str]] = [set(letter_words(subject_np))]
+
+    def add(phrase: str) -> None:  # once: a phrase whose words another already has adds nothing
+        words = set(letter_words(phrase))
+        if words and not any(words <= other for other in seen):
+            seen.append(words)
+            groups[category_of(phrase)].append(phrase)
+
     for s_index, pieces in enumerate(sentences):
         later = False  # "Then, she runs along the beach", "Moments later, ...": not the first frame
         for p_index, piece in enumerate(pieces):
             own = match is not None and (s_index, p_index) == (match.sentence, match.piece)
-            if not own and piece.lower and (
-                piece.lead in LATER_LEADS
-                or piece.lower[0] in LATER_LEADS
-                or piece.lower[-1:] == ["later"]
-                or (piece.lower[1:2] and piece.lower[1] in ("then", "finally", "later", "eventually"))
-            ) and piece.lower[:2] != ["next", "to"]:
-                later = True  # "Then, she runs", "Moments later", "He then turns"
+            later = later or (not own and _tells_what_happens_next(piece))
             if later and not own:
                 # a later event's light is still the scene's ("then breaks into a smile under the spotlight");
                 # its places are not (the person may only get there later)
                 for phrase in _places_of(piece, lights_only=True):
-                    if not any(set(letter_words(phrase)) <= other for other in seen):
-                        seen.append(set(letter_words(phrase)))
-                        groups[category_of(phrase)].append(phrase)
+                    add(phrase)
                 continue
             for phrase in static_phrases(piece, match if own else None):
-                words = set(letter_words(phrase))
-                if not words or any(words <= other for other in seen):
-                    continue
-                seen.append(words)
-                groups[category_of(phrase)].append(phrase)
+                add(phrase)
     # Camera angles the frame is composed from ("a low-angle shot of", "first-person view"), once each.
     source = " ".join(p.text for pieces in sentences for p in pieces).lower()
     for pattern, term in CAMERA_ANGLES:
@@ -133,6 +128,18 @@ def compose_spatial(
             priorities.append(SPATIAL_PRIORITY[name])
     phrases = [phrases[0], *(_sentence_case_off(p) for p in phrases[1:])] if phrases else phrases
     return [*phrases, framing], [*priorities, 0]
+
+
+def _tells_what_happens_next(piece: Piece) -> bool:
+    """ "Then, she runs", "Moments later", "He then turns" (but "Next to her"): the rest of the sentence
+    is a later event."""
+    lower = piece.lower
+    return bool(lower) and (
+        piece.lead in LATER_LEADS
+        or lower[0] in LATER_LEADS
+        or lower[-1:] == ["later"]
+        or (lower[1:2] != [] and lower[1] in ("then", "finally", "later", "eventually"))
+    ) and lower[:2] != ["next", "to"]
 
 
 def _sentence_case_off(phrase: str) -> str:
